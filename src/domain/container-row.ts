@@ -1,0 +1,17 @@
+import { z } from "zod";
+
+/** One row of `berth ps`: a container as the engine reports it, with Berth's health verdict. */
+export const ContainerRow = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    release: z.number().int(),
+    slot: z.number().int(),
+    state: z.string(),
+    health: z.enum(["healthy", "unhealthy", "starting", "unknown"]),
+    hostPort: z.number().int().nullable(),
+    serving: z.boolean(),
+    createdAt: z.string(),
+  })
+  .meta({ id: "ContainerRow" });
+export type ContainerRow = z.infer<typeof ContainerRow>;

@@ -1,0 +1,41 @@
+import { z } from "zod";
+import { ImageRef } from "./image-ref.js";
+import { HealthPath, HealthTimeout, Port, Replicas } from "./runtime-spec.js";
+
+export const DeploymentPhase = z.enum(["rolling-out", "serving", "failed", "stopped"]);
+export type DeploymentPhase = z.infer<typeof DeploymentPhase>;
+
+/** Spec (what the user asked for) and status (what the reconciler last achieved) of an app in one env. */
+export const Deployment = z
+  .object({
+    release: z.number().int().nullable().meta({ description: "The release that should run" }),
+    replicas: Replicas,
+    servingRelease: z.number().int().nullable().meta({ description: "The release the router sends traffic to" }),
+    phase: DeploymentPhase,
+    message: z.string(),
+    url: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: "Deployment" });
+export type Deployment = z.infer<typeof Deployment>;
+
+export const DeployRequest = z
+  .strictObject({
+    image: ImageRef,
+    port: Port.optional(),
+    replicas: Replicas.optional(),
+    healthPath: HealthPath.optional(),
+    healthTimeout: HealthTimeout.optional().meta({ description: "Seconds to wait for the health check" }),
+  })
+  .meta({ id: "DeployRequest" });
+export type DeployRequest = z.infer<typeof DeployRequest>;
+
+export const DeployResponse = z
+  .object({ release: z.number().int(), eventCursor: z.number().int(), deployment: Deployment })
+  .meta({ id: "DeployResponse" });
+
+export const RollbackRequest = z
+  .strictObject({ to: z.number().int().min(1).optional().meta({ description: "Release number; default: the one before" }) })
+  .meta({ id: "RollbackRequest" });
+
+export const ScaleRequest = z.strictObject({ replicas: Replicas }).meta({ id: "ScaleRequest" });

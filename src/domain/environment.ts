@@ -1,0 +1,11 @@
+import { z } from "zod";
+import { EnvName, TenantName } from "./dns-label.js";
+
+export const CreateEnvironmentRequest = z.strictObject({ name: EnvName }).meta({ id: "CreateEnvironmentRequest" });
+export const Environment = z
+  .object({ tenant: TenantName, name: EnvName, network: z.string(), createdAt: z.string() })
+  .meta({ id: "Environment" });
+export type Environment = z.infer<typeof Environment>;
+
+/** Each tenant-environment gets its own Docker network, so apps of different environments cannot talk. */
+export const networkName = (tenant: string, env: string) => `berth.${tenant}.${env}`;

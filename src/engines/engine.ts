@@ -1,0 +1,81 @@
+import type { Readable } from "node:stream";
+import type { WorkloadIdentity } from "../domain/labels.js";
+
+/** What to run: one replica (slot) of one release of an app in an environment. */
+export interface WorkloadSpec {
+  identity: WorkloadIdentity;
+  release: number;
+  slot: number;
+  /** Image ID (sha256:...), never a mutable tag. */
+  image: string;
+  /** Container port; the engine publishes it on 127.0.0.1 with an ephemeral host port. */
+  port: number;
+  /** The tenant-environment network, created with ensureNetwork first. */
+  network: string;
+  env?: Record<string, string>;
+}
+
+export type WorkloadState = "created" | "running" | "restarting" | "paused" | "exited" | "dead" | "removing";
+
+/** A workload as the engine observes it, identified by its berth.* labels. */
+export interface Workload {
+  id: string;
+  name: string;
+  identity: WorkloadIdentity;
+  release: number;
+  slot: number;
+  state: WorkloadState;
+  /** Host port on 127.0.0.1 that reaches the app's port, when running. */
+  hostPort: number | null;
+  createdAt: string;
+}
+
+export interface WorkloadSelector {
+  tenant?: string;
+  env?: string;
+  app?: string;
+}
+
+export interface ImageInfo {
+  id: string;
+  exposedPorts: number[];
+}
+
+export interface EngineEvent {
+  identity: WorkloadIdentity;
+  action: string;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  tail: number;
+}
+
+export interface BuildOptions {
+  tag: string;
+  labels: Record<string, string>;
+}
+
+/**
+ * The narrow interface every engine (Docker now, Swarm and Kubernetes later) implements.
+ * All methods touch only objects carrying berth.managed=true.
+ */
+export interface Engine {
+  ping(): Promise<void>;
+  inspectImage(ref: string): Promise<ImageInfo | null>;
+  /** Builds from a tar stream; each log line goes to onLog as it arrives. */
+  build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo>;
+  ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /** Removes a Berth-managed network; no-op when it is absent. */
+  removeNetwork(name: string): Promise<void>;
+  listNetworks(): Promise<string[]>;
+  list(selector: WorkloadSelector): Promise<Workload[]>;
+  /** Creates and starts; fails with DomainError("conflict") when the name is taken. */
+  start(spec: WorkloadSpec): Promise<Workload>;
+  /** Stops gracefully (SIGTERM, then SIGKILL after graceSeconds) and removes; no-op when gone. */
+  remove(id: string, graceSeconds: number): Promise<void>;
+  /** Demultiplexed stdout+stderr as text. */
+  logs(id: string, options: LogOptions): Promise<Readable>;
+  /** Calls onEvent for lifecycle changes of Berth-managed workloads until closed. */
+  watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void };
+}
