@@ -11,6 +11,7 @@ export const DeploymentEventKind = z.enum([
   "serving",
   "failed",
   "replaced",
+  "scaled",
 ]);
 export type DeploymentEventKind = z.infer<typeof DeploymentEventKind>;
 

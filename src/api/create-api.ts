@@ -1,0 +1,73 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { ErrorBody } from "./error-body.js";
+import { errorResponse, validationResponse } from "./error-mapper.js";
+import { bearerAuth } from "./bearer-auth.js";
+import { registerAppRoutes } from "./routes/app-routes.js";
+import { registerBuildRoutes } from "./routes/build-routes.js";
+import { registerDeployRoutes } from "./routes/deploy-routes.js";
+import { registerRuntimeRoutes } from "./routes/runtime-routes.js";
+import { registerTenantRoutes } from "./routes/tenant-routes.js";
+import type { ApiServices } from "./services.js";
+
+export interface ApiOptions {
+  services: ApiServices;
+  isValidToken: (tokenHash: string) => Promise<boolean>;
+  version: string;
+  logError: (err: unknown) => void;
+}
+
+export const API_BASE = "/api/v1";
+const JSON_BODY_LIMIT = 64 * 1024;
+
+/** The HTTP edge: validation, auth, routes and the OpenAPI document, all from the same schemas. */
+export function createApi(options: ApiOptions): OpenAPIHono {
+  const api = new OpenAPIHono({
+    defaultHook: (result, c) => {
+      if (!result.success) return validationResponse(c, result.error, result.target);
+    },
+  });
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+
+  api.get("/healthz", (c) => c.json({ ok: true, version: options.version }));
+  api.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Berth API",
+      version: options.version,
+      description: "Everything the berth CLI does, it does through this API.",
+    },
+    servers: [{ url: API_BASE }],
+  });
+
+  api.use("*", async (c, next) => {
+    if (c.req.path === `${API_BASE}/healthz` || c.req.path === `${API_BASE}/openapi.json`) return next();
+    return bearerAuth(options.isValidToken)(c, next);
+  });
+  api.use("*", async (c, next) => {
+    const type = c.req.header("content-type") ?? "";
+    if (!type.startsWith("application/json")) return next();
+    return bodyLimit({
+      maxSize: JSON_BODY_LIMIT,
+      onError: (c) => c.json({ error: { code: "invalid", message: "request body too large" } } satisfies ErrorBody, 413),
+    })(c, next);
+  });
+
+  registerTenantRoutes(api, options.services);
+  registerAppRoutes(api, options.services);
+  registerDeployRoutes(api, options.services);
+  registerRuntimeRoutes(api, options.services);
+  registerBuildRoutes(api, options.services);
+
+  api.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `no API route ${c.req.method} ${c.req.path}` } } satisfies ErrorBody, 404),
+  );
+  api.onError((error, c) => errorResponse(c, error, options.logError));
+
+  const root = new OpenAPIHono();
+  root.route(API_BASE, api);
+  root.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `the API lives under ${API_BASE}` } } satisfies ErrorBody, 404),
+  );
+  return root;
+}

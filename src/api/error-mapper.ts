@@ -1,0 +1,34 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { ZodError } from "zod";
+import { DomainError, type DomainErrorCode } from "../domain/domain-error.js";
+import type { ErrorBody } from "./error-body.js";
+
+const STATUS: Record<DomainErrorCode, ContentfulStatusCode> = {
+  invalid: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  failed: 422,
+  unavailable: 503,
+};
+
+/** The only place that turns core errors into HTTP. */
+export function errorResponse(c: Context, error: unknown, log: (err: unknown) => void): Response {
+  if (error instanceof DomainError) {
+    const body: ErrorBody = { error: { code: error.code, message: error.message, field: error.field } };
+    return c.json(body, STATUS[error.code]);
+  }
+  log(error);
+  const body: ErrorBody = { error: { code: "internal", message: "internal error; see the Berth server log" } };
+  return c.json(body, 500);
+}
+
+/** Turns a failed schema check into a 400 that names the first offending field. */
+export function validationResponse(c: Context, error: ZodError, target: string): Response {
+  const issue = error.issues[0];
+  const field = issue?.path.length ? issue.path.join(".") : target;
+  const message = issue ? `${field}: ${issue.message}` : `invalid ${target}`;
+  const body: ErrorBody = { error: { code: "invalid", message, field } };
+  return c.json(body, 400);
+}

@@ -1,0 +1,62 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { App, AppInfo, CreateAppRequest } from "../../domain/app.js";
+import { AppParams, TenantParams } from "../path-params.js";
+import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import type { ApiServices } from "../services.js";
+
+const security = [{ bearer: [] }];
+
+export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/tenants/{tenant}/apps",
+      tags: ["apps"],
+      security,
+      request: { params: TenantParams },
+      responses: { 200: jsonResponse(z.array(App), "Apps of the tenant"), ...errorResponses },
+    }),
+    async (c) => c.json(await s.apps.list(c.req.valid("param").tenant), 200),
+  );
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/tenants/{tenant}/apps",
+      tags: ["apps"],
+      security,
+      request: { params: TenantParams, body: jsonBody(CreateAppRequest) },
+      responses: { 201: jsonResponse(App, "Created"), ...errorResponses },
+    }),
+    async (c) => c.json(await s.apps.create(c.req.valid("param").tenant, c.req.valid("json").name), 201),
+  );
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/tenants/{tenant}/apps/{app}",
+      tags: ["apps"],
+      security,
+      request: { params: AppParams },
+      responses: { 200: jsonResponse(AppInfo, "The app and its deployment in each environment"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, app } = c.req.valid("param");
+      return c.json(await s.apps.info(tenant, app), 200);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "delete",
+      path: "/tenants/{tenant}/apps/{app}",
+      tags: ["apps"],
+      security,
+      request: { params: AppParams },
+      responses: { 204: { description: "Deleted; its containers are drained and removed" }, ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, app } = c.req.valid("param");
+      await s.apps.delete(tenant, app);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,66 @@
+import { Readable } from "node:stream";
+import type { ReadableStream as NodeWebStream } from "node:stream/web";
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { DomainError } from "../../domain/domain-error.js";
+import { AppParams } from "../path-params.js";
+import { errorResponses, streamed } from "../responses.js";
+import type { ApiServices } from "../services.js";
+
+const security = [{ bearer: [] }];
+
+/** One line of the build stream: log lines as they come, then exactly one result or error. */
+export const BuildLine = z
+  .union([
+    z.object({ type: z.literal("log"), line: z.string() }),
+    z.object({ type: z.literal("result"), imageId: z.string(), image: z.string() }),
+    z.object({ type: z.literal("error"), message: z.string() }),
+  ])
+  .meta({ id: "BuildLine" });
+export type BuildLine = z.infer<typeof BuildLine>;
+
+export function registerBuildRoutes(api: OpenAPIHono, s: ApiServices): void {
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/tenants/{tenant}/apps/{app}/builds",
+      tags: ["builds"],
+      summary: "Build an image from a tar build context (with a Dockerfile at its root)",
+      security,
+      request: {
+        params: AppParams,
+        body: {
+          required: true,
+          content: { "application/x-tar": { schema: z.string().meta({ format: "binary" }) } },
+        },
+      },
+      responses: {
+        200: {
+          description: "Newline-delimited JSON BuildLine objects, streamed as the build runs",
+          content: { "application/x-ndjson": { schema: BuildLine } },
+        },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { tenant, app } = c.req.valid("param");
+      const body = c.req.raw.body;
+      if (!body) throw new DomainError("invalid", "the request body must be a tar build context", "body");
+      const context = Readable.fromWeb(body as unknown as NodeWebStream);
+      const encoder = new TextEncoder();
+      const stream = new ReadableStream<Uint8Array>({
+        start: async (controller) => {
+          const send = (line: BuildLine) => controller.enqueue(encoder.encode(`${JSON.stringify(line)}\n`));
+          try {
+            const image = await s.builds.build(tenant, app, context, (line) => send({ type: "log", line }));
+            send({ type: "result", imageId: image.id, image: image.tag });
+          } catch (error) {
+            send({ type: "error", message: error instanceof Error ? error.message : String(error) });
+          }
+          controller.close();
+        },
+      });
+      return streamed(new Response(stream, { status: 200, headers: { "content-type": "application/x-ndjson" } }));
+    },
+  );
+}

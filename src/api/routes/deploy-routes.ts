@@ -1,0 +1,107 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { Deployment, DeployRequest, DeployResponse, RollbackRequest, ScaleRequest } from "../../domain/deployment.js";
+import { DeploymentEvent } from "../../domain/deployment-event.js";
+import { Release } from "../../domain/release.js";
+import { AppEnvParams } from "../path-params.js";
+import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import type { ApiServices } from "../services.js";
+
+const security = [{ bearer: [] }];
+const base = "/tenants/{tenant}/envs/{env}/apps/{app}";
+
+const EventQuery = z.object({
+  after: z.coerce.number().int().min(0).default(0).meta({ param: { name: "after", in: "query" } }),
+  limit: z.coerce.number().int().min(1).max(1000).default(200).meta({ param: { name: "limit", in: "query" } }),
+});
+
+export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/deploy`,
+      tags: ["deployments"],
+      summary: "Create a release from an image and roll it out",
+      security,
+      request: { params: AppEnvParams, body: jsonBody(DeployRequest) },
+      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, env, app } = c.req.valid("param");
+      return c.json(await s.deploys.deploy(tenant, env, app, c.req.valid("json")), 202);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/rollback`,
+      tags: ["deployments"],
+      summary: "Create a new release from an old one and roll it out",
+      security,
+      request: { params: AppEnvParams, body: jsonBody(RollbackRequest) },
+      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, env, app } = c.req.valid("param");
+      return c.json(await s.deploys.rollback(tenant, env, app, c.req.valid("json").to), 202);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: `${base}/scale`,
+      tags: ["deployments"],
+      security,
+      request: { params: AppEnvParams, body: jsonBody(ScaleRequest) },
+      responses: { 202: jsonResponse(Deployment, "Scaling"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, env, app } = c.req.valid("param");
+      return c.json(await s.deploys.scale(tenant, env, app, c.req.valid("json").replicas), 202);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: `${base}/deployment`,
+      tags: ["deployments"],
+      security,
+      request: { params: AppEnvParams },
+      responses: { 200: jsonResponse(Deployment, "Desired and observed state"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, env, app } = c.req.valid("param");
+      return c.json(await s.deploys.status(tenant, env, app), 200);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: `${base}/releases`,
+      tags: ["deployments"],
+      security,
+      request: { params: AppEnvParams },
+      responses: { 200: jsonResponse(z.array(Release), "Releases, newest first"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, env, app } = c.req.valid("param");
+      return c.json(await s.deploys.releases(tenant, env, app), 200);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: `${base}/events`,
+      tags: ["deployments"],
+      summary: "Rollout steps after a cursor, oldest first",
+      security,
+      request: { params: AppEnvParams, query: EventQuery },
+      responses: { 200: jsonResponse(z.array(DeploymentEvent), "Events"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, env, app } = c.req.valid("param");
+      const { after, limit } = c.req.valid("query");
+      return c.json(await s.deploys.events(tenant, env, app, after, limit), 200);
+    },
+  );
+}

@@ -1,0 +1,15 @@
+import type { AppService } from "../services/app-service.js";
+import type { BuildService } from "../services/build-service.js";
+import type { DeployService } from "../services/deploy-service.js";
+import type { EnvironmentService } from "../services/environment-service.js";
+import type { RuntimeService } from "../services/runtime-service.js";
+import type { TenantService } from "../services/tenant-service.js";
+
+export interface ApiServices {
+  tenants: TenantService;
+  environments: EnvironmentService;
+  apps: AppService;
+  deploys: DeployService;
+  runtime: RuntimeService;
+  builds: BuildService;
+}

@@ -1,0 +1,10 @@
+/** A failure the CLI reports as one sentence and a non-zero exit, without a stack trace. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}

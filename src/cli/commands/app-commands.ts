@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { tenantOf } from "../cli-config.js";
+import { clientFromConfig } from "../client-from-config.js";
+import { ago, printJson, printTable } from "../output.js";
+
+export function registerAppCommands(program: Command): void {
+  const app = program.command("app").description("manage apps of a tenant");
+  app
+    .command("create <name>")
+    .option("--tenant <tenant>", "tenant")
+    .action(async (name: string, opts: { tenant?: string }) => {
+      const t = tenantOf(opts.tenant);
+      await clientFromConfig().createApp(t, name);
+      process.stdout.write(`Created app ${name} in tenant ${t}\n`);
+    });
+  app
+    .command("list")
+    .option("--tenant <tenant>", "tenant")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: { tenant?: string; json?: boolean }) => {
+      const apps = await clientFromConfig().listApps(tenantOf(opts.tenant));
+      if (opts.json) return printJson(apps);
+      printTable(["NAME", "CREATED"], apps.map((a) => [a.name, ago(a.createdAt)]));
+    });
+  app
+    .command("info <name>")
+    .option("--tenant <tenant>", "tenant")
+    .option("--json", "print the API's JSON")
+    .action(async (name: string, opts: { tenant?: string; json?: boolean }) => {
+      const info = await clientFromConfig().appInfo(tenantOf(opts.tenant), name);
+      if (opts.json) return printJson(info);
+      process.stdout.write(`App ${info.name} (tenant ${info.tenant}, created ${ago(info.createdAt)})\n`);
+      if (info.deployments.length === 0) return void process.stdout.write("Not deployed anywhere yet.\n");
+      printTable(
+        ["ENV", "RELEASE", "SERVING", "REPLICAS", "PHASE", "URL", "MESSAGE"],
+        info.deployments.map((d) => [d.env, d.release, d.servingRelease, d.replicas, d.phase, d.url, d.message]),
+      );
+    });
+  app
+    .command("delete <name>")
+    .option("--tenant <tenant>", "tenant")
+    .action(async (name: string, opts: { tenant?: string }) => {
+      const t = tenantOf(opts.tenant);
+      await clientFromConfig().deleteApp(t, name);
+      process.stdout.write(`Deleted app ${name}; its containers are being drained and removed\n`);
+    });
+}

@@ -1,0 +1,103 @@
+import type { Command } from "commander";
+import type { ApiClient, DeployOutcome } from "../api-client.js";
+import { envOf, tenantOf } from "../cli-config.js";
+import { CliError } from "../cli-error.js";
+import { clientFromConfig } from "../client-from-config.js";
+import { packContext } from "../pack-context.js";
+import { parseIntOption } from "../parse-int.js";
+import { waitForRollout } from "../wait-for-rollout.js";
+
+interface DeployOptions {
+  env?: string;
+  tenant?: string;
+  image?: string;
+  path?: string;
+  port?: number;
+  replicas?: number;
+  healthPath?: string;
+  healthTimeout?: number;
+  wait: boolean;
+}
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+export function registerDeployCommands(program: Command): void {
+  program
+    .command("deploy <app>")
+    .description("build or take an image, create a release and roll it out with zero downtime")
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--image <ref>", "deploy an image already on the host")
+    .option("--path <dir>", "build the directory (with a Dockerfile) and deploy the result")
+    .option("--port <n>", "port the app listens on (default: previous release, the image's EXPOSE, or 8080)", parseIntOption(1, 65535))
+    .option("--replicas <n>", "containers to run (default: as before, or 1)", parseIntOption(0, 100))
+    .option("--health-path <path>", "HTTP path that answers 2xx/3xx when healthy (default: previous, or /)")
+    .option("--health-timeout <s>", "seconds the new release may take to become healthy (default 60)", parseIntOption(1, 3600))
+    .option("--no-wait", "return once the release is created")
+    .action(async (app: string, opts: DeployOptions) => {
+      if (!!opts.image === !!opts.path) throw new CliError("give exactly one of --image REF or --path DIR");
+      const tenant = tenantOf(opts.tenant);
+      const env = envOf(opts.env);
+      const client = clientFromConfig();
+      const image = opts.image ?? (await build(client, tenant, app, opts.path as string));
+      const outcome = await client.deploy(tenant, env, app, {
+        image,
+        port: opts.port,
+        replicas: opts.replicas,
+        healthPath: opts.healthPath,
+        healthTimeout: opts.healthTimeout,
+      });
+      await follow(client, { tenant, env, app }, outcome, opts.wait);
+    });
+
+  program
+    .command("rollback <app>")
+    .description("make a new release from an earlier one and roll it out")
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--to <n>", "release number (default: the one before the serving release)", parseIntOption(1, 1e9))
+    .option("--no-wait", "return once the release is created")
+    .action(async (app: string, opts: { env?: string; tenant?: string; to?: number; wait: boolean }) => {
+      const tenant = tenantOf(opts.tenant);
+      const env = envOf(opts.env);
+      const client = clientFromConfig();
+      await follow(client, { tenant, env, app }, await client.rollback(tenant, env, app, opts.to), opts.wait);
+    });
+
+  program
+    .command("scale <app>")
+    .description("set how many containers run")
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .requiredOption("--replicas <n>", "containers to run", parseIntOption(0, 100))
+    .action(async (app: string, opts: { env?: string; tenant?: string; replicas: number }) => {
+      const d = await clientFromConfig().scale(tenantOf(opts.tenant), envOf(opts.env), app, opts.replicas);
+      out(`Scaling ${app} to ${d.replicas} replica(s); 'berth ps ${app}' shows progress`);
+    });
+}
+
+async function build(client: ApiClient, tenant: string, app: string, dir: string): Promise<string> {
+  out(`Building ${app} from ${dir}`);
+  let image: string | undefined;
+  let failure: string | undefined;
+  await client.build(tenant, app, packContext(dir), (line) => {
+    if (line.type === "log") out(`  ${line.line}`);
+    else if (line.type === "result") image = line.image;
+    else failure = line.message;
+  });
+  if (failure || !image) throw new CliError(failure ?? "the build ended without an image");
+  out(`Built ${image}`);
+  return image;
+}
+
+async function follow(
+  client: ApiClient,
+  where: { tenant: string; env: string; app: string },
+  outcome: DeployOutcome,
+  wait: boolean,
+): Promise<void> {
+  out(`Release ${outcome.release} of ${where.app} in ${where.env}: rolling out`);
+  if (!wait) return;
+  await waitForRollout(client, where, outcome.release, outcome.eventCursor, out);
+  out(`${where.app} release ${outcome.release} is live at ${outcome.deployment.url}`);
+}

@@ -1,0 +1,55 @@
+import type { Command } from "commander";
+import { tenantOf } from "../cli-config.js";
+import { clientFromConfig } from "../client-from-config.js";
+import { ago, printJson, printTable } from "../output.js";
+
+export function registerTenantCommands(program: Command): void {
+  const tenant = program.command("tenant").description("manage tenants (teams or customers)");
+  tenant
+    .command("create <name>")
+    .action(async (name: string) => {
+      await clientFromConfig().createTenant(name);
+      process.stdout.write(`Created tenant ${name}\n`);
+    });
+  tenant
+    .command("list")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const tenants = await clientFromConfig().listTenants();
+      if (opts.json) return printJson(tenants);
+      printTable(["NAME", "CREATED"], tenants.map((t) => [t.name, ago(t.createdAt)]));
+    });
+  tenant
+    .command("delete <name>")
+    .action(async (name: string) => {
+      await clientFromConfig().deleteTenant(name);
+      process.stdout.write(`Deleted tenant ${name}\n`);
+    });
+
+  const env = program.command("env").description("manage environments (dev, test, prod, ...) of a tenant");
+  env
+    .command("create <name>")
+    .option("--tenant <tenant>", "tenant")
+    .action(async (name: string, opts: { tenant?: string }) => {
+      const t = tenantOf(opts.tenant);
+      const created = await clientFromConfig().createEnv(t, name);
+      process.stdout.write(`Created environment ${name} in tenant ${t} (network ${created.network})\n`);
+    });
+  env
+    .command("list")
+    .option("--tenant <tenant>", "tenant")
+    .option("--json", "print the API's JSON")
+    .action(async (opts: { tenant?: string; json?: boolean }) => {
+      const envs = await clientFromConfig().listEnvs(tenantOf(opts.tenant));
+      if (opts.json) return printJson(envs);
+      printTable(["NAME", "NETWORK", "CREATED"], envs.map((e) => [e.name, e.network, ago(e.createdAt)]));
+    });
+  env
+    .command("delete <name>")
+    .option("--tenant <tenant>", "tenant")
+    .action(async (name: string, opts: { tenant?: string }) => {
+      const t = tenantOf(opts.tenant);
+      await clientFromConfig().deleteEnv(t, name);
+      process.stdout.write(`Deleted environment ${name} of tenant ${t}\n`);
+    });
+}

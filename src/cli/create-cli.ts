@@ -1,0 +1,43 @@
+import { Command } from "commander";
+import { registerAppCommands } from "./commands/app-commands.js";
+import { registerDeployCommands } from "./commands/deploy-commands.js";
+import { registerRuntimeCommands } from "./commands/runtime-commands.js";
+import { registerSessionCommands } from "./commands/session-commands.js";
+import { registerTenantCommands } from "./commands/tenant-commands.js";
+
+export interface ServerCommandOptions {
+  dataDir: string;
+  listen: string;
+  routerHost: string;
+  routerPort: string;
+  domain: string;
+  drainMs: string;
+  resyncSeconds: string;
+}
+
+/** The `berth` program. `serve` is passed in so client commands never load the server's code. */
+export function createCli(serve: (options: ServerCommandOptions) => Promise<void>, version: string): Command {
+  const program = new Command("berth")
+    .description("Berth: ship containers to dev, test and prod on your own machines")
+    .version(version)
+    .showHelpAfterError("(run with --help for usage)");
+
+  program
+    .command("server")
+    .description("run the Berth API server, reconciler and router (foreground)")
+    .option("--data-dir <dir>", "where the database, admin token and router state live", "/var/lib/berth")
+    .option("--listen <host:port>", "API address", "127.0.0.1:7070")
+    .option("--router-host <ip>", "address the router listens on", "0.0.0.0")
+    .option("--router-port <port>", "port the router listens on", "8080")
+    .option("--domain <domain>", "apps are served at APP.ENV.TENANT.DOMAIN", "localhost")
+    .option("--drain-ms <ms>", "how long old containers keep running after traffic moved away", "2000")
+    .option("--resync-seconds <s>", "full reconcile period (engine events trigger passes in between)", "60")
+    .action(serve);
+
+  registerSessionCommands(program);
+  registerTenantCommands(program);
+  registerAppCommands(program);
+  registerDeployCommands(program);
+  registerRuntimeCommands(program);
+  return program;
+}

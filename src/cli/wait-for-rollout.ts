@@ -1,0 +1,46 @@
+import type { ApiClient } from "./api-client.js";
+import { CliError } from "./cli-error.js";
+
+const POLL_MS = 100;
+const OFFLINE_GRACE_MS = 60_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Follows a rollout's events until the release serves, fails or is superseded. Rides out a
+ * server restart: the rollout is desired state and continues once the server is back.
+ */
+export async function waitForRollout(
+  client: ApiClient,
+  where: { tenant: string; env: string; app: string },
+  release: number,
+  cursor: number,
+  print: (line: string) => void,
+): Promise<void> {
+  const { tenant, env, app } = where;
+  let after = cursor;
+  let offlineSince: number | undefined;
+  let polls = 0;
+  for (;;) {
+    try {
+      const events = await client.events(tenant, env, app, after);
+      offlineSince = undefined;
+      for (const e of events) {
+        after = e.id;
+        print(`  ${e.message}`);
+        if (e.release === release && e.kind === "serving") return;
+        if (e.release === release && e.kind === "failed") throw new CliError(`deploy failed: ${e.message}`);
+      }
+      if (events.length === 0 && ++polls % 20 === 0) {
+        const status = await client.deployment(tenant, env, app);
+        if (status.release !== null && status.release > release)
+          throw new CliError(`release ${release} was superseded by release ${status.release}`);
+      }
+    } catch (error) {
+      if (error instanceof CliError && !error.message.startsWith("cannot reach")) throw error;
+      offlineSince ??= Date.now();
+      if (Date.now() - offlineSince > OFFLINE_GRACE_MS) throw error;
+      if (offlineSince === Date.now()) print("  lost contact with the server; the rollout continues when it is back");
+    }
+    await sleep(POLL_MS);
+  }
+}

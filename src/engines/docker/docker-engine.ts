@@ -1,0 +1,219 @@
+import type { Readable } from "node:stream";
+import type Docker from "dockerode";
+import { DomainError } from "../../domain/domain-error.js";
+import { containerName, LABEL, workloadLabels } from "../../domain/labels.js";
+import type {
+  BuildOptions,
+  Engine,
+  EngineEvent,
+  ImageInfo,
+  LogOptions,
+  Workload,
+  WorkloadSelector,
+  WorkloadSpec,
+} from "../engine.js";
+import { demuxLogs } from "./demux-logs.js";
+import { followBuild } from "./follow-build.js";
+import { ignoreStatus, statusCode } from "./status-code.js";
+import { watchEvents } from "./watch-events.js";
+import { workloadFromInspect, workloadFromSummary } from "./workload-from-container.js";
+
+const MANAGED = `${LABEL.managed}=true`;
+
+export interface DockerEngineOptions {
+  /** Signal sent by `remove` before the grace period; the image's STOPSIGNAL when unset. */
+  stopSignal?: string;
+}
+
+const isManaged = (labels: Record<string, string> | null | undefined) => labels?.[LABEL.managed] === "true";
+
+/** The Engine API's own explanation, which docker-modem keeps under `json.message`. */
+function apiMessage(error: unknown): string {
+  const json = (error as { json?: { message?: unknown } } | null)?.json;
+  if (typeof json?.message === "string") return json.message.trim();
+  // Errors from streaming endpoints carry the explanation only inside the message.
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
+}
+
+export class DockerEngine implements Engine {
+  readonly #stopSignal: string | undefined;
+
+  constructor(
+    private readonly docker: Docker,
+    options: DockerEngineOptions = {},
+  ) {
+    this.#stopSignal = options.stopSignal;
+  }
+
+  async ping(): Promise<void> {
+    await this.docker.ping();
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo | null> {
+    const info = await ignoreStatus(this.docker.getImage(ref).inspect(), 404);
+    if (!info) return null;
+    const ports = Object.keys(info.Config?.ExposedPorts ?? {})
+      .map((key) => /^(\d+)\/tcp$/.exec(key)?.[1])
+      .filter((port): port is string => port !== undefined)
+      .map(Number);
+    return { id: info.Id, exposedPorts: [...new Set(ports)].sort((a, b) => a - b) };
+  }
+
+  async build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo> {
+    // pipe() does not propagate a failing context stream; abort the request so it cannot hang.
+    const abort = new AbortController();
+    let contextError: Error | undefined;
+    const onContextError = (error: Error) => {
+      contextError = error;
+      abort.abort();
+    };
+    context.once("error", onContextError);
+    try {
+      const progress = await this.docker.buildImage(context, {
+        t: options.tag,
+        labels: { ...options.labels },
+        rm: true,
+        forcerm: true,
+        abortSignal: abort.signal,
+      } as Docker.ImageBuildOptions);
+      const imageId = await followBuild(progress, onLog);
+      // The ID from the stream is what this build produced; the tag may already point elsewhere.
+      const image = await this.inspectImage(imageId ?? options.tag);
+      if (!image) throw new DomainError("failed", `build failed: image ${options.tag} not found after build`);
+      return image;
+    } catch (error) {
+      if (contextError) {
+        throw new DomainError(
+          "failed",
+          `build failed: cannot read the build context: ${contextError.message}`,
+        );
+      }
+      // Bad contexts (no Dockerfile, not a tar) are refused with an HTTP error before any progress.
+      if (!(error instanceof DomainError) && statusCode(error) !== undefined) {
+        throw new DomainError("failed", `build failed: ${apiMessage(error)}`);
+      }
+      throw error;
+    } finally {
+      context.off("error", onContextError);
+    }
+  }
+
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    // The name filter matches substrings, so only an exact name counts as present.
+    const existing = await this.docker.listNetworks({ filters: { name: [name] } });
+    if (existing.some((network) => network.Name === name)) return;
+    await ignoreStatus(
+      this.docker.createNetwork({
+        Name: name,
+        Driver: "bridge",
+        Labels: { ...labels, [LABEL.managed]: "true" },
+        CheckDuplicate: true,
+      }),
+      409,
+    );
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    const network = this.docker.getNetwork(name);
+    const info = await ignoreStatus(network.inspect(), 404);
+    // Docker also resolves ID prefixes; a different network answering to `name` is not ours to remove.
+    if (!info || info.Name !== name) return;
+    if (!isManaged(info.Labels)) {
+      throw new DomainError("conflict", `refusing to touch network ${name}: Berth does not manage it`);
+    }
+    try {
+      await ignoreStatus(network.remove(), 404);
+    } catch (error) {
+      const status = statusCode(error);
+      if (status === 403 || status === 409) {
+        throw new DomainError("conflict", `network ${name} still has containers`);
+      }
+      throw error;
+    }
+  }
+
+  async listNetworks(): Promise<string[]> {
+    const networks = await this.docker.listNetworks({ filters: { label: [MANAGED] } });
+    return networks.map((network) => network.Name);
+  }
+
+  async list(selector: WorkloadSelector): Promise<Workload[]> {
+    const label = [MANAGED];
+    if (selector.tenant !== undefined) label.push(`${LABEL.tenant}=${selector.tenant}`);
+    if (selector.env !== undefined) label.push(`${LABEL.env}=${selector.env}`);
+    if (selector.app !== undefined) label.push(`${LABEL.app}=${selector.app}`);
+    const containers = await this.docker.listContainers({ all: true, filters: { label } });
+    return containers.map(workloadFromSummary).filter((w): w is Workload => w !== undefined);
+  }
+
+  async start(spec: WorkloadSpec): Promise<Workload> {
+    const name = containerName(spec.identity, spec.release, spec.slot);
+    const port = `${spec.port}/tcp`;
+    let container: Docker.Container;
+    try {
+      container = await this.docker.createContainer({
+        name,
+        Image: spec.image,
+        Labels: workloadLabels(spec.identity, spec.release, spec.slot),
+        Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
+        ExposedPorts: { [port]: {} },
+        ...(this.#stopSignal ? { StopSignal: this.#stopSignal } : {}),
+        HostConfig: {
+          // Loopback only: apps are reached through Berth's router, never directly from outside.
+          PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
+          // Docker itself restarts crashed apps, even while Berth is down.
+          RestartPolicy: { Name: "unless-stopped" },
+          NetworkMode: spec.network,
+          LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+        },
+      });
+    } catch (error) {
+      if (statusCode(error) === 409) {
+        throw new DomainError("conflict", `container ${name} already exists`);
+      }
+      throw error;
+    }
+    try {
+      await container.start();
+    } catch (error) {
+      // A created-but-never-started container would hold the name and block the retry.
+      await ignoreStatus(container.remove({ force: true }), 404, 409).catch(() => {});
+      throw error;
+    }
+    const workload = workloadFromInspect(await container.inspect());
+    if (!workload) throw new Error(`container ${name} lost its Berth labels`);
+    return workload;
+  }
+
+  async remove(id: string, graceSeconds: number): Promise<void> {
+    const container = this.docker.getContainer(id);
+    const info = await ignoreStatus(container.inspect(), 404);
+    if (!info) return;
+    if (!isManaged(info.Config?.Labels)) {
+      throw new DomainError("conflict", "refusing to touch a container Berth does not manage");
+    }
+    // Stopping first (not just force-removing) gives the app its graceful-shutdown window.
+    await ignoreStatus(container.stop({ t: graceSeconds }), 304, 404);
+    // 409: another caller's removal is already in progress, which is the outcome we want.
+    await ignoreStatus(container.remove({ force: true }), 404, 409);
+  }
+
+  async logs(id: string, options: LogOptions): Promise<Readable> {
+    const container = this.docker.getContainer(id);
+    const info = await ignoreStatus(container.inspect(), 404);
+    if (!info) throw new DomainError("not_found", `container ${id} not found`);
+    if (!isManaged(info.Config?.Labels)) {
+      throw new DomainError("conflict", "refusing to touch a container Berth does not manage");
+    }
+    const common = { stdout: true, stderr: true, tail: options.tail, timestamps: false };
+    const source = options.follow
+      ? await container.logs({ ...common, follow: true })
+      : await container.logs({ ...common, follow: false });
+    return demuxLogs(this.docker.modem, source);
+  }
+
+  watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void } {
+    return watchEvents(this.docker, onEvent, onError);
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * docker-modem rejects with an Error carrying the HTTP status of the Engine API; the status is
+ * the only reliable way to tell "absent" (404) or "taken" (409) from real failures.
+ */
+export function statusCode(error: unknown): number | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const status = (error as { statusCode?: unknown }).statusCode;
+  return typeof status === "number" ? status : undefined;
+}
+
+/** Resolves to undefined instead of rejecting when the API answers with one of `statuses`. */
+export async function ignoreStatus<T>(promise: Promise<T>, ...statuses: number[]): Promise<T | undefined> {
+  try {
+    return await promise;
+  } catch (error) {
+    const status = statusCode(error);
+    if (status !== undefined && statuses.includes(status)) return undefined;
+    throw error;
+  }
+}

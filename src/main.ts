@@ -1,0 +1,106 @@
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { serve } from "@hono/node-server";
+import Docker from "dockerode";
+import { pino } from "pino";
+import { hashToken, newToken } from "./api/bearer-auth.js";
+import { createApi } from "./api/create-api.js";
+import { DockerEngine } from "./engines/docker/docker-engine.js";
+import { AppSync } from "./reconciler/app-sync.js";
+import { httpHealthProbe } from "./reconciler/http-health-probe.js";
+import { PlanExecutor } from "./reconciler/plan-executor.js";
+import { Reconciler } from "./reconciler/reconciler.js";
+import { RoutePublisher } from "./reconciler/route-publisher.js";
+import { NginxRouter } from "./router/nginx-router.js";
+import type { ServerConfig } from "./server-config.js";
+import { AppService } from "./services/app-service.js";
+import { BuildService } from "./services/build-service.js";
+import { DeployService } from "./services/deploy-service.js";
+import { EnvironmentService } from "./services/environment-service.js";
+import { RuntimeService } from "./services/runtime-service.js";
+import { TenantService } from "./services/tenant-service.js";
+import { openSqliteStore } from "./store/open-sqlite-store.js";
+import type { Store } from "./store/store.js";
+import { VERSION } from "./version.js";
+
+/**
+ * Composition root: the one place that picks SQLite, Docker and nginx and wires them together.
+ * Resolves once the API listens; the returned stop() leaves containers and nginx running.
+ */
+export async function startServer(config: ServerConfig): Promise<{ stop(): Promise<void>; url: string }> {
+  const log = pino({ name: "berth" });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const store = await openSqliteStore(join(config.dataDir, "berth.db"));
+  await ensureAdminToken(store, config.dataDir, log);
+
+  const docker = new Docker();
+  const engine = new DockerEngine(docker);
+  await engine.ping().catch((error: Error) => {
+    throw new Error(`cannot reach dockerd at /var/run/docker.sock (${error.message}); start it, e.g. with scripts/setup`);
+  });
+  const router = new NginxRouter({
+    stateDir: join(config.dataDir, "router"),
+    listenHost: config.routerHost,
+    port: config.routerPort,
+    log: (msg) => log.info(msg),
+  });
+  const routes = new RoutePublisher(store, router, config.domain);
+  await router.start(await routes.currentRoutes());
+
+  const probe = httpHealthProbe(1_000);
+  const executor = new PlanExecutor(store, engine, routes, { drainMs: config.drainMs, stopGraceSeconds: 10 });
+  const reconciler = new Reconciler(store, engine, new AppSync(store, engine, probe, executor), routes, {
+    concurrency: 8,
+    resyncMs: config.resyncSeconds * 1000,
+    log,
+  });
+
+  const routing = { domain: config.domain, routerPort: config.routerPort };
+  const api = createApi({
+    version: VERSION,
+    isValidToken: async (hash) => (await store.tokens.findByHash(hash)) !== undefined,
+    logError: (err) => log.error({ err }, "request failed"),
+    services: {
+      tenants: new TenantService(store),
+      environments: new EnvironmentService(store),
+      apps: new AppService(store, reconciler, routing),
+      deploys: new DeployService(store, engine, reconciler, routing),
+      runtime: new RuntimeService(store, engine, probe),
+      builds: new BuildService(store, engine),
+    },
+  });
+
+  await reconciler.start();
+  const [hostname, port] = splitHostPort(config.listen);
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: api.fetch, hostname, port }, () => resolve(s));
+    s.once("error", reject);
+  });
+  const url = `http://${hostname}:${port}`;
+  log.info({ url, router: `${config.routerHost}:${config.routerPort}`, domain: config.domain }, "berth server ready");
+
+  return {
+    url,
+    async stop() {
+      reconciler.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await store.close();
+    },
+  };
+}
+
+/** First start only: make an admin token and leave it where only root can read it. */
+async function ensureAdminToken(store: Store, dataDir: string, log: { info(o: object, m: string): void }) {
+  const file = join(dataDir, "admin-token");
+  if ((await store.tokens.count()) > 0) return;
+  const token = newToken();
+  await store.tokens.create("admin", hashToken(token));
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  log.info({ file }, "created the admin token");
+}
+
+function splitHostPort(listen: string): [string, number] {
+  const i = listen.lastIndexOf(":");
+  return [listen.slice(0, i), Number(listen.slice(i + 1))];
+}

@@ -1,0 +1,78 @@
+import { parseAppKey } from "../domain/labels.js";
+import type { Engine, Workload } from "../engines/engine.js";
+import type { NamedDeploymentRow } from "../store/deployment-repository.js";
+import type { ReleaseRow } from "../store/release-repository.js";
+import type { Store } from "../store/store.js";
+import type { HealthProbe } from "./http-health-probe.js";
+import type { SyncResult } from "./keyed-work-queue.js";
+import { plan } from "./plan.js";
+import type { PlanExecutor } from "./plan-executor.js";
+import type { DesiredApp, ObservedContainer } from "./plan-types.js";
+
+/** One reconcile pass for one app in one environment: read desired, observe, plan, execute. */
+export class AppSync {
+  // Releases are immutable, so caching them forever is safe.
+  private readonly releases = new Map<string, ReleaseRow | null>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly engine: Engine,
+    private readonly probe: HealthProbe,
+    private readonly executor: PlanExecutor,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async sync(key: string): Promise<SyncResult | undefined> {
+    const identity = parseAppKey(key);
+    if (!identity) return undefined;
+    const row = await this.store.deployments.findByNames(identity.tenant, identity.env, identity.app);
+    const desired = row ? await this.desired(row) : null;
+    const workloads = await this.engine.list(identity);
+    const observed = await Promise.all(workloads.map((w) => this.observe(w, row)));
+    const actions = plan(desired, observed, this.now());
+    const requeueAfterMs = await this.executor.execute(actions, { identity, row, desired });
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  private async desired(row: NamedDeploymentRow): Promise<DesiredApp> {
+    const release = row.release === null ? undefined : await this.release(row, row.release);
+    return {
+      identity: { tenant: row.tenant, env: row.env, app: row.app },
+      release: release
+        ? { number: release.number, imageId: release.image_id, port: release.port, healthPath: release.health_path }
+        : null,
+      replicas: row.replicas,
+      servingRelease: row.serving_release,
+      phase: row.phase as DesiredApp["phase"],
+      rolloutStartedAt: row.rollout_started_at ? Date.parse(row.rollout_started_at) : null,
+      healthTimeoutMs: row.health_timeout_s * 1000,
+    };
+  }
+
+  private async observe(w: Workload, row: NamedDeploymentRow | undefined): Promise<ObservedContainer> {
+    const release = row ? await this.release(row, w.release) : undefined;
+    const healthy =
+      w.state === "running" && w.hostPort !== null && release !== undefined
+        ? await this.probe(w.hostPort, release.health_path)
+        : false;
+    return {
+      id: w.id,
+      release: w.release,
+      slot: w.slot,
+      state: w.state,
+      hostPort: w.hostPort,
+      healthy,
+      createdAt: w.createdAt,
+    };
+  }
+
+  private async release(row: NamedDeploymentRow, number: number): Promise<ReleaseRow | undefined> {
+    const cacheKey = `${row.app_id}/${row.env_id}/${number}`;
+    let hit = this.releases.get(cacheKey);
+    if (hit === undefined) {
+      hit = (await this.store.releases.find(row.app_id, row.env_id, number)) ?? null;
+      if (hit) this.releases.set(cacheKey, hit);
+    }
+    return hit ?? undefined;
+  }
+}

@@ -1,0 +1,169 @@
+import { DomainError } from "../domain/domain-error.js";
+import { networkName } from "../domain/environment.js";
+import { LABEL, type WorkloadIdentity } from "../domain/labels.js";
+import type { Engine } from "../engines/engine.js";
+import type { NamedDeploymentRow } from "../store/deployment-repository.js";
+import type { Store } from "../store/store.js";
+import type { Action, DesiredApp, RoutedEndpoint } from "./plan-types.js";
+import type { RoutePublisher } from "./route-publisher.js";
+import { sleep } from "./sleep.js";
+
+export interface ExecutorOptions {
+  /** How long retired containers keep running after the router stopped sending them new requests. */
+  drainMs: number;
+  /** SIGTERM-to-SIGKILL grace when stopping a container. */
+  stopGraceSeconds: number;
+}
+
+export interface ExecutionContext {
+  identity: WorkloadIdentity;
+  row: NamedDeploymentRow | undefined;
+  desired: DesiredApp | null;
+}
+
+/** Carries out a plan's actions in order, through the engine, the store and the router. */
+export class PlanExecutor {
+  private readonly networks = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly engine: Engine,
+    private readonly routes: RoutePublisher,
+    private readonly options: ExecutorOptions,
+  ) {}
+
+  /** Returns the requeue delay the plan asked for, if any. */
+  async execute(actions: Action[], ctx: ExecutionContext): Promise<number | undefined> {
+    let requeue: number | undefined;
+    for (const action of actions) {
+      switch (action.type) {
+        case "start":
+          if (!(await this.start(action.release, action.slot, ctx))) requeue = 200;
+          break;
+        case "remove":
+          await this.engine.remove(action.id, this.options.stopGraceSeconds);
+          await this.event(ctx, null, "container-removed", `removed container ${short(action.id)}: ${action.reason}`);
+          break;
+        case "route":
+          await this.route(action.release, action.endpoints, ctx);
+          break;
+        case "drain":
+          await this.drain(action.ids, ctx);
+          break;
+        case "complete":
+          await this.complete(action.release, ctx);
+          break;
+        case "fail":
+          await this.fail(action.release, action.reason, ctx);
+          break;
+        case "requeue":
+          requeue = Math.min(requeue ?? action.afterMs, action.afterMs);
+          break;
+      }
+    }
+    return requeue;
+  }
+
+  private async start(release: number, slot: number, ctx: ExecutionContext): Promise<boolean> {
+    const target = ctx.desired?.release;
+    if (!target || target.number !== release) return true;
+    const { tenant, env } = ctx.identity;
+    const network = networkName(tenant, env);
+    if (!this.networks.has(network)) {
+      await this.engine.ensureNetwork(network, { [LABEL.tenant]: tenant, [LABEL.env]: env });
+      this.networks.add(network);
+    }
+    try {
+      const w = await this.engine.start({
+        identity: ctx.identity,
+        release,
+        slot,
+        image: target.imageId,
+        port: target.port,
+        network,
+        // Twelve-factor style: the app learns its port and identity from the environment.
+        env: {
+          PORT: String(target.port),
+          BERTH_TENANT: tenant,
+          BERTH_ENV: env,
+          BERTH_APP: ctx.identity.app,
+          BERTH_RELEASE: String(release),
+        },
+      });
+      await this.event(ctx, release, "container-started", `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${target.healthPath}`);
+      return true;
+    } catch (error) {
+      // A container of that name exists but was not observed (still being removed): try again shortly.
+      if (error instanceof DomainError && error.code === "conflict") return false;
+      this.networks.delete(network);
+      throw error;
+    }
+  }
+
+  private async route(release: number | null, endpoints: RoutedEndpoint[], ctx: ExecutionContext): Promise<void> {
+    const row = ctx.row;
+    if (!row) return this.routes.publish();
+    const current = await this.store.endpoints.list(row.app_id, row.env_id);
+    const same =
+      current.length === endpoints.length &&
+      endpoints.every((e) => current.some((c) => c.container_id === e.containerId && c.port === e.port));
+    const switching = release !== row.serving_release;
+    if (same && !switching) return;
+    await this.store.transaction(async (tx) => {
+      await tx.endpoints.replace(
+        row.app_id,
+        row.env_id,
+        endpoints.map((e) => ({ container_id: e.containerId, address: "127.0.0.1", port: e.port, release: e.release })),
+      );
+      if (switching) await tx.deployments.update(row.app_id, row.env_id, { serving_release: release });
+    });
+    await this.routes.publish();
+    if (switching && release !== null) {
+      row.serving_release = release;
+      await this.event(ctx, release, "switched", `router switched to release ${release} (${endpoints.length} healthy)`);
+    }
+  }
+
+  private async drain(ids: string[], ctx: ExecutionContext): Promise<void> {
+    await this.event(ctx, null, "draining", `draining ${ids.length} old container(s) for ${this.options.drainMs} ms`);
+    await sleep(this.options.drainMs);
+    await Promise.all(ids.map((id) => this.engine.remove(id, this.options.stopGraceSeconds)));
+    await this.event(ctx, null, "container-removed", `stopped ${ids.map(short).join(", ")}`);
+  }
+
+  private async complete(release: number, ctx: ExecutionContext): Promise<void> {
+    const row = ctx.row;
+    if (!row) return;
+    const replicas = ctx.desired?.replicas ?? 0;
+    await this.store.deployments.update(row.app_id, row.env_id, {
+      phase: "serving",
+      message: `release ${release} is serving with ${replicas} replica(s)`,
+      rollout_started_at: null,
+    });
+    await this.event(ctx, release, "serving", `release ${release} is serving with ${replicas} replica(s)`);
+  }
+
+  private async fail(release: number, reason: string, ctx: ExecutionContext): Promise<void> {
+    const row = ctx.row;
+    if (!row) return;
+    const fallback = row.serving_release;
+    const message =
+      fallback === null
+        ? `${reason}; nothing was switched`
+        : `${reason}; release ${fallback} keeps serving`;
+    // Revert the desired release so later passes converge on what serves, not on the failure.
+    await this.store.deployments.update(row.app_id, row.env_id, {
+      release: fallback,
+      phase: "failed",
+      message,
+      rollout_started_at: null,
+    });
+    await this.event(ctx, release, "failed", message);
+  }
+
+  private async event(ctx: ExecutionContext, release: number | null, kind: string, message: string) {
+    if (ctx.row) await this.store.events.append(ctx.row.app_id, ctx.row.env_id, release, kind, message);
+  }
+}
+
+const short = (id: string) => id.slice(0, 12);

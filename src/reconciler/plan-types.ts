@@ -1,0 +1,47 @@
+import type { DeploymentPhase } from "../domain/deployment.js";
+import type { WorkloadIdentity } from "../domain/labels.js";
+
+export interface DesiredRelease {
+  number: number;
+  imageId: string;
+  port: number;
+  healthPath: string;
+}
+
+/** What the store says should run for one app in one environment. */
+export interface DesiredApp {
+  identity: WorkloadIdentity;
+  /** null: nothing should run (never deployed successfully, or a first deploy failed). */
+  release: DesiredRelease | null;
+  replicas: number;
+  servingRelease: number | null;
+  phase: DeploymentPhase;
+  rolloutStartedAt: number | null;
+  healthTimeoutMs: number;
+}
+
+/** A container as observed right now, with the health verdict of this pass's probe. */
+export interface ObservedContainer {
+  id: string;
+  release: number;
+  slot: number;
+  state: string;
+  hostPort: number | null;
+  healthy: boolean;
+  createdAt: string;
+}
+
+export interface RoutedEndpoint {
+  containerId: string;
+  port: number;
+  release: number;
+}
+
+export type Action =
+  | { type: "start"; release: number; slot: number }
+  | { type: "remove"; id: string; reason: string }
+  | { type: "route"; release: number | null; endpoints: RoutedEndpoint[] }
+  | { type: "drain"; ids: string[] }
+  | { type: "complete"; release: number }
+  | { type: "fail"; release: number; reason: string }
+  | { type: "requeue"; afterMs: number };

@@ -1,0 +1,49 @@
+import { appHost } from "../domain/app-host.js";
+import type { Route, RouteApplier } from "../router/route.js";
+import type { Store } from "../store/store.js";
+
+/**
+ * Renders the router from the store, whole. Calls that arrive while an apply runs are folded
+ * into one follow-up apply, and each caller's promise settles only after an apply that
+ * started after its call, so "routed" always means "live in nginx".
+ */
+export class RoutePublisher {
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+
+  constructor(
+    private readonly store: Store,
+    private readonly router: RouteApplier,
+    private readonly domain: string,
+  ) {}
+
+  publish(): Promise<void> {
+    if (this.next) return this.next;
+    if (!this.running) {
+      this.running = this.run().finally(() => {
+        this.running = null;
+      });
+      return this.running;
+    }
+    this.next = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.next = null;
+        return this.publish();
+      });
+    return this.next;
+  }
+
+  /** The routes as the store has them now, e.g. to start nginx with. */
+  async currentRoutes(): Promise<Route[]> {
+    const routed = await this.store.endpoints.listRouted();
+    return routed.map((r) => ({
+      host: appHost(r, this.domain),
+      endpoints: r.endpoints.map((e) => ({ address: e.address, port: e.port })),
+    }));
+  }
+
+  private async run(): Promise<void> {
+    await this.router.apply(await this.currentRoutes());
+  }
+}

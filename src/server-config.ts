@@ -1,0 +1,18 @@
+import { z } from "zod";
+import { DNS_NAME } from "./domain/dns-label.js";
+
+const HostPort = z
+  .string()
+  .regex(/^(\d{1,3}(\.\d{1,3}){3}|localhost):\d{1,5}$/, "--listen must be HOST:PORT, e.g. 127.0.0.1:7070");
+
+/** `berth server` options, checked before anything starts. */
+export const ServerConfig = z.object({
+  dataDir: z.string().regex(/^\/[A-Za-z0-9._/-]+$/, "--data-dir must be an absolute path of letters, digits and . _ / -"),
+  listen: HostPort,
+  routerHost: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "--router-host must be an IPv4 address"),
+  routerPort: z.coerce.number().int().min(1).max(65535),
+  domain: z.string().regex(DNS_NAME, "--domain must be a DNS name such as localhost or apps.example.com"),
+  drainMs: z.coerce.number().int().min(0).max(600_000),
+  resyncSeconds: z.coerce.number().int().min(5).max(3600),
+});
+export type ServerConfig = z.infer<typeof ServerConfig>;

@@ -1,0 +1,55 @@
+import type { App, AppInfo } from "../domain/app.js";
+import { DomainError } from "../domain/domain-error.js";
+import { appKey } from "../domain/labels.js";
+import type { Enqueuer } from "../reconciler/enqueuer.js";
+import type { Store } from "../store/store.js";
+import { findApp, findTenant } from "./lookup.js";
+import type { RoutingSettings } from "./ports.js";
+import { toDeployment } from "./to-deployment.js";
+
+export class AppService {
+  constructor(
+    private readonly store: Store,
+    private readonly reconciler: Enqueuer,
+    private readonly routing: RoutingSettings,
+  ) {}
+
+  async create(tenant: string, name: string): Promise<App> {
+    return this.store.transaction(async (tx) => {
+      const t = await findTenant(tx, tenant);
+      if (await tx.apps.find(t.id, name))
+        throw new DomainError("conflict", `app '${name}' already exists in tenant '${tenant}'`, "name");
+      const row = await tx.apps.create(t.id, name);
+      return { tenant, name: row.name, createdAt: row.created_at };
+    });
+  }
+
+  async list(tenant: string): Promise<App[]> {
+    const t = await findTenant(this.store, tenant);
+    return (await this.store.apps.list(t.id)).map((r) => ({ tenant, name: r.name, createdAt: r.created_at }));
+  }
+
+  async info(tenant: string, name: string): Promise<AppInfo> {
+    const t = await findTenant(this.store, tenant);
+    const app = await findApp(this.store, t, name);
+    const deployments = await this.store.deployments.listForApp(app.id);
+    return {
+      tenant,
+      name: app.name,
+      createdAt: app.created_at,
+      deployments: deployments.map((d) => ({ env: d.env, ...toDeployment(d, d, this.routing) })),
+    };
+  }
+
+  /** Deletes the desired state; the reconciler then drains and removes the containers. */
+  async delete(tenant: string, name: string): Promise<void> {
+    const keys = await this.store.transaction(async (tx) => {
+      const t = await findTenant(tx, tenant);
+      const app = await findApp(tx, t, name);
+      const deployments = await tx.deployments.listForApp(app.id);
+      await tx.apps.delete(app.id);
+      return deployments.map((d) => appKey(d));
+    });
+    for (const key of keys) this.reconciler.enqueue(key);
+  }
+}

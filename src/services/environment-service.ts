@@ -1,0 +1,45 @@
+import { DomainError } from "../domain/domain-error.js";
+import { type Environment, networkName } from "../domain/environment.js";
+import type { Store } from "../store/store.js";
+import { findEnv, findTenant } from "./lookup.js";
+
+export class EnvironmentService {
+  constructor(private readonly store: Store) {}
+
+  async create(tenant: string, name: string): Promise<Environment> {
+    return this.store.transaction(async (tx) => {
+      const t = await findTenant(tx, tenant);
+      if (await tx.environments.find(t.id, name))
+        throw new DomainError("conflict", `environment '${name}' already exists in tenant '${tenant}'`, "name");
+      const row = await tx.environments.create(t.id, name);
+      return toEnvironment(tenant, row);
+    });
+  }
+
+  async list(tenant: string): Promise<Environment[]> {
+    const t = await findTenant(this.store, tenant);
+    return (await this.store.environments.list(t.id)).map((r) => toEnvironment(tenant, r));
+  }
+
+  /** Refuses while apps are deployed there; the reconciler removes the network afterwards. */
+  async delete(tenant: string, name: string): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const t = await findTenant(tx, tenant);
+      const env = await findEnv(tx, t, name);
+      const deployed = await tx.deployments.countForEnv(env.id);
+      if (deployed > 0)
+        throw new DomainError(
+          "conflict",
+          `environment '${name}' still has ${deployed} deployed app(s); delete those apps first`,
+        );
+      await tx.environments.delete(env.id);
+    });
+  }
+}
+
+const toEnvironment = (tenant: string, r: { name: string; created_at: string }): Environment => ({
+  tenant,
+  name: r.name,
+  network: networkName(tenant, r.name),
+  createdAt: r.created_at,
+});

@@ -1,0 +1,35 @@
+import { DomainError } from "../domain/domain-error.js";
+import type { Tenant } from "../domain/tenant.js";
+import type { Store } from "../store/store.js";
+import { findTenant } from "./lookup.js";
+
+export class TenantService {
+  constructor(private readonly store: Store) {}
+
+  async create(name: string): Promise<Tenant> {
+    return this.store.transaction(async (tx) => {
+      if (await tx.tenants.find(name)) throw new DomainError("conflict", `tenant '${name}' already exists`, "name");
+      return toTenant(await tx.tenants.create(name));
+    });
+  }
+
+  async list(): Promise<Tenant[]> {
+    return (await this.store.tenants.list()).map(toTenant);
+  }
+
+  /** Refuses while apps remain: deleting a tenant must never silently take running apps down. */
+  async delete(name: string): Promise<void> {
+    await this.store.transaction(async (tx) => {
+      const tenant = await findTenant(tx, name);
+      const apps = await tx.apps.list(tenant.id);
+      if (apps.length > 0)
+        throw new DomainError(
+          "conflict",
+          `tenant '${name}' still has ${apps.length} app(s) (${apps.map((a) => a.name).join(", ")}); delete them first`,
+        );
+      await tx.tenants.delete(tenant.id);
+    });
+  }
+}
+
+const toTenant = (r: { name: string; created_at: string }): Tenant => ({ name: r.name, createdAt: r.created_at });

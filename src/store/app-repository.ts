@@ -1,0 +1,34 @@
+import type { Kysely, Selectable } from "kysely";
+import { nowIso } from "./now-iso.js";
+import type { Database } from "./schema.js";
+
+export type AppRow = Selectable<Database["apps"]>;
+
+export class AppRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  create(tenantId: number, name: string): Promise<AppRow> {
+    return this.db
+      .insertInto("apps")
+      .values({ tenant_id: tenantId, name, created_at: nowIso() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  list(tenantId: number): Promise<AppRow[]> {
+    return this.db.selectFrom("apps").selectAll().where("tenant_id", "=", tenantId).orderBy("name").execute();
+  }
+
+  find(tenantId: number, name: string): Promise<AppRow | undefined> {
+    return this.db
+      .selectFrom("apps")
+      .selectAll()
+      .where("tenant_id", "=", tenantId)
+      .where("name", "=", name)
+      .executeTakeFirst();
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.db.deleteFrom("apps").where("id", "=", id).execute();
+  }
+}

@@ -1,0 +1,71 @@
+import type { Kysely, Selectable, Updateable } from "kysely";
+import { nowIso } from "./now-iso.js";
+import type { Database } from "./schema.js";
+
+export type DeploymentRow = Selectable<Database["deployments"]>;
+export type DeploymentPatch = Omit<Updateable<Database["deployments"]>, "id" | "app_id" | "env_id" | "updated_at">;
+export type NamedDeploymentRow = DeploymentRow & { tenant: string; env: string; app: string };
+
+export class DeploymentRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  find(appId: number, envId: number): Promise<DeploymentRow | undefined> {
+    return this.db
+      .selectFrom("deployments")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("env_id", "=", envId)
+      .executeTakeFirst();
+  }
+
+  async insert(appId: number, envId: number, fields: Required<DeploymentPatch>): Promise<void> {
+    await this.db
+      .insertInto("deployments")
+      .values({ app_id: appId, env_id: envId, ...fields, updated_at: nowIso() })
+      .execute();
+  }
+
+  async update(appId: number, envId: number, patch: DeploymentPatch): Promise<void> {
+    await this.db
+      .updateTable("deployments")
+      .set({ ...patch, updated_at: nowIso() })
+      .where("app_id", "=", appId)
+      .where("env_id", "=", envId)
+      .execute();
+  }
+
+  private named() {
+    return this.db
+      .selectFrom("deployments")
+      .innerJoin("apps", "apps.id", "deployments.app_id")
+      .innerJoin("environments", "environments.id", "deployments.env_id")
+      .innerJoin("tenants", "tenants.id", "apps.tenant_id")
+      .selectAll("deployments")
+      .select(["tenants.name as tenant", "environments.name as env", "apps.name as app"]);
+  }
+
+  findByNames(tenant: string, env: string, app: string): Promise<NamedDeploymentRow | undefined> {
+    return this.named()
+      .where("tenants.name", "=", tenant)
+      .where("environments.name", "=", env)
+      .where("apps.name", "=", app)
+      .executeTakeFirst();
+  }
+
+  listAll(): Promise<NamedDeploymentRow[]> {
+    return this.named().orderBy("deployments.id").execute();
+  }
+
+  listForApp(appId: number): Promise<NamedDeploymentRow[]> {
+    return this.named().where("deployments.app_id", "=", appId).orderBy("environments.name").execute();
+  }
+
+  countForEnv(envId: number): Promise<number> {
+    return this.db
+      .selectFrom("deployments")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("env_id", "=", envId)
+      .executeTakeFirstOrThrow()
+      .then((r) => Number(r.n));
+  }
+}

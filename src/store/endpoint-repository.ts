@@ -1,0 +1,71 @@
+import type { Kysely, Selectable } from "kysely";
+import type { Database } from "./schema.js";
+
+export type EndpointRow = Selectable<Database["endpoints"]>;
+export interface RoutedEndpoints {
+  tenant: string;
+  env: string;
+  app: string;
+  endpoints: { address: string; port: number; release: number; containerId: string }[];
+}
+
+/** Status written by the reconciler: which containers the router should send an app's traffic to. */
+export class EndpointRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  list(appId: number, envId: number): Promise<EndpointRow[]> {
+    return this.db
+      .selectFrom("endpoints")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("env_id", "=", envId)
+      .orderBy("container_id")
+      .execute();
+  }
+
+  /** Call inside a transaction so the router never reads a half-replaced set. */
+  async replace(appId: number, envId: number, rows: Omit<EndpointRow, "app_id" | "env_id">[]): Promise<void> {
+    await this.db.deleteFrom("endpoints").where("app_id", "=", appId).where("env_id", "=", envId).execute();
+    if (rows.length === 0) return;
+    await this.db
+      .insertInto("endpoints")
+      .values(rows.map((r) => ({ ...r, app_id: appId, env_id: envId })))
+      .execute();
+  }
+
+  /** Every deployed app with its endpoints (possibly none): what the router renders. */
+  async listRouted(): Promise<RoutedEndpoints[]> {
+    const rows = await this.db
+      .selectFrom("deployments")
+      .innerJoin("apps", "apps.id", "deployments.app_id")
+      .innerJoin("environments", "environments.id", "deployments.env_id")
+      .innerJoin("tenants", "tenants.id", "apps.tenant_id")
+      .leftJoin("endpoints", (j) =>
+        j.onRef("endpoints.app_id", "=", "deployments.app_id").onRef("endpoints.env_id", "=", "deployments.env_id"),
+      )
+      .select([
+        "deployments.id as deployment",
+        "tenants.name as tenant",
+        "environments.name as env",
+        "apps.name as app",
+        "endpoints.address",
+        "endpoints.port",
+        "endpoints.release",
+        "endpoints.container_id",
+      ])
+      .orderBy("deployments.id")
+      .execute();
+    const byDeployment = new Map<number, RoutedEndpoints>();
+    for (const r of rows) {
+      let routed = byDeployment.get(r.deployment);
+      if (!routed) {
+        routed = { tenant: r.tenant, env: r.env, app: r.app, endpoints: [] };
+        byDeployment.set(r.deployment, routed);
+      }
+      if (r.address !== null && r.port !== null && r.release !== null && r.container_id !== null) {
+        routed.endpoints.push({ address: r.address, port: r.port, release: r.release, containerId: r.container_id });
+      }
+    }
+    return [...byDeployment.values()];
+  }
+}

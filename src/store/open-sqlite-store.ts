@@ -1,0 +1,22 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { Kysely, SqliteDialect } from "kysely";
+import { migrateToLatest } from "./migrate-to-latest.js";
+import { sqliteId } from "./migrations/id-column.js";
+import type { Database } from "./schema.js";
+import { Store } from "./store.js";
+
+/** Opens (creating if needed) the SQLite file, in WAL mode, migrated to the latest schema. */
+export async function openSqliteStore(file: string): Promise<Store> {
+  mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SqliteDatabase(file);
+  // WAL lets readers (the CLI's polls) proceed while the reconciler writes.
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  sqlite.pragma("synchronous = NORMAL");
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await migrateToLatest(db, sqliteId);
+  return new Store(db);
+}
