@@ -1,4 +1,5 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import Docker from "dockerode";
@@ -29,12 +30,14 @@ import { VERSION } from "./version.js";
  */
 export async function startServer(config: ServerConfig): Promise<{ stop(): Promise<void>; url: string }> {
   const log = pino({ name: "berth" });
-  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // 0711: nginx workers (user nobody) must traverse into router/; the secrets inside are 0600.
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
+  chmodSync(config.dataDir, 0o711);
   const store = await openSqliteStore(join(config.dataDir, "berth.db"));
   await ensureAdminToken(store, config.dataDir, log);
 
   const docker = new Docker();
-  const engine = new DockerEngine(docker);
+  const engine = new DockerEngine(docker, { instance: instanceId(config.dataDir) });
   await engine.ping().catch((error: Error) => {
     throw new Error(`cannot reach dockerd at /var/run/docker.sock (${error.message}); start it, e.g. with scripts/setup`);
   });
@@ -98,6 +101,18 @@ async function ensureAdminToken(store: Store, dataDir: string, log: { info(o: ob
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   log.info({ file }, "created the admin token");
+}
+
+/** A stable id per data dir: it scopes what this server owns on a dockerd other servers may share. */
+function instanceId(dataDir: string): string {
+  const file = join(dataDir, "instance-id");
+  try {
+    return readFileSync(file, "utf8").trim();
+  } catch {
+    const id = randomBytes(6).toString("hex");
+    writeFileSync(file, `${id}\n`, { mode: 0o644 });
+    return id;
+  }
 }
 
 function splitHostPort(listen: string): [string, number] {

@@ -9,6 +9,8 @@ export const LABEL = {
   app: "berth.app",
   release: "berth.release",
   slot: "berth.slot",
+  /** Which Berth server owns the object, so two servers sharing one dockerd never collect each other's. */
+  instance: "berth.instance",
 } as const;
 
 export interface WorkloadIdentity {

@@ -1,4 +1,3 @@
-import { DomainError } from "../domain/domain-error.js";
 import { networkName } from "../domain/environment.js";
 import { LABEL, type WorkloadIdentity } from "../domain/labels.js";
 import type { Engine } from "../engines/engine.js";
@@ -38,10 +37,11 @@ export class PlanExecutor {
     for (const action of actions) {
       switch (action.type) {
         case "start":
-          if (!(await this.start(action.release, action.slot, ctx))) requeue = 200;
+          await this.start(action.release, action.slot, ctx);
           break;
         case "remove":
-          await this.engine.remove(action.id, this.options.stopGraceSeconds);
+          // Never routed (or no longer running), so nothing to drain: no grace period.
+          await this.engine.remove(action.id, 0);
           await this.event(ctx, null, "container-removed", `removed container ${short(action.id)}: ${action.reason}`);
           break;
         case "route":
@@ -64,9 +64,9 @@ export class PlanExecutor {
     return requeue;
   }
 
-  private async start(release: number, slot: number, ctx: ExecutionContext): Promise<boolean> {
+  private async start(release: number, slot: number, ctx: ExecutionContext): Promise<void> {
     const target = ctx.desired?.release;
-    if (!target || target.number !== release) return true;
+    if (!target || target.number !== release) return;
     const { tenant, env } = ctx.identity;
     const network = networkName(tenant, env);
     if (!this.networks.has(network)) {
@@ -91,11 +91,10 @@ export class PlanExecutor {
         },
       });
       await this.event(ctx, release, "container-started", `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${target.healthPath}`);
-      return true;
     } catch (error) {
-      // A container of that name exists but was not observed (still being removed): try again shortly.
-      if (error instanceof DomainError && error.code === "conflict") return false;
+      // The network may have been collected meanwhile; ensure it again on the retry.
       this.networks.delete(network);
+      // A name conflict (a container still being removed) also retries, with the queue's backoff.
       throw error;
     }
   }

@@ -55,7 +55,7 @@ export class NginxRouter implements RouteApplier {
     this.log = options.log ?? (() => {});
     this.conf = path.join(this.stateDir, "nginx.conf");
     this.socket = path.join(this.stateDir, "status.sock");
-    validateRouterSettings({ ...this.settingsFor(0) });
+    validateRouterSettings(this.settingsFor(0));
   }
 
   /** Adopts the nginx master already running on stateDir, or starts one; then serves `routes`. */
@@ -176,6 +176,8 @@ export class NginxRouter implements RouteApplier {
   }
 
   private async launch(routes: Route[]): Promise<void> {
+    const previous = await readFile(this.conf, "utf8").catch(() => "");
+    this.lastGeneration = Math.max(this.lastGeneration, readGeneration(previous) ?? 0);
     const generation = this.bumpGeneration();
     const text = renderNginxConfig(routes, this.settingsFor(generation));
     if ((await fetchStatusGeneration(this.socket)) !== undefined) {

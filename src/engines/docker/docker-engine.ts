@@ -18,11 +18,11 @@ import { ignoreStatus, statusCode } from "./status-code.js";
 import { watchEvents } from "./watch-events.js";
 import { workloadFromInspect, workloadFromSummary } from "./workload-from-container.js";
 
-const MANAGED = `${LABEL.managed}=true`;
-
 export interface DockerEngineOptions {
   /** Signal sent by `remove` before the grace period; the image's STOPSIGNAL when unset. */
   stopSignal?: string;
+  /** Scopes everything this engine creates and sees to one Berth server (label berth.instance). */
+  instance?: string;
 }
 
 const isManaged = (labels: Record<string, string> | null | undefined) => labels?.[LABEL.managed] === "true";
@@ -38,12 +38,17 @@ function apiMessage(error: unknown): string {
 
 export class DockerEngine implements Engine {
   readonly #stopSignal: string | undefined;
+  /** Label filters every listing uses, and the labels every created object carries. */
+  readonly #scope: string[];
+  readonly #scopeLabels: Record<string, string>;
 
   constructor(
     private readonly docker: Docker,
     options: DockerEngineOptions = {},
   ) {
     this.#stopSignal = options.stopSignal;
+    this.#scopeLabels = { [LABEL.managed]: "true", ...(options.instance ? { [LABEL.instance]: options.instance } : {}) };
+    this.#scope = Object.entries(this.#scopeLabels).map(([k, v]) => `${k}=${v}`);
   }
 
   async ping(): Promise<void> {
@@ -107,7 +112,7 @@ export class DockerEngine implements Engine {
       this.docker.createNetwork({
         Name: name,
         Driver: "bridge",
-        Labels: { ...labels, [LABEL.managed]: "true" },
+        Labels: { ...labels, ...this.#scopeLabels },
         CheckDuplicate: true,
       }),
       409,
@@ -134,12 +139,12 @@ export class DockerEngine implements Engine {
   }
 
   async listNetworks(): Promise<string[]> {
-    const networks = await this.docker.listNetworks({ filters: { label: [MANAGED] } });
+    const networks = await this.docker.listNetworks({ filters: { label: this.#scope } });
     return networks.map((network) => network.Name);
   }
 
   async list(selector: WorkloadSelector): Promise<Workload[]> {
-    const label = [MANAGED];
+    const label = [...this.#scope];
     if (selector.tenant !== undefined) label.push(`${LABEL.tenant}=${selector.tenant}`);
     if (selector.env !== undefined) label.push(`${LABEL.env}=${selector.env}`);
     if (selector.app !== undefined) label.push(`${LABEL.app}=${selector.app}`);
@@ -155,7 +160,7 @@ export class DockerEngine implements Engine {
       container = await this.docker.createContainer({
         name,
         Image: spec.image,
-        Labels: workloadLabels(spec.identity, spec.release, spec.slot),
+        Labels: { ...workloadLabels(spec.identity, spec.release, spec.slot), ...this.#scopeLabels },
         Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
         ExposedPorts: { [port]: {} },
         ...(this.#stopSignal ? { StopSignal: this.#stopSignal } : {}),
@@ -214,6 +219,6 @@ export class DockerEngine implements Engine {
   }
 
   watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void } {
-    return watchEvents(this.docker, onEvent, onError);
+    return watchEvents(this.docker, this.#scope, onEvent, onError);
   }
 }

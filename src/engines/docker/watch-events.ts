@@ -1,17 +1,12 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
-import { LABEL } from "../../domain/labels.js";
 import type { EngineEvent } from "../engine.js";
 import { JsonLines } from "./json-lines.js";
 import { parseIdentityLabels } from "./parse-workload-labels.js";
 
 const RECONNECT_MS = 1000;
 
-const FILTERS = {
-  type: ["container" as const],
-  label: [`${LABEL.managed}=true`],
-  event: ["start", "die", "destroy", "stop", "kill", "oom", "restart"],
-};
+const EVENTS = ["start", "die", "destroy", "stop", "kill", "oom", "restart"];
 
 interface DockerEvent {
   Action?: unknown;
@@ -25,6 +20,8 @@ interface DockerEvent {
  */
 export function watchEvents(
   docker: Docker,
+  /** Label filters (berth.managed=true, and berth.instance when scoped). */
+  labels: string[],
   onEvent: (event: EngineEvent) => void,
   onError: (error: Error) => void,
 ): { close(): void } {
@@ -52,7 +49,7 @@ export function watchEvents(
 
   function connect() {
     timer = undefined;
-    docker.getEvents({ filters: FILTERS }).then((raw) => {
+    docker.getEvents({ filters: { type: ["container"], label: labels, event: EVENTS } }).then((raw) => {
       const stream = raw as Readable;
       if (closed) {
         stream.destroy();

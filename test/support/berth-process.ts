@@ -1,0 +1,150 @@
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Docker from "dockerode";
+import { freePort } from "./free-port.js";
+
+export const REPO = resolve(import.meta.dirname, "../..");
+export const BERTH_BIN = join(REPO, "bin/berth");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A real `berth server` in its own process, data dir, API port and router port, as a user
+ * would run it. Tests drive it with the real CLI and clean up everything it created.
+ */
+export class BerthProcess {
+  readonly configHome: string;
+  private child: ChildProcess | undefined;
+  token = "";
+
+  private constructor(
+    readonly dataDir: string,
+    readonly apiPort: number,
+    readonly routerPort: number,
+    readonly drainMs: number,
+  ) {
+    this.configHome = mkdtempSync(join(tmpdir(), "berth-cli-"));
+  }
+
+  static async start(options: { drainMs?: number } = {}): Promise<BerthProcess> {
+    const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
+    const p = new BerthProcess(dataDir, await freePort(), await freePort(), options.drainMs ?? 300);
+    await p.launch();
+    p.token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
+    return p;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts (or restarts) the server on the same data dir and ports, and waits for /healthz. */
+  async launch(): Promise<void> {
+    const child = spawn(
+      process.execPath,
+      [
+        BERTH_BIN,
+        "server",
+        "--data-dir",
+        this.dataDir,
+        "--listen",
+        `127.0.0.1:${this.apiPort}`,
+        "--router-host",
+        "127.0.0.1",
+        "--router-port",
+        String(this.routerPort),
+        "--drain-ms",
+        String(this.drainMs),
+        "--resync-seconds",
+        "10",
+      ],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let log = "";
+    child.stdout?.on("data", (d: Buffer) => {
+      log += d.toString();
+    });
+    child.stderr?.on("data", (d: Buffer) => {
+      log += d.toString();
+    });
+    this.child = child;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`berth server exited (${child.exitCode}):\n${log}`);
+      try {
+        const res = await fetch(`${this.url}/api/v1/healthz`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`berth server did not answer within 20 s:\n${log}`);
+  }
+
+  /** Kills the server process the hard way, as a crash or the OOM killer would. */
+  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill(signal);
+    await exited;
+  }
+
+  /** Runs the CLI exactly as a user would, with this server's URL and token in the environment. */
+  cli(args: string[], options: { env?: Record<string, string>; login?: boolean } = {}): Promise<CliResult> {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: this.configHome,
+      XDG_CONFIG_HOME: this.configHome,
+      ...(options.login === false ? {} : { BERTH_URL: this.url, BERTH_TOKEN: this.token }),
+      ...options.env,
+    };
+    return new Promise((resolve) => {
+      execFile(process.execPath, [BERTH_BIN, ...args], { env, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  /** Same as cli() but fails the test with the CLI's own words when it exits non-zero. */
+  async ok(args: string[]): Promise<string> {
+    const r = await this.cli(args);
+    if (r.code !== 0) throw new Error(`berth ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  }
+
+  /** Stops the server, then removes its containers, networks and nginx, and its files. */
+  async destroy(): Promise<void> {
+    await this.kill("SIGTERM");
+    const docker = new Docker();
+    const instance = readFileSync(join(this.dataDir, "instance-id"), "utf8").trim();
+    const label = [`berth.instance=${instance}`];
+    for (const c of await docker.listContainers({ all: true, filters: { label } })) {
+      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+    for (const n of await docker.listNetworks({ filters: { label } })) {
+      await docker.getNetwork(n.Id).remove().catch(() => undefined);
+    }
+    try {
+      const pid = Number(readFileSync(join(this.dataDir, "router/nginx.pid"), "utf8").trim());
+      if (pid > 0) process.kill(pid, "SIGQUIT");
+    } catch {
+      // nginx was not running
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    rmSync(this.dataDir, { recursive: true, force: true });
+    rmSync(this.configHome, { recursive: true, force: true });
+  }
+}

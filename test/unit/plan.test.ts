@@ -1,0 +1,397 @@
+import { describe, expect, it } from "vitest";
+import { plan, probeInterval } from "../../src/reconciler/plan.js";
+import type {
+  Action,
+  DesiredApp,
+  DesiredRelease,
+  ObservedContainer,
+  RoutedEndpoint,
+} from "../../src/reconciler/plan-types.js";
+
+const NOW = Date.parse("2025-01-01T12:00:00.000Z");
+const TIMEOUT_MS = 60_000;
+
+const release = (number: number): DesiredRelease => ({
+  number,
+  imageId: `sha256:${String(number).repeat(64).slice(0, 64)}`,
+  port: 8080,
+  healthPath: "/healthz",
+});
+
+function desired(overrides: Partial<DesiredApp> = {}): DesiredApp {
+  return {
+    identity: { tenant: "acme", env: "prod", app: "web" },
+    release: release(1),
+    replicas: 2,
+    servingRelease: null,
+    phase: "rolling-out",
+    rolloutStartedAt: NOW - 1_000,
+    healthTimeoutMs: TIMEOUT_MS,
+    ...overrides,
+  };
+}
+
+/** A serving app at `number` (steady state, no rollout in progress). */
+const serving = (number: number, overrides: Partial<DesiredApp> = {}) =>
+  desired({
+    release: release(number),
+    servingRelease: number,
+    phase: "serving",
+    rolloutStartedAt: null,
+    ...overrides,
+  });
+
+/** A rollout from `from` (serving) to `to`, started `startedMsAgo` before NOW. */
+const rollout = (from: number | null, to: number, startedMsAgo = 1_000, overrides: Partial<DesiredApp> = {}) =>
+  desired({
+    release: release(to),
+    servingRelease: from,
+    phase: "rolling-out",
+    rolloutStartedAt: NOW - startedMsAgo,
+    ...overrides,
+  });
+
+function container(rel: number, slot: number, overrides: Partial<ObservedContainer> = {}): ObservedContainer {
+  return {
+    id: `r${rel}-s${slot}`,
+    release: rel,
+    slot,
+    state: "running",
+    hostPort: 30_000 + rel * 100 + slot,
+    healthy: true,
+    createdAt: "2025-01-01T11:00:00.000Z",
+    ...overrides,
+  };
+}
+
+const endpoint = (c: ObservedContainer): RoutedEndpoint => ({
+  containerId: c.id,
+  port: c.hostPort as number,
+  release: c.release,
+});
+
+type ActionOf<T extends Action["type"]> = Extract<Action, { type: T }>;
+const ofType = <T extends Action["type"]>(actions: Action[], type: T): ActionOf<T>[] =>
+  actions.filter((a): a is ActionOf<T> => a.type === type);
+const types = (actions: Action[]) => actions.map((a) => a.type);
+
+function single<T extends Action["type"]>(actions: Action[], type: T): ActionOf<T> {
+  const found = ofType(actions, type);
+  expect(found, `exactly one ${type} in ${JSON.stringify(actions)}`).toHaveLength(1);
+  return found[0] as ActionOf<T>;
+}
+
+describe("plan: first deploy", () => {
+  it("starts every slot, routes to nothing yet and requeues", () => {
+    const actions = plan(rollout(null, 1, 0, { replicas: 3 }), [], NOW);
+    expect(actions).toEqual([
+      { type: "start", release: 1, slot: 0 },
+      { type: "start", release: 1, slot: 1 },
+      { type: "start", release: 1, slot: 2 },
+      { type: "route", release: null, endpoints: [] },
+      { type: "requeue", afterMs: 50 },
+    ]);
+  });
+
+  it("keeps waiting (no new starts) while the new containers are still starting", () => {
+    const observed = [container(1, 0, { healthy: false }), container(1, 1, { healthy: false })];
+    const actions = plan(rollout(null, 1), observed, NOW);
+    expect(actions).toEqual([
+      { type: "route", release: null, endpoints: [] },
+      { type: "requeue", afterMs: 50 },
+    ]);
+  });
+
+  it("switches the route to the new release once all are healthy, then completes", () => {
+    const observed = [container(1, 0), container(1, 1)];
+    const actions = plan(rollout(null, 1), observed, NOW);
+    expect(actions).toEqual([
+      { type: "route", release: 1, endpoints: observed.map(endpoint) },
+      { type: "complete", release: 1 },
+    ]);
+  });
+
+  it("does not switch while only some of the new containers are healthy", () => {
+    const observed = [container(1, 0), container(1, 1, { healthy: false })];
+    const actions = plan(rollout(null, 1), observed, NOW);
+    expect(single(actions, "route")).toEqual({ type: "route", release: null, endpoints: [] });
+    expect(ofType(actions, "complete")).toEqual([]);
+    expect(ofType(actions, "requeue")).toHaveLength(1);
+  });
+});
+
+describe("plan: rolling update", () => {
+  const old = [container(1, 0), container(1, 1)];
+
+  it("orders the switch: route to the new release, drain exactly the old ones, complete last", () => {
+    const fresh = [container(2, 0), container(2, 1)];
+    const actions = plan(rollout(1, 2), [...old, ...fresh], NOW);
+    expect(types(actions)).toEqual(["route", "drain", "complete"]);
+    expect(actions[0]).toEqual({ type: "route", release: 2, endpoints: fresh.map(endpoint) });
+    const drain = single(actions, "drain");
+    expect([...drain.ids].sort()).toEqual(old.map((c) => c.id).sort());
+    expect(actions.at(-1)).toEqual({ type: "complete", release: 2 });
+  });
+
+  it("also drains leftovers of releases other than the serving one", () => {
+    const leftover = container(7, 0, { state: "restarting", healthy: false });
+    const fresh = [container(2, 0), container(2, 1)];
+    const actions = plan(rollout(1, 2), [leftover, ...old, ...fresh], NOW);
+    expect([...single(actions, "drain").ids].sort()).toEqual(["r1-s0", "r1-s1", "r7-s0"]);
+  });
+
+  it("starts the new release alongside the old one and keeps routing to the old", () => {
+    const actions = plan(rollout(1, 2), old, NOW);
+    expect(actions).toEqual([
+      { type: "start", release: 2, slot: 0 },
+      { type: "start", release: 2, slot: 1 },
+      { type: "route", release: 1, endpoints: old.map(endpoint) },
+      { type: "requeue", afterMs: 50 },
+    ]);
+  });
+
+  it("keeps all traffic on the old release while the new one is not yet healthy", () => {
+    const fresh = [container(2, 0), container(2, 1, { healthy: false })];
+    const actions = plan(rollout(1, 2, TIMEOUT_MS - 1), [...old, ...fresh], NOW);
+    expect(single(actions, "route")).toEqual({ type: "route", release: 1, endpoints: old.map(endpoint) });
+    expect(ofType(actions, "drain")).toEqual([]);
+    expect(ofType(actions, "complete")).toEqual([]);
+    expect(ofType(actions, "fail")).toEqual([]);
+    expect(ofType(actions, "remove")).toEqual([]);
+    expect(ofType(actions, "start")).toEqual([]);
+    expect(single(actions, "requeue").afterMs).toBeGreaterThan(0);
+  });
+
+  it("only routes servable old containers while waiting", () => {
+    const oldMixed = [container(1, 0), container(1, 1, { healthy: false })];
+    const fresh = [container(2, 0, { healthy: false }), container(2, 1, { healthy: false })];
+    const actions = plan(rollout(1, 2), [...oldMixed, ...fresh], NOW);
+    expect(single(actions, "route")).toEqual({ type: "route", release: 1, endpoints: [endpoint(container(1, 0))] });
+  });
+
+  it("fails a release that missed the health deadline, removes it, and never switches to it", () => {
+    const fresh = [container(2, 0), container(2, 1, { healthy: false })];
+    const actions = plan(rollout(1, 2, TIMEOUT_MS), [...old, ...fresh], NOW);
+    expect(ofType(actions, "route")).toEqual([]);
+    expect(ofType(actions, "drain")).toEqual([]);
+    expect(ofType(actions, "complete")).toEqual([]);
+    expect(ofType(actions, "requeue")).toEqual([]);
+    const fail = single(actions, "fail");
+    expect(fail.release).toBe(2);
+    expect(fail.reason).toContain("/healthz");
+    expect(fail.reason).toContain("60s");
+    expect(fail.reason).toContain("1 of 2");
+    expect(fail.reason).toContain("release 2");
+    const removed = ofType(actions, "remove").map((a) => a.id);
+    expect(removed.sort()).toEqual(["r2-s0", "r2-s1"]);
+    // The old release is untouched.
+    expect(removed.some((id) => id.startsWith("r1-"))).toBe(false);
+  });
+
+  it("fails exactly at the deadline, not a millisecond before", () => {
+    const fresh = [container(2, 0, { healthy: false }), container(2, 1, { healthy: false })];
+    const before = plan(rollout(1, 2, TIMEOUT_MS - 1), [...old, ...fresh], NOW);
+    expect(ofType(before, "fail")).toEqual([]);
+    const at = plan(rollout(1, 2, TIMEOUT_MS), [...old, ...fresh], NOW);
+    expect(single(at, "fail").reason).toContain("2 of 2");
+  });
+
+  it("fails a first deploy that never turns healthy, with nothing to switch", () => {
+    const fresh = [container(1, 0, { healthy: false })];
+    const actions = plan(rollout(null, 1, 120_000, { replicas: 1, healthTimeoutMs: 90_000 }), fresh, NOW);
+    expect(actions).toEqual([
+      {
+        type: "fail",
+        release: 1,
+        reason: expect.stringMatching(/1 of 1 .*release 1.*\/healthz within 90s/),
+      },
+      { type: "remove", id: "r1-s0", reason: "release failed its health check" },
+    ]);
+  });
+
+  // Known bug (see report): on the pass that hits the deadline, a slot of the failing release whose
+  // container crashed is (re)started in the same plan that fails the release, so a container of a
+  // release that was just declared failed gets created. Remove `.fails` once plan() is fixed.
+  it.fails("does not start containers of a release in the same plan that fails it", () => {
+    const crashed = container(2, 1, { state: "exited", healthy: false });
+    const actions = plan(rollout(1, 2, TIMEOUT_MS), [...old, container(2, 0, { healthy: false }), crashed], NOW);
+    expect(ofType(actions, "fail")).toHaveLength(1);
+    expect(ofType(actions, "start")).toEqual([]);
+  });
+});
+
+describe("plan: container states", () => {
+  it.each(["exited", "created", "dead"])("removes a %s container and restarts its slot", (state) => {
+    const gone = container(1, 1, { state, healthy: false });
+    const actions = plan(serving(1), [container(1, 0), gone], NOW);
+    expect(ofType(actions, "remove")).toEqual([{ type: "remove", id: "r1-s1", reason: `container is ${state}` }]);
+    expect(ofType(actions, "start")).toEqual([{ type: "start", release: 1, slot: 1 }]);
+    expect(single(actions, "route").endpoints).toEqual([endpoint(container(1, 0))]);
+    // Dead containers are removed, not drained.
+    expect(ofType(actions, "drain")).toEqual([]);
+  });
+
+  it("removes dead containers of other releases too, even with no desired state", () => {
+    const actions = plan(null, [container(3, 0, { state: "exited", healthy: false })], NOW);
+    expect(actions).toEqual([{ type: "remove", id: "r3-s0", reason: "container is exited" }]);
+  });
+
+  it("ignores a container that is already being removed", () => {
+    const removing = container(1, 1, { state: "removing", healthy: false });
+    const actions = plan(serving(1), [container(1, 0), removing], NOW);
+    const mentioned = actions.flatMap((a) =>
+      a.type === "remove" ? [a.id] : a.type === "drain" ? a.ids : a.type === "route" ? a.endpoints.map((e) => e.containerId) : [],
+    );
+    expect(mentioned).not.toContain(removing.id);
+    expect(plan(null, [removing], NOW)).toEqual([]);
+  });
+
+  it("keeps the oldest of two containers in one slot and removes the newer", () => {
+    const older = container(1, 0, { id: "older", createdAt: "2025-01-01T10:00:00.000Z", hostPort: 31_000 });
+    const newer = container(1, 0, { id: "newer", createdAt: "2025-01-01T11:00:00.000Z", hostPort: 31_001 });
+    // The newer one is listed first: order of observation must not matter.
+    const actions = plan(serving(1, { replicas: 1 }), [newer, older], NOW);
+    expect(actions).toEqual([
+      { type: "remove", id: "newer", reason: "duplicate of another replica" },
+      { type: "route", release: 1, endpoints: [endpoint(older)] },
+    ]);
+  });
+
+  it("counts a restarting container as live (no second start) but does not route to it", () => {
+    const restarting = container(1, 1, { state: "restarting", healthy: true });
+    const actions = plan(serving(1), [container(1, 0), restarting], NOW);
+    expect(ofType(actions, "start")).toEqual([]);
+    expect(ofType(actions, "remove")).toEqual([]);
+    expect(ofType(actions, "drain")).toEqual([]);
+    expect(single(actions, "route")).toEqual({ type: "route", release: 1, endpoints: [endpoint(container(1, 0))] });
+    expect(ofType(actions, "requeue")).toHaveLength(1);
+  });
+
+  it("excludes an unhealthy serving container from the route and requeues to re-probe it", () => {
+    const sick = container(1, 1, { healthy: false });
+    const actions = plan(serving(1), [container(1, 0), sick], NOW);
+    expect(actions).toEqual([
+      { type: "route", release: 1, endpoints: [endpoint(container(1, 0))] },
+      { type: "requeue", afterMs: 1_000 },
+    ]);
+  });
+
+  it("does not route to a running, healthy container without a host port", () => {
+    const portless = container(1, 1, { hostPort: null });
+    const actions = plan(serving(1), [container(1, 0), portless], NOW);
+    expect(single(actions, "route").endpoints).toEqual([endpoint(container(1, 0))]);
+    expect(ofType(actions, "requeue")).toHaveLength(1);
+  });
+});
+
+describe("plan: scaling", () => {
+  it("scales down while serving: drains the extra slots and routes only the wanted ones", () => {
+    const observed = [container(1, 0), container(1, 1), container(1, 2)];
+    const actions = plan(serving(1, { replicas: 1 }), observed, NOW);
+    expect(actions).toEqual([
+      { type: "route", release: 1, endpoints: [endpoint(container(1, 0))] },
+      { type: "drain", ids: ["r1-s1", "r1-s2"] },
+    ]);
+  });
+
+  it("scales up: starts the missing slots and keeps routing the healthy existing ones", () => {
+    const observed = [container(1, 0), container(1, 1)];
+    const actions = plan(serving(1, { replicas: 4 }), observed, NOW);
+    expect(actions).toEqual([
+      { type: "start", release: 1, slot: 2 },
+      { type: "start", release: 1, slot: 3 },
+      { type: "route", release: 1, endpoints: observed.map(endpoint) },
+      { type: "requeue", afterMs: 1_000 },
+    ]);
+  });
+
+  it("completes a scale-up rollout of the serving release once every replica is healthy", () => {
+    const observed = [container(1, 0), container(1, 1), container(1, 2)];
+    const actions = plan(serving(1, { replicas: 3, phase: "rolling-out" }), observed, NOW);
+    expect(actions).toEqual([
+      { type: "route", release: 1, endpoints: observed.map(endpoint) },
+      { type: "complete", release: 1 },
+    ]);
+  });
+
+  it("replicas 0: routes no endpoints and drains every container, starting none", () => {
+    const observed = [container(1, 0), container(1, 1)];
+    const actions = plan(serving(1, { replicas: 0 }), observed, NOW);
+    expect(actions).toEqual([
+      { type: "route", release: 1, endpoints: [] },
+      { type: "drain", ids: ["r1-s0", "r1-s1"] },
+    ]);
+    expect(plan(serving(1, { replicas: 0 }), [], NOW)).toEqual([{ type: "route", release: 1, endpoints: [] }]);
+  });
+});
+
+describe("plan: app deleted or nothing desired", () => {
+  it("routes to nothing and drains every live container when the app is gone", () => {
+    const observed = [container(1, 0), container(2, 0, { state: "restarting", healthy: false }), container(2, 1)];
+    const actions = plan(null, observed, NOW);
+    expect(actions).toEqual([
+      { type: "route", release: null, endpoints: [] },
+      { type: "drain", ids: ["r1-s0", "r2-s0", "r2-s1"] },
+    ]);
+  });
+
+  it("does nothing when the app is gone and nothing runs", () => {
+    expect(plan(null, [], NOW)).toEqual([]);
+  });
+
+  it("does nothing for a deployment without a release and nothing running", () => {
+    expect(plan(desired({ release: null, servingRelease: null, phase: "failed" }), [], NOW)).toEqual([]);
+  });
+
+  it("clears the route of a deployment whose release was unset while something was serving", () => {
+    const actions = plan(desired({ release: null, servingRelease: 3, phase: "stopped" }), [], NOW);
+    expect(actions).toEqual([{ type: "route", release: null, endpoints: [] }]);
+  });
+});
+
+describe("plan: steady state", () => {
+  it("is idempotent: a converged, healthy, serving app yields only the current route", () => {
+    const observed = [container(4, 0), container(4, 1), container(4, 2)];
+    const want = serving(4, { replicas: 3 });
+    const snapshot = structuredClone({ want, observed });
+    const actions = plan(want, observed, NOW);
+    expect(actions).toEqual([{ type: "route", release: 4, endpoints: observed.map(endpoint) }]);
+    for (const type of ["start", "remove", "drain", "requeue", "complete", "fail"] as const) {
+      expect(ofType(actions, type)).toEqual([]);
+    }
+    // Pure: same input, same output, inputs untouched, time does not matter once converged.
+    expect(plan(want, observed, NOW + 3_600_000)).toEqual(actions);
+    expect({ want, observed }).toEqual(snapshot);
+  });
+
+  it("routes endpoints in slot order whatever the observation order", () => {
+    const observed = [container(1, 2), container(1, 0), container(1, 1)];
+    const actions = plan(serving(1, { replicas: 3 }), observed, NOW);
+    expect(single(actions, "route").endpoints.map((e) => e.containerId)).toEqual(["r1-s0", "r1-s1", "r1-s2"]);
+  });
+});
+
+describe("probeInterval", () => {
+  const at = (startedMsAgo: number | null) =>
+    probeInterval(desired({ rolloutStartedAt: startedMsAgo === null ? null : NOW - startedMsAgo }), NOW);
+
+  it("probes fast right after a rollout starts, then backs off", () => {
+    expect(at(0)).toBe(50);
+    expect(at(2_999)).toBe(50);
+    expect(at(3_000)).toBe(250);
+    expect(at(14_999)).toBe(250);
+    expect(at(15_000)).toBe(1_000);
+    expect(at(600_000)).toBe(1_000);
+  });
+
+  it("uses the slow interval when no rollout is in progress", () => {
+    expect(at(null)).toBe(1_000);
+  });
+
+  it("is what plan() requeues with while waiting", () => {
+    const fresh = [container(2, 0, { healthy: false }), container(2, 1, { healthy: false })];
+    const old = [container(1, 0), container(1, 1)];
+    expect(single(plan(rollout(1, 2, 5_000), [...old, ...fresh], NOW), "requeue").afterMs).toBe(250);
+    expect(single(plan(rollout(1, 2, 20_000), [...old, ...fresh], NOW), "requeue").afterMs).toBe(1_000);
+  });
+});
