@@ -59,15 +59,15 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerRuntimeRoutes(api, options.services);
   registerBuildRoutes(api, options.services);
 
-  api.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `no API route ${c.req.method} ${c.req.path}` } } satisfies ErrorBody, 404),
-  );
   api.onError((error, c) => errorResponse(c, error, options.logError));
 
   const root = new OpenAPIHono();
   root.route(API_BASE, api);
-  root.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `the API lives under ${API_BASE}` } } satisfies ErrorBody, 404),
-  );
+  root.notFound((c) => {
+    const message = c.req.path.startsWith(`${API_BASE}/`)
+      ? `no API route ${c.req.method} ${c.req.path}; see ${API_BASE}/openapi.json`
+      : `the API lives under ${API_BASE}`;
+    return c.json({ error: { code: "not_found", message } } satisfies ErrorBody, 404);
+  });
   return root;
 }

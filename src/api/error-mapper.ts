@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { ZodError } from "zod";
 import { DomainError, type DomainErrorCode } from "../domain/domain-error.js";
@@ -18,6 +19,11 @@ export function errorResponse(c: Context, error: unknown, log: (err: unknown) =>
   if (error instanceof DomainError) {
     const body: ErrorBody = { error: { code: error.code, message: error.message, field: error.field } };
     return c.json(body, STATUS[error.code]);
+  }
+  // Hono's own 4xx (e.g. malformed JSON found by a validator) are the client's fault, not ours.
+  if (error instanceof HTTPException && error.status < 500) {
+    const body: ErrorBody = { error: { code: "invalid", message: error.message || "invalid request" } };
+    return c.json(body, error.status);
   }
   log(error);
   const body: ErrorBody = { error: { code: "internal", message: "internal error; see the Berth server log" } };

@@ -69,7 +69,11 @@ describe("module boundaries (dependency-cruiser)", () => {
     const found = fixtures.summary.violations.map((v) => ({ rule: v.rule.name, from: v.from, to: v.to }));
     const expected = [
       { rule: "domain-imports-only-", from: at("domain/leaky.ts"), to: at("store/thing.ts") },
-      { rule: "reconciler-imports-engines-types-only", from: at("reconciler/uses-engine-code.ts"), to: at("engines/real-engine.ts") },
+      {
+        rule: "reconciler-imports-engines-types-only",
+        from: at("reconciler/uses-engine-code.ts"),
+        to: at("engines/real-engine.ts"),
+      },
       { rule: "cli-imports-only-api-domain", from: at("cli/reaches-store.ts"), to: at("store/thing.ts") },
     ];
     for (const violation of expected) expect(found).toContainEqual(violation);
@@ -110,7 +114,12 @@ describe("source hygiene", () => {
     const shelly = /(?<![.\w])exec(Sync)?\s*\(|\bshell\s*:\s*true\b|\bexec(Sync)?\s*[,}]/;
     expect(files.filter((f) => shelly.test(f.text)).map((f) => f.name)).toEqual([]);
     // The checker itself catches what it should.
-    for (const bad of ['exec("ls")', "execSync(cmd)", "spawn(cmd, { shell: true })", 'import { exec } from "x"']) {
+    for (const bad of [
+      'exec("ls")',
+      "execSync(cmd)",
+      "spawn(cmd, { shell: true })",
+      'import { exec } from "x"',
+    ]) {
       expect(shelly.test(bad), bad).toBe(true);
     }
     for (const ok of ["execFile(cmd, args)", "/x/.exec(s)", "query.execute()", "executeTakeFirst()"]) {

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { KeyedWorkQueue, type KeyedWorkQueueOptions, type SyncResult } from "../../src/reconciler/keyed-work-queue.js";
+import {
+  KeyedWorkQueue,
+  type KeyedWorkQueueOptions,
+  type SyncResult,
+} from "../../src/reconciler/keyed-work-queue.js";
 
 interface Deferred {
   promise: Promise<void>;

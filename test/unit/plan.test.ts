@@ -42,7 +42,12 @@ const serving = (number: number, overrides: Partial<DesiredApp> = {}) =>
   });
 
 /** A rollout from `from` (serving) to `to`, started `startedMsAgo` before NOW. */
-const rollout = (from: number | null, to: number, startedMsAgo = 1_000, overrides: Partial<DesiredApp> = {}) =>
+const rollout = (
+  from: number | null,
+  to: number,
+  startedMsAgo = 1_000,
+  overrides: Partial<DesiredApp> = {},
+) =>
   desired({
     release: release(to),
     servingRelease: from,
@@ -166,7 +171,11 @@ describe("plan: rolling update", () => {
     const oldMixed = [container(1, 0), container(1, 1, { healthy: false })];
     const fresh = [container(2, 0, { healthy: false }), container(2, 1, { healthy: false })];
     const actions = plan(rollout(1, 2), [...oldMixed, ...fresh], NOW);
-    expect(single(actions, "route")).toEqual({ type: "route", release: 1, endpoints: [endpoint(container(1, 0))] });
+    expect(single(actions, "route")).toEqual({
+      type: "route",
+      release: 1,
+      endpoints: [endpoint(container(1, 0))],
+    });
   });
 
   it("fails a release that missed the health deadline, removes it, and never switches to it", () => {
@@ -214,7 +223,11 @@ describe("plan: rolling update", () => {
   // release that was just declared failed gets created. Remove `.fails` once plan() is fixed.
   it.fails("does not start containers of a release in the same plan that fails it", () => {
     const crashed = container(2, 1, { state: "exited", healthy: false });
-    const actions = plan(rollout(1, 2, TIMEOUT_MS), [...old, container(2, 0, { healthy: false }), crashed], NOW);
+    const actions = plan(
+      rollout(1, 2, TIMEOUT_MS),
+      [...old, container(2, 0, { healthy: false }), crashed],
+      NOW,
+    );
     expect(ofType(actions, "fail")).toHaveLength(1);
     expect(ofType(actions, "start")).toEqual([]);
   });
@@ -224,7 +237,9 @@ describe("plan: container states", () => {
   it.each(["exited", "created", "dead"])("removes a %s container and restarts its slot", (state) => {
     const gone = container(1, 1, { state, healthy: false });
     const actions = plan(serving(1), [container(1, 0), gone], NOW);
-    expect(ofType(actions, "remove")).toEqual([{ type: "remove", id: "r1-s1", reason: `container is ${state}` }]);
+    expect(ofType(actions, "remove")).toEqual([
+      { type: "remove", id: "r1-s1", reason: `container is ${state}` },
+    ]);
     expect(ofType(actions, "start")).toEqual([{ type: "start", release: 1, slot: 1 }]);
     expect(single(actions, "route").endpoints).toEqual([endpoint(container(1, 0))]);
     // Dead containers are removed, not drained.
@@ -240,7 +255,13 @@ describe("plan: container states", () => {
     const removing = container(1, 1, { state: "removing", healthy: false });
     const actions = plan(serving(1), [container(1, 0), removing], NOW);
     const mentioned = actions.flatMap((a) =>
-      a.type === "remove" ? [a.id] : a.type === "drain" ? a.ids : a.type === "route" ? a.endpoints.map((e) => e.containerId) : [],
+      a.type === "remove"
+        ? [a.id]
+        : a.type === "drain"
+          ? a.ids
+          : a.type === "route"
+            ? a.endpoints.map((e) => e.containerId)
+            : [],
     );
     expect(mentioned).not.toContain(removing.id);
     expect(plan(null, [removing], NOW)).toEqual([]);
@@ -263,7 +284,11 @@ describe("plan: container states", () => {
     expect(ofType(actions, "start")).toEqual([]);
     expect(ofType(actions, "remove")).toEqual([]);
     expect(ofType(actions, "drain")).toEqual([]);
-    expect(single(actions, "route")).toEqual({ type: "route", release: 1, endpoints: [endpoint(container(1, 0))] });
+    expect(single(actions, "route")).toEqual({
+      type: "route",
+      release: 1,
+      endpoints: [endpoint(container(1, 0))],
+    });
     expect(ofType(actions, "requeue")).toHaveLength(1);
   });
 
@@ -321,13 +346,19 @@ describe("plan: scaling", () => {
       { type: "route", release: 1, endpoints: [] },
       { type: "drain", ids: ["r1-s0", "r1-s1"] },
     ]);
-    expect(plan(serving(1, { replicas: 0 }), [], NOW)).toEqual([{ type: "route", release: 1, endpoints: [] }]);
+    expect(plan(serving(1, { replicas: 0 }), [], NOW)).toEqual([
+      { type: "route", release: 1, endpoints: [] },
+    ]);
   });
 });
 
 describe("plan: app deleted or nothing desired", () => {
   it("routes to nothing and drains every live container when the app is gone", () => {
-    const observed = [container(1, 0), container(2, 0, { state: "restarting", healthy: false }), container(2, 1)];
+    const observed = [
+      container(1, 0),
+      container(2, 0, { state: "restarting", healthy: false }),
+      container(2, 1),
+    ];
     const actions = plan(null, observed, NOW);
     expect(actions).toEqual([
       { type: "route", release: null, endpoints: [] },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { appHost, appUrl } from "../../src/domain/app-host.js";
 import { CreateAppRequest } from "../../src/domain/app.js";
+import { appHost, appUrl } from "../../src/domain/app-host.js";
 import { DeployRequest, RollbackRequest, ScaleRequest } from "../../src/domain/deployment.js";
 import { AppName, DNS_LABEL, DNS_NAME, EnvName, TenantName } from "../../src/domain/dns-label.js";
 import { networkName } from "../../src/domain/environment.js";
@@ -72,12 +72,27 @@ describe("DNS labels (tenant, environment and app names)", () => {
   });
 
   it("DNS_NAME accepts dotted names of labels only", () => {
-    for (const ok of ["example.com", "localhost", "berth.internal", "a.b.c.d"]) expect(DNS_NAME.test(ok)).toBe(true);
-    for (const bad of ["", ".", "example.com.", ".example.com", "a..b", "Example.com", "a_b.com", "-a.com", "a b.com"]) {
+    for (const ok of ["example.com", "localhost", "berth.internal", "a.b.c.d"])
+      expect(DNS_NAME.test(ok)).toBe(true);
+    for (const bad of [
+      "",
+      ".",
+      "example.com.",
+      ".example.com",
+      "a..b",
+      "Example.com",
+      "a_b.com",
+      "-a.com",
+      "a b.com",
+    ]) {
       expect(DNS_NAME.test(bad), bad).toBe(false);
     }
-    expect(DNS_NAME.test(`${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(17)}`)).toBe(true);
-    expect(DNS_NAME.test(`${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(18)}`)).toBe(false);
+    expect(DNS_NAME.test(`${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(17)}`)).toBe(
+      true,
+    );
+    expect(DNS_NAME.test(`${"a".repeat(60)}.${"b".repeat(60)}.${"c".repeat(60)}.${"d".repeat(18)}`)).toBe(
+      false,
+    );
   });
 });
 
@@ -134,7 +149,12 @@ describe("ImageRef", () => {
 
   it("stays fast on adversarial input", () => {
     const started = performance.now();
-    for (const evil of [`${"a-".repeat(250)}!`, `${"a.".repeat(250)}/`, `${"a/".repeat(250)}A`, `${"a__".repeat(170)}`]) {
+    for (const evil of [
+      `${"a-".repeat(250)}!`,
+      `${"a.".repeat(250)}/`,
+      `${"a/".repeat(250)}A`,
+      `${"a__".repeat(170)}`,
+    ]) {
       expect(ImageRef.safeParse(evil).success).toBe(false);
     }
     expect(performance.now() - started).toBeLessThan(500);
@@ -155,7 +175,7 @@ describe("HealthPath", () => {
     "/a\nb",
     "/healthz\n",
     "/a\rb",
-    "/${x}",
+    `/\${x}`, // a literal "${x}"
     "/$(id)",
     "/a;b",
     "/a'b",
@@ -168,7 +188,9 @@ describe("HealthPath", () => {
   });
 
   it("says which characters are allowed", () => {
-    expect(problems(HealthPath, "healthz")).toEqual([expect.stringContaining("health path must start with '/'")]);
+    expect(problems(HealthPath, "healthz")).toEqual([
+      expect.stringContaining("health path must start with '/'"),
+    ]);
   });
 });
 
@@ -182,12 +204,14 @@ describe("numeric ranges", () => {
 
   it("Replicas is an integer in 0..100", () => {
     for (const ok of [0, 1, 3, 100]) expect(Replicas.safeParse(ok).success, String(ok)).toBe(true);
-    for (const bad of [-1, 101, 1.5, "2", null]) expect(Replicas.safeParse(bad).success, String(bad)).toBe(false);
+    for (const bad of [-1, 101, 1.5, "2", null])
+      expect(Replicas.safeParse(bad).success, String(bad)).toBe(false);
   });
 
   it("HealthTimeout is an integer number of seconds in 1..3600", () => {
     for (const ok of [1, 60, 3600]) expect(HealthTimeout.safeParse(ok).success, String(ok)).toBe(true);
-    for (const bad of [0, 3601, 2.5, -5]) expect(HealthTimeout.safeParse(bad).success, String(bad)).toBe(false);
+    for (const bad of [0, 3601, 2.5, -5])
+      expect(HealthTimeout.safeParse(bad).success, String(bad)).toBe(false);
   });
 });
 

@@ -169,6 +169,9 @@ export class DockerEngine implements Engine {
           PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
           // Docker itself restarts crashed apps, even while Berth is down.
           RestartPolicy: { Name: "unless-stopped" },
+          // tini as PID 1 forwards SIGTERM and reaps zombies, so apps that were never written to be
+          // PID 1 still stop promptly when drained.
+          Init: true,
           NetworkMode: spec.network,
           LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
         },

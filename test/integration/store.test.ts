@@ -1,0 +1,413 @@
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import SqliteDatabase from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { DeploymentPatch } from "../../src/store/deployment-repository.js";
+import { openSqliteStore } from "../../src/store/open-sqlite-store.js";
+import type { NewRelease } from "../../src/store/release-repository.js";
+import type { Store } from "../../src/store/store.js";
+
+let dir: string;
+let file: string;
+const opened: Store[] = [];
+const raw: SqliteDatabase.Database[] = [];
+
+async function open(path = file): Promise<Store> {
+  const store = await openSqliteStore(path);
+  opened.push(store);
+  return store;
+}
+
+/** A second, plain connection to the same file, to see what is really on disk. */
+function rawDb(path = file): SqliteDatabase.Database {
+  const db = new SqliteDatabase(path);
+  raw.push(db);
+  return db;
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "berth-store-"));
+  file = join(dir, "berth.db");
+});
+
+afterEach(async () => {
+  for (const db of raw.splice(0)) db.close();
+  for (const store of opened.splice(0)) await store.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const modeOf = async (path: string) => (await stat(path)).mode & 0o777;
+
+const newRelease = (appId: number, envId: number, image = "web:1"): NewRelease => ({
+  app_id: appId,
+  env_id: envId,
+  image,
+  image_id: `sha256:${"a".repeat(64)}`,
+  port: 8080,
+  health_path: "/healthz",
+  source: "image",
+  rolled_back_from: null,
+});
+
+const deploymentFields = (overrides: Partial<DeploymentPatch> = {}): Required<DeploymentPatch> => ({
+  release: 1,
+  replicas: 2,
+  serving_release: null,
+  phase: "rolling-out",
+  message: "rolling out release 1",
+  rollout_started_at: "2025-01-01T00:00:00.000Z",
+  health_timeout_s: 60,
+  ...overrides,
+});
+
+/** tenant "acme" with environments dev and prod and app "web". */
+async function seed(store: Store) {
+  const tenant = await store.tenants.create("acme");
+  const dev = await store.environments.create(tenant.id, "dev");
+  const prod = await store.environments.create(tenant.id, "prod");
+  const web = await store.apps.create(tenant.id, "web");
+  return { tenant, dev, prod, web };
+}
+
+const count = (db: SqliteDatabase.Database, table: string) =>
+  (db.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+
+describe("openSqliteStore", () => {
+  it("creates the file 0600 in WAL mode, with foreign keys on", async () => {
+    const store = await open(join(dir, "nested", "deeper", "berth.db"));
+    await store.tenants.create("acme");
+    const path = join(dir, "nested", "deeper", "berth.db");
+    expect(await modeOf(path)).toBe(0o600);
+    expect(await modeOf(`${path}-wal`)).toBe(0o600);
+    const db = rawDb(path);
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(count(db, "tenants")).toBe(1);
+  });
+
+  // Known bug (see report): only a file openSqliteStore creates gets 0600; an existing berth.db
+  // (e.g. made by an earlier version) keeps its mode, now inside a 0711 data dir. Remove `.fails`
+  // once openSqliteStore tightens the mode of an existing file.
+  it.fails("tightens an existing database file to 0600", async () => {
+    await writeFile(file, "", { mode: 0o644 });
+    await open();
+    expect(await modeOf(file)).toBe(0o600);
+  });
+
+  it("migrates idempotently when the same file is opened again, keeping the data", async () => {
+    const first = await open();
+    const { tenant } = await seed(first);
+    // A second store on the same file while the first is open, then again after both closed.
+    const second = await open();
+    expect((await second.tenants.find("acme"))?.id).toBe(tenant.id);
+    await first.close();
+    await second.close();
+    opened.splice(0);
+    const third = await open();
+    expect((await third.tenants.list()).map((t) => t.name)).toEqual(["acme"]);
+    expect((await third.environments.list(tenant.id)).map((e) => e.name)).toEqual(["dev", "prod"]);
+    const db = rawDb();
+    const migrations = db.prepare("select name from kysely_migration").all() as { name: string }[];
+    expect(migrations.map((m) => m.name)).toEqual(["001-initial"]);
+  });
+});
+
+describe("tenants, environments and apps", () => {
+  it("create, find, list and delete", async () => {
+    const store = await open();
+    const zeta = await store.tenants.create("zeta");
+    const acme = await store.tenants.create("acme");
+    expect(acme).toMatchObject({ name: "acme", id: expect.any(Number), created_at: expect.any(String) });
+    expect(Number.isNaN(Date.parse(acme.created_at))).toBe(false);
+    expect((await store.tenants.list()).map((t) => t.name)).toEqual(["acme", "zeta"]);
+    expect(await store.tenants.find("acme")).toEqual(acme);
+    expect(await store.tenants.find("nope")).toBeUndefined();
+
+    const prod = await store.environments.create(acme.id, "prod");
+    await store.environments.create(acme.id, "dev");
+    await store.environments.create(zeta.id, "prod");
+    expect((await store.environments.list(acme.id)).map((e) => e.name)).toEqual(["dev", "prod"]);
+    expect(await store.environments.find(acme.id, "prod")).toEqual(prod);
+    expect(await store.environments.find(zeta.id, "dev")).toBeUndefined();
+    expect((await store.environments.listAllNames()).map((n) => `${n.tenant}/${n.env}`).sort()).toEqual([
+      "acme/dev",
+      "acme/prod",
+      "zeta/prod",
+    ]);
+
+    const web = await store.apps.create(acme.id, "web");
+    await store.apps.create(acme.id, "api");
+    await store.apps.create(zeta.id, "web");
+    expect((await store.apps.list(acme.id)).map((a) => a.name)).toEqual(["api", "web"]);
+    expect(await store.apps.find(acme.id, "web")).toEqual(web);
+
+    await store.apps.delete(web.id);
+    expect(await store.apps.find(acme.id, "web")).toBeUndefined();
+    expect(await store.apps.find(zeta.id, "web")).toBeDefined();
+    await store.environments.delete(prod.id);
+    expect((await store.environments.list(acme.id)).map((e) => e.name)).toEqual(["dev"]);
+
+    // Deleting a tenant cascades to its environments and apps.
+    await store.tenants.delete(acme.id);
+    expect(await store.tenants.find("acme")).toBeUndefined();
+    const db = rawDb();
+    expect(count(db, "environments")).toBe(1);
+    expect(count(db, "apps")).toBe(1);
+  });
+
+  it("enforces unique names per scope", async () => {
+    const store = await open();
+    const acme = await store.tenants.create("acme");
+    const zeta = await store.tenants.create("zeta");
+    await expect(store.tenants.create("acme")).rejects.toThrow(/UNIQUE/);
+    await store.environments.create(acme.id, "prod");
+    await expect(store.environments.create(acme.id, "prod")).rejects.toThrow(/UNIQUE/);
+    await expect(store.environments.create(zeta.id, "prod")).resolves.toMatchObject({ name: "prod" });
+    await store.apps.create(acme.id, "web");
+    await expect(store.apps.create(acme.id, "web")).rejects.toThrow(/UNIQUE/);
+    await expect(store.apps.create(zeta.id, "web")).resolves.toMatchObject({ name: "web" });
+    // An app and an environment may share a name.
+    await expect(store.apps.create(acme.id, "prod")).resolves.toMatchObject({ name: "prod" });
+  });
+
+  it("rejects children of a tenant that does not exist", async () => {
+    const store = await open();
+    await expect(store.apps.create(999, "web")).rejects.toThrow(/FOREIGN KEY/);
+  });
+});
+
+describe("releases", () => {
+  it("count up per app per environment, independently", async () => {
+    const store = await open();
+    const { tenant, dev, prod, web } = await seed(store);
+    const api = await store.apps.create(tenant.id, "api");
+    const r1 = await store.releases.create(newRelease(web.id, dev.id, "web:1"));
+    const r2 = await store.releases.create(newRelease(web.id, dev.id, "web:2"));
+    const p1 = await store.releases.create(newRelease(web.id, prod.id, "web:2"));
+    const a1 = await store.releases.create(newRelease(api.id, dev.id, "api:1"));
+    expect([r1.number, r2.number, p1.number, a1.number]).toEqual([1, 2, 1, 1]);
+    expect(r1).toMatchObject({ image: "web:1", port: 8080, health_path: "/healthz", source: "image" });
+    expect(await store.releases.find(web.id, dev.id, 2)).toEqual(r2);
+    expect(await store.releases.find(web.id, prod.id, 2)).toBeUndefined();
+  });
+
+  it("list newest first", async () => {
+    const store = await open();
+    const { dev, web } = await seed(store);
+    for (const tag of ["1", "2", "3"]) await store.releases.create(newRelease(web.id, dev.id, `web:${tag}`));
+    await store.releases.create({
+      ...newRelease(web.id, dev.id, "web:1"),
+      source: "rollback",
+      rolled_back_from: 1,
+    });
+    const list = await store.releases.list(web.id, dev.id);
+    expect(list.map((r) => r.number)).toEqual([4, 3, 2, 1]);
+    expect(list[0]).toMatchObject({ source: "rollback", rolled_back_from: 1, image: "web:1" });
+  });
+
+  it("never hands out a number twice, even to racing writers in transactions", async () => {
+    const store = await open();
+    const { dev, web } = await seed(store);
+    const results = await Promise.allSettled(
+      [1, 2, 3, 4].map((i) =>
+        store.transaction((tx) => tx.releases.create(newRelease(web.id, dev.id, `web:${i}`))),
+      ),
+    );
+    const numbers = results.flatMap((r) => (r.status === "fulfilled" ? [r.value.number] : []));
+    expect(new Set(numbers).size).toBe(numbers.length);
+    expect(numbers.sort()).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("deployments", () => {
+  it("insert, find, update, findByNames and listAll", async () => {
+    const store = await open();
+    const { dev, prod, web } = await seed(store);
+    await store.deployments.insert(web.id, prod.id, deploymentFields());
+    await store.deployments.insert(web.id, dev.id, deploymentFields({ replicas: 1, phase: "serving" }));
+    const row = await store.deployments.find(web.id, prod.id);
+    expect(row).toMatchObject({ app_id: web.id, env_id: prod.id, ...deploymentFields() });
+
+    await store.deployments.update(web.id, prod.id, {
+      phase: "serving",
+      serving_release: 1,
+      rollout_started_at: null,
+      message: "release 1 is serving",
+    });
+    const named = await store.deployments.findByNames("acme", "prod", "web");
+    expect(named).toMatchObject({
+      tenant: "acme",
+      env: "prod",
+      app: "web",
+      release: 1,
+      replicas: 2,
+      serving_release: 1,
+      phase: "serving",
+      rollout_started_at: null,
+      message: "release 1 is serving",
+    });
+    expect(Date.parse(named?.updated_at ?? "")).toBeGreaterThanOrEqual(Date.parse(row?.updated_at ?? ""));
+    expect(await store.deployments.findByNames("acme", "staging", "web")).toBeUndefined();
+    expect(await store.deployments.findByNames("other", "prod", "web")).toBeUndefined();
+
+    const all = await store.deployments.listAll();
+    expect(all.map((d) => `${d.tenant}/${d.env}/${d.app}`)).toEqual(["acme/prod/web", "acme/dev/web"]);
+    expect((await store.deployments.listForApp(web.id)).map((d) => d.env)).toEqual(["dev", "prod"]);
+    expect(await store.deployments.countForEnv(dev.id)).toBe(1);
+
+    await expect(store.deployments.insert(web.id, prod.id, deploymentFields())).rejects.toThrow(/UNIQUE/);
+  });
+});
+
+describe("events", () => {
+  it("append, list after a cursor with a limit, and lastId", async () => {
+    const store = await open();
+    const { dev, prod, web } = await seed(store);
+    expect(await store.events.lastId(web.id, dev.id)).toBe(0);
+    const ids: number[] = [];
+    for (const kind of ["release-created", "container-started", "switched", "serving"]) {
+      ids.push(await store.events.append(web.id, dev.id, 1, kind, `${kind} happened`));
+    }
+    const other = await store.events.append(web.id, prod.id, null, "scaled", "scaled to 3");
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(await store.events.lastId(web.id, dev.id)).toBe(ids[3]);
+    expect(await store.events.lastId(web.id, prod.id)).toBe(other);
+
+    const all = await store.events.list(web.id, dev.id, 0, 100);
+    expect(all.map((e) => e.kind)).toEqual(["release-created", "container-started", "switched", "serving"]);
+    expect(all[0]).toMatchObject({ release: 1, message: "release-created happened", at: expect.any(String) });
+
+    const after = await store.events.list(web.id, dev.id, ids[1] as number, 100);
+    expect(after.map((e) => e.id)).toEqual(ids.slice(2));
+    const limited = await store.events.list(web.id, dev.id, 0, 2);
+    expect(limited.map((e) => e.id)).toEqual(ids.slice(0, 2));
+    expect(await store.events.list(web.id, dev.id, ids[3] as number, 100)).toEqual([]);
+    expect((await store.events.list(web.id, prod.id, 0, 100)).map((e) => e.release)).toEqual([null]);
+  });
+});
+
+describe("endpoints", () => {
+  it("replace inside a transaction, list and listRouted (apps without endpoints included)", async () => {
+    const store = await open();
+    const { dev, prod, web } = await seed(store);
+    await store.deployments.insert(web.id, prod.id, deploymentFields());
+    await store.deployments.insert(web.id, dev.id, deploymentFields());
+    const ep = (container_id: string, port: number, release = 1) => ({
+      container_id,
+      address: "127.0.0.1",
+      port,
+      release,
+    });
+
+    await store.transaction(async (tx) => {
+      await tx.endpoints.replace(web.id, prod.id, [ep("c2", 31002), ep("c1", 31001)]);
+    });
+    expect((await store.endpoints.list(web.id, prod.id)).map((e) => e.container_id)).toEqual(["c1", "c2"]);
+
+    await store.transaction(async (tx) => {
+      await tx.endpoints.replace(web.id, prod.id, [ep("c3", 31003, 2)]);
+    });
+    expect(await store.endpoints.list(web.id, prod.id)).toEqual([
+      { app_id: web.id, env_id: prod.id, ...ep("c3", 31003, 2) },
+    ]);
+
+    const routed = await store.endpoints.listRouted();
+    expect(routed).toEqual([
+      {
+        tenant: "acme",
+        env: "prod",
+        app: "web",
+        endpoints: [{ address: "127.0.0.1", port: 31003, release: 2, containerId: "c3" }],
+      },
+      { tenant: "acme", env: "dev", app: "web", endpoints: [] },
+    ]);
+
+    await store.transaction((tx) => tx.endpoints.replace(web.id, prod.id, []));
+    expect(await store.endpoints.list(web.id, prod.id)).toEqual([]);
+    expect((await store.endpoints.listRouted()).map((r) => r.endpoints)).toEqual([[], []]);
+  });
+
+  it("a failed replace leaves the previous set in place", async () => {
+    const store = await open();
+    const { prod, web } = await seed(store);
+    const row = { container_id: "c1", address: "127.0.0.1", port: 31001, release: 1 };
+    await store.transaction((tx) => tx.endpoints.replace(web.id, prod.id, [row]));
+    // A duplicate container id violates the primary key after the delete ran.
+    await expect(
+      store.transaction((tx) =>
+        tx.endpoints.replace(web.id, prod.id, [
+          { ...row, port: 1 },
+          { ...row, port: 2 },
+        ]),
+      ),
+    ).rejects.toThrow(/UNIQUE|PRIMARY/);
+    expect(await store.endpoints.list(web.id, prod.id)).toEqual([
+      { app_id: web.id, env_id: prod.id, ...row },
+    ]);
+  });
+});
+
+describe("cascades and transactions", () => {
+  it("deleting an app removes its releases, deployments, events and endpoints", async () => {
+    const store = await open();
+    const { tenant, prod, web } = await seed(store);
+    const api = await store.apps.create(tenant.id, "api");
+    for (const app of [web, api]) {
+      await store.releases.create(newRelease(app.id, prod.id));
+      await store.deployments.insert(app.id, prod.id, deploymentFields());
+      await store.events.append(app.id, prod.id, 1, "release-created", "created");
+      await store.endpoints.replace(app.id, prod.id, [
+        { container_id: `c-${app.name}`, address: "127.0.0.1", port: 31000, release: 1 },
+      ]);
+    }
+    await store.apps.delete(web.id);
+
+    const db = rawDb();
+    for (const table of ["releases", "deployments", "deployment_events", "endpoints"]) {
+      const rows = db.prepare(`select app_id from ${table}`).all() as { app_id: number }[];
+      expect(
+        rows.map((r) => r.app_id),
+        table,
+      ).toEqual([api.id]);
+    }
+    expect((await store.endpoints.listRouted()).map((r) => r.app)).toEqual(["api"]);
+  });
+
+  it("rolls back everything a transaction wrote when it throws", async () => {
+    const store = await open();
+    await expect(
+      store.transaction(async (tx) => {
+        const t = await tx.tenants.create("acme");
+        await tx.environments.create(t.id, "prod");
+        await tx.tokens.create("admin", "hash-1");
+        throw new Error("boom");
+      }),
+    ).rejects.toThrow("boom");
+    expect(await store.tenants.list()).toEqual([]);
+    expect(await store.tokens.count()).toBe(0);
+    const db = rawDb();
+    expect(count(db, "environments")).toBe(0);
+  });
+
+  it("commits what a transaction wrote and returns its value", async () => {
+    const store = await open();
+    const id = await store.transaction(async (tx) => (await tx.tenants.create("acme")).id);
+    expect((await store.tenants.find("acme"))?.id).toBe(id);
+  });
+});
+
+describe("tokens", () => {
+  it("create, findByHash and count; hashes are unique", async () => {
+    const store = await open();
+    expect(await store.tokens.count()).toBe(0);
+    await store.tokens.create("admin", "hash-a");
+    await store.tokens.create("ci", "hash-b");
+    expect(await store.tokens.count()).toBe(2);
+    expect(await store.tokens.findByHash("hash-a")).toMatchObject({ name: "admin", token_hash: "hash-a" });
+    expect(await store.tokens.findByHash("hash-b")).toMatchObject({ name: "ci" });
+    expect(await store.tokens.findByHash("hash-c")).toBeUndefined();
+    expect(await store.tokens.findByHash("")).toBeUndefined();
+    await expect(store.tokens.create("again", "hash-a")).rejects.toThrow(/UNIQUE/);
+    expect(await store.tokens.count()).toBe(2);
+  });
+});
