@@ -1,10 +1,13 @@
-import { createCli, type ServerCommandOptions } from "./cli/create-cli.js";
 import { CliError } from "./cli/cli-error.js";
+import { createCli, type ServerCommandOptions } from "./cli/create-cli.js";
 import { VERSION } from "./version.js";
 
 /** Entry point of the `berth` binary. The server's code loads only for `berth server`. */
 async function serve(raw: ServerCommandOptions): Promise<void> {
-  const [{ startServer }, { ServerConfig }] = await Promise.all([import("./main.js"), import("./server-config.js")]);
+  const [{ startServer }, { ServerConfig }] = await Promise.all([
+    import("./main.js"),
+    import("./server-config.js"),
+  ]);
   const parsed = ServerConfig.safeParse(raw);
   if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "));
   const server = await startServer(parsed.data);

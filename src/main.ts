@@ -39,7 +39,9 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   const docker = new Docker();
   const engine = new DockerEngine(docker, { instance: instanceId(config.dataDir) });
   await engine.ping().catch((error: Error) => {
-    throw new Error(`cannot reach dockerd at /var/run/docker.sock (${error.message}); start it, e.g. with scripts/setup`);
+    throw new Error(
+      `cannot reach dockerd at /var/run/docker.sock (${error.message}); start it, e.g. with scripts/setup`,
+    );
   });
   const router = new NginxRouter({
     stateDir: join(config.dataDir, "router"),
@@ -80,7 +82,10 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     s.once("error", reject);
   });
   const url = `http://${hostname}:${port}`;
-  log.info({ url, router: `${config.routerHost}:${config.routerPort}`, domain: config.domain }, "berth server ready");
+  log.info(
+    { url, router: `${config.routerHost}:${config.routerPort}`, domain: config.domain },
+    "berth server ready",
+  );
 
   return {
     url,

@@ -17,7 +17,8 @@ export function bearerAuth(isValid: (tokenHash: string) => Promise<boolean>): Mi
       const body: ErrorBody = {
         error: {
           code: "unauthorized",
-          message: "missing or invalid API token; run 'berth login URL --token TOKEN' (the admin token is in the server's data dir)",
+          message:
+            "missing or invalid API token; run 'berth login URL --token TOKEN' (the admin token is in the server's data dir)",
         },
       };
       return c.json(body, 401);

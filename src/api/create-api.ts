@@ -1,8 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { bearerAuth } from "./bearer-auth.js";
 import type { ErrorBody } from "./error-body.js";
 import { errorResponse, validationResponse } from "./error-mapper.js";
-import { bearerAuth } from "./bearer-auth.js";
 import { registerAppRoutes } from "./routes/app-routes.js";
 import { registerBuildRoutes } from "./routes/build-routes.js";
 import { registerDeployRoutes } from "./routes/deploy-routes.js";
@@ -49,7 +49,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     if (!type.startsWith("application/json")) return next();
     return bodyLimit({
       maxSize: JSON_BODY_LIMIT,
-      onError: (c) => c.json({ error: { code: "invalid", message: "request body too large" } } satisfies ErrorBody, 413),
+      onError: (c) =>
+        c.json({ error: { code: "invalid", message: "request body too large" } } satisfies ErrorBody, 413),
     })(c, next);
   });
 

@@ -26,7 +26,9 @@ export function errorResponse(c: Context, error: unknown, log: (err: unknown) =>
     return c.json(body, error.status);
   }
   log(error);
-  const body: ErrorBody = { error: { code: "internal", message: "internal error; see the Berth server log" } };
+  const body: ErrorBody = {
+    error: { code: "internal", message: "internal error; see the Berth server log" },
+  };
   return c.json(body, 500);
 }
 

@@ -1,7 +1,10 @@
 import type { z } from "zod";
 import { ErrorBody } from "./error-body.js";
 
-const error = (description: string) => ({ description, content: { "application/json": { schema: ErrorBody } } });
+const error = (description: string) => ({
+  description,
+  content: { "application/json": { schema: ErrorBody } },
+});
 
 export const errorResponses = {
   400: error("Invalid input; nothing was changed"),

@@ -1,4 +1,6 @@
 import type { Readable } from "node:stream";
+import type { ErrorBody } from "../api/error-body.js";
+import type { BuildLine } from "../api/routes/build-routes.js";
 import type { App, AppInfo } from "../domain/app.js";
 import type { ContainerRow } from "../domain/container-row.js";
 import type { Deployment, DeployRequest } from "../domain/deployment.js";
@@ -6,8 +8,6 @@ import type { DeploymentEvent } from "../domain/deployment-event.js";
 import type { Environment } from "../domain/environment.js";
 import type { Release } from "../domain/release.js";
 import type { Tenant } from "../domain/tenant.js";
-import type { ErrorBody } from "../api/error-body.js";
-import type { BuildLine } from "../api/routes/build-routes.js";
 import { CliError } from "./cli-error.js";
 
 export interface DeployOutcome {
@@ -25,7 +25,12 @@ export class ApiClient {
     private readonly token: string,
   ) {}
 
-  private async request(method: string, path: string, body?: unknown, init: RequestInit = {}): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    init: RequestInit = {},
+  ): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers["content-type"] = "application/json";
     let res: Response;
@@ -39,7 +44,9 @@ export class ApiClient {
       });
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-      throw new CliError(`cannot reach the Berth server at ${this.baseUrl} (${cause}); is it running? (scripts/up starts it)`);
+      throw new CliError(
+        `cannot reach the Berth server at ${this.baseUrl} (${cause}); is it running? (scripts/up starts it)`,
+      );
     }
     if (!res.ok) {
       const text = await res.text();
@@ -64,7 +71,8 @@ export class ApiClient {
   createTenant = (name: string) => this.json<Tenant>("POST", "/tenants", { name });
   deleteTenant = (name: string) => this.json<void>("DELETE", `/tenants/${seg(name)}`);
   listEnvs = (t: string) => this.json<Environment[]>("GET", `/tenants/${seg(t)}/envs`);
-  createEnv = (t: string, name: string) => this.json<Environment>("POST", `/tenants/${seg(t)}/envs`, { name });
+  createEnv = (t: string, name: string) =>
+    this.json<Environment>("POST", `/tenants/${seg(t)}/envs`, { name });
   deleteEnv = (t: string, name: string) => this.json<void>("DELETE", `/tenants/${seg(t)}/envs/${seg(name)}`);
   listApps = (t: string) => this.json<App[]>("GET", `/tenants/${seg(t)}/apps`);
   createApp = (t: string, name: string) => this.json<App>("POST", `/tenants/${seg(t)}/apps`, { name });
@@ -78,14 +86,22 @@ export class ApiClient {
     this.json<DeployOutcome>("POST", `${this.appPath(t, e, a)}/rollback`, to === undefined ? {} : { to });
   scale = (t: string, e: string, a: string, replicas: number) =>
     this.json<Deployment>("POST", `${this.appPath(t, e, a)}/scale`, { replicas });
-  deployment = (t: string, e: string, a: string) => this.json<Deployment>("GET", `${this.appPath(t, e, a)}/deployment`);
-  releases = (t: string, e: string, a: string) => this.json<Release[]>("GET", `${this.appPath(t, e, a)}/releases`);
+  deployment = (t: string, e: string, a: string) =>
+    this.json<Deployment>("GET", `${this.appPath(t, e, a)}/deployment`);
+  releases = (t: string, e: string, a: string) =>
+    this.json<Release[]>("GET", `${this.appPath(t, e, a)}/releases`);
   events = (t: string, e: string, a: string, after: number) =>
     this.json<DeploymentEvent[]>("GET", `${this.appPath(t, e, a)}/events?after=${after}`);
   containers = (t: string, e: string, a: string) =>
     this.json<ContainerRow[]>("GET", `${this.appPath(t, e, a)}/containers`);
 
-  async logs(t: string, e: string, a: string, follow: boolean, tail: number): Promise<ReadableStream<Uint8Array>> {
+  async logs(
+    t: string,
+    e: string,
+    a: string,
+    follow: boolean,
+    tail: number,
+  ): Promise<ReadableStream<Uint8Array>> {
     const res = await this.request("GET", `${this.appPath(t, e, a)}/logs?follow=${follow}&tail=${tail}`);
     if (!res.body) throw new CliError("the server sent no log stream");
     return res.body;

@@ -12,7 +12,8 @@ const dockerignore = dockerignoreModule.default;
 export function packContext(dir: string): Readable {
   const root = resolve(dir);
   if (!existsSync(root) || !statSync(root).isDirectory()) throw new CliError(`'${dir}' is not a directory`);
-  if (!existsSync(join(root, "Dockerfile"))) throw new CliError(`'${dir}' has no Dockerfile; --path needs a directory with a Dockerfile at its root`);
+  if (!existsSync(join(root, "Dockerfile")))
+    throw new CliError(`'${dir}' has no Dockerfile; --path needs a directory with a Dockerfile at its root`);
   const ignoreFile = join(root, ".dockerignore");
   const rules = existsSync(ignoreFile) ? readFileSync(ignoreFile, "utf8") : "";
   const matcher = dockerignore({ ignorecase: false }).add(rules);

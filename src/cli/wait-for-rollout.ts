@@ -39,7 +39,8 @@ export async function waitForRollout(
       if (error instanceof CliError && !error.message.startsWith("cannot reach")) throw error;
       offlineSince ??= Date.now();
       if (Date.now() - offlineSince > OFFLINE_GRACE_MS) throw error;
-      if (offlineSince === Date.now()) print("  lost contact with the server; the rollout continues when it is back");
+      if (offlineSince === Date.now())
+        print("  lost contact with the server; the rollout continues when it is back");
     }
     await sleep(POLL_MS);
   }

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { AppName, EnvName, TenantName } from "./dns-label.js";
 import { Deployment } from "./deployment.js";
+import { AppName, EnvName, TenantName } from "./dns-label.js";
 
 export const CreateAppRequest = z.strictObject({ name: AppName }).meta({ id: "CreateAppRequest" });
 export const App = z.object({ tenant: TenantName, name: AppName, createdAt: z.string() }).meta({ id: "App" });

@@ -10,7 +10,11 @@ export const Deployment = z
   .object({
     release: z.number().int().nullable().meta({ description: "The release that should run" }),
     replicas: Replicas,
-    servingRelease: z.number().int().nullable().meta({ description: "The release the router sends traffic to" }),
+    servingRelease: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "The release the router sends traffic to" }),
     phase: DeploymentPhase,
     message: z.string(),
     url: z.string(),
@@ -35,7 +39,9 @@ export const DeployResponse = z
   .meta({ id: "DeployResponse" });
 
 export const RollbackRequest = z
-  .strictObject({ to: z.number().int().min(1).optional().meta({ description: "Release number; default: the one before" }) })
+  .strictObject({
+    to: z.number().int().min(1).optional().meta({ description: "Release number; default: the one before" }),
+  })
   .meta({ id: "RollbackRequest" });
 
 export const ScaleRequest = z.strictObject({ replicas: Replicas }).meta({ id: "ScaleRequest" });

@@ -13,7 +13,8 @@ export const dnsLabel = (what: string) =>
     .meta({ description: `${what} name (a DNS label)`, example: "web" });
 
 /** A DNS name made of labels, e.g. the router's base domain. */
-export const DNS_NAME = /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+export const DNS_NAME =
+  /^(?=.{1,200}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 
 export const TenantName = dnsLabel("tenant");
 export const EnvName = dnsLabel("environment");

@@ -1,7 +1,9 @@
 import { z } from "zod";
 import { EnvName, TenantName } from "./dns-label.js";
 
-export const CreateEnvironmentRequest = z.strictObject({ name: EnvName }).meta({ id: "CreateEnvironmentRequest" });
+export const CreateEnvironmentRequest = z
+  .strictObject({ name: EnvName })
+  .meta({ id: "CreateEnvironmentRequest" });
 export const Environment = z
   .object({ tenant: TenantName, name: EnvName, network: z.string(), createdAt: z.string() })
   .meta({ id: "Environment" });

@@ -39,7 +39,12 @@ export class AppSync {
     return {
       identity: { tenant: row.tenant, env: row.env, app: row.app },
       release: release
-        ? { number: release.number, imageId: release.image_id, port: release.port, healthPath: release.health_path }
+        ? {
+            number: release.number,
+            imageId: release.image_id,
+            port: release.port,
+            healthPath: release.health_path,
+          }
         : null,
       replicas: row.replicas,
       servingRelease: row.serving_release,

@@ -32,7 +32,10 @@ export class KeyedWorkQueue {
 
   add(key: string, delayMs = 0): void {
     if (this.stopped) return;
-    if (delayMs > 0) return this.addLater(key, delayMs);
+    if (delayMs > 0) {
+      this.addLater(key, delayMs);
+      return;
+    }
     if (this.processing.has(key)) {
       this.dirty.add(key);
       return;

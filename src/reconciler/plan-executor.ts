@@ -42,7 +42,12 @@ export class PlanExecutor {
         case "remove":
           // Never routed (or no longer running), so nothing to drain: no grace period.
           await this.engine.remove(action.id, 0);
-          await this.event(ctx, null, "container-removed", `removed container ${short(action.id)}: ${action.reason}`);
+          await this.event(
+            ctx,
+            null,
+            "container-removed",
+            `removed container ${short(action.id)}: ${action.reason}`,
+          );
           break;
         case "route":
           await this.route(action.release, action.endpoints, ctx);
@@ -90,7 +95,12 @@ export class PlanExecutor {
           BERTH_RELEASE: String(release),
         },
       });
-      await this.event(ctx, release, "container-started", `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${target.healthPath}`);
+      await this.event(
+        ctx,
+        release,
+        "container-started",
+        `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${target.healthPath}`,
+      );
     } catch (error) {
       // The network may have been collected meanwhile; ensure it again on the retry.
       this.networks.delete(network);
@@ -99,7 +109,11 @@ export class PlanExecutor {
     }
   }
 
-  private async route(release: number | null, endpoints: RoutedEndpoint[], ctx: ExecutionContext): Promise<void> {
+  private async route(
+    release: number | null,
+    endpoints: RoutedEndpoint[],
+    ctx: ExecutionContext,
+  ): Promise<void> {
     const row = ctx.row;
     if (!row) return this.routes.publish();
     const current = await this.store.endpoints.list(row.app_id, row.env_id);
@@ -112,19 +126,34 @@ export class PlanExecutor {
       await tx.endpoints.replace(
         row.app_id,
         row.env_id,
-        endpoints.map((e) => ({ container_id: e.containerId, address: "127.0.0.1", port: e.port, release: e.release })),
+        endpoints.map((e) => ({
+          container_id: e.containerId,
+          address: "127.0.0.1",
+          port: e.port,
+          release: e.release,
+        })),
       );
       if (switching) await tx.deployments.update(row.app_id, row.env_id, { serving_release: release });
     });
     await this.routes.publish();
     if (switching && release !== null) {
       row.serving_release = release;
-      await this.event(ctx, release, "switched", `router switched to release ${release} (${endpoints.length} healthy)`);
+      await this.event(
+        ctx,
+        release,
+        "switched",
+        `router switched to release ${release} (${endpoints.length} healthy)`,
+      );
     }
   }
 
   private async drain(ids: string[], ctx: ExecutionContext): Promise<void> {
-    await this.event(ctx, null, "draining", `draining ${ids.length} old container(s) for ${this.options.drainMs} ms`);
+    await this.event(
+      ctx,
+      null,
+      "draining",
+      `draining ${ids.length} old container(s) for ${this.options.drainMs} ms`,
+    );
     await sleep(this.options.drainMs);
     await Promise.all(ids.map((id) => this.engine.remove(id, this.options.stopGraceSeconds)));
     await this.event(ctx, null, "container-removed", `stopped ${ids.map(short).join(", ")}`);
@@ -147,9 +176,7 @@ export class PlanExecutor {
     if (!row) return;
     const fallback = row.serving_release;
     const message =
-      fallback === null
-        ? `${reason}; nothing was switched`
-        : `${reason}; release ${fallback} keeps serving`;
+      fallback === null ? `${reason}; nothing was switched` : `${reason}; release ${fallback} keeps serving`;
     // Revert the desired release so later passes converge on what serves, not on the failure.
     await this.store.deployments.update(row.app_id, row.env_id, {
       release: fallback,

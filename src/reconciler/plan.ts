@@ -31,12 +31,14 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
   const live: ObservedContainer[] = [];
   for (const c of observed) {
     if (LIVE_STATES.has(c.state)) live.push(c);
-    else if (c.state !== "removing") actions.push({ type: "remove", id: c.id, reason: `container is ${c.state}` });
+    else if (c.state !== "removing")
+      actions.push({ type: "remove", id: c.id, reason: `container is ${c.state}` });
   }
 
   const target = desired?.release ?? null;
   if (!desired || !target) {
-    if (live.length > 0 || desired?.servingRelease) actions.push({ type: "route", release: null, endpoints: [] });
+    if (live.length > 0 || desired?.servingRelease)
+      actions.push({ type: "route", release: null, endpoints: [] });
     if (live.length > 0) actions.push({ type: "drain", ids: live.map((c) => c.id) });
     return actions;
   }
@@ -44,14 +46,16 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
   // One container per slot of the target release; a duplicate (only possible by hand) goes.
   const bySlot = new Map<number, ObservedContainer>();
   for (const c of live.filter((c) => c.release === target.number).sort(byCreated)) {
-    if (bySlot.has(c.slot)) actions.push({ type: "remove", id: c.id, reason: "duplicate of another replica" });
+    if (bySlot.has(c.slot))
+      actions.push({ type: "remove", id: c.id, reason: "duplicate of another replica" });
     else bySlot.set(c.slot, c);
   }
   const wanted: ObservedContainer[] = [];
+  const starts: Action[] = [];
   for (let slot = 0; slot < desired.replicas; slot++) {
     const c = bySlot.get(slot);
     if (c) wanted.push(c);
-    else actions.push({ type: "start", release: target.number, slot });
+    else starts.push({ type: "start", release: target.number, slot });
   }
   const surplus = [...bySlot.values()].filter((c) => c.slot >= desired.replicas);
   const others = live.filter((c) => c.release !== target.number);
@@ -59,10 +63,12 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
   const healthyWanted = wanted.filter(isServable).map(toEndpoint);
 
   if (desired.servingRelease === target.number) {
+    actions.push(...starts);
     actions.push({ type: "route", release: target.number, endpoints: healthyWanted });
     const retire = [...surplus, ...others];
     if (retire.length > 0) actions.push({ type: "drain", ids: retire.map((c) => c.id) });
-    if (desired.phase === "rolling-out" && allReady) actions.push({ type: "complete", release: target.number });
+    if (desired.phase === "rolling-out" && allReady)
+      actions.push({ type: "complete", release: target.number });
     if (!allReady) actions.push({ type: "requeue", afterMs: probeInterval(desired, now) });
     return actions;
   }
@@ -76,6 +82,7 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
   }
 
   const deadline = (desired.rolloutStartedAt ?? now) + desired.healthTimeoutMs;
+  // A release past its deadline gets no new containers: it is failed, not retried.
   if (now >= deadline) {
     const unhealthy = desired.replicas - healthyWanted.length;
     actions.push({
@@ -83,11 +90,13 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
       release: target.number,
       reason: `${unhealthy} of ${desired.replicas} containers of release ${target.number} did not pass the health check on ${target.healthPath} within ${Math.round(desired.healthTimeoutMs / 1000)}s`,
     });
-    for (const c of bySlot.values()) actions.push({ type: "remove", id: c.id, reason: "release failed its health check" });
+    for (const c of bySlot.values())
+      actions.push({ type: "remove", id: c.id, reason: "release failed its health check" });
     return actions;
   }
 
   // Still waiting: the serving release keeps all the traffic.
+  actions.push(...starts);
   const serving = others.filter((c) => c.release === desired.servingRelease && isServable(c)).map(toEndpoint);
   actions.push({ type: "route", release: desired.servingRelease, endpoints: serving });
   actions.push({ type: "requeue", afterMs: probeInterval(desired, now) });

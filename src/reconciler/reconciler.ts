@@ -35,7 +35,10 @@ export class Reconciler implements Enqueuer {
       baseBackoffMs: 250,
       maxBackoffMs: 30_000,
       onError: (key, error, retryInMs) =>
-        options.log.warn({ key, retryInMs, err: error instanceof Error ? error.message : String(error) }, "sync failed"),
+        options.log.warn(
+          { key, retryInMs, err: error instanceof Error ? error.message : String(error) },
+          "sync failed",
+        ),
     });
   }
 
@@ -82,7 +85,9 @@ export class Reconciler implements Enqueuer {
   }
 
   private async collectNetworks(): Promise<void> {
-    const wanted = new Set((await this.store.environments.listAllNames()).map((e) => networkName(e.tenant, e.env)));
+    const wanted = new Set(
+      (await this.store.environments.listAllNames()).map((e) => networkName(e.tenant, e.env)),
+    );
     for (const name of await this.engine.listNetworks()) {
       if (wanted.has(name)) continue;
       // Still attached containers are being drained; the next resync removes the network.

@@ -68,14 +68,18 @@ export class DeployService {
           : `${app} has no release ${to} in ${env}; see 'berth releases ${app} --env ${env}'`,
         to === undefined ? undefined : "to",
       );
-    return this.roll(where, {}, {
-      image: target.image,
-      image_id: target.image_id,
-      port: target.port,
-      health_path: target.health_path,
-      source: "rollback",
-      rolled_back_from: target.number,
-    });
+    return this.roll(
+      where,
+      {},
+      {
+        image: target.image,
+        image_id: target.image_id,
+        port: target.port,
+        health_path: target.health_path,
+        source: "rollback",
+        rolled_back_from: target.number,
+      },
+    );
   }
 
   async scale(tenant: string, env: string, app: string, replicas: number): Promise<Deployment> {
@@ -83,7 +87,13 @@ export class DeployService {
     const row = await this.store.deployments.find(where.app.id, where.env.id);
     if (!row) throw new DomainError("conflict", `${app} is not deployed in ${env}; deploy it first`);
     await this.store.deployments.update(where.app.id, where.env.id, { replicas });
-    await this.store.events.append(where.app.id, where.env.id, row.release, "scaled", `scaled to ${replicas} replica(s)`);
+    await this.store.events.append(
+      where.app.id,
+      where.env.id,
+      row.release,
+      "scaled",
+      `scaled to ${replicas} replica(s)`,
+    );
     this.reconciler.enqueue(appKey({ tenant, env, app }));
     return this.status(tenant, env, app);
   }
@@ -100,7 +110,13 @@ export class DeployService {
     return (await this.store.releases.list(where.app.id, where.env.id)).map(toRelease);
   }
 
-  async events(tenant: string, env: string, app: string, after: number, limit: number): Promise<DeploymentEvent[]> {
+  async events(
+    tenant: string,
+    env: string,
+    app: string,
+    after: number,
+    limit: number,
+  ): Promise<DeploymentEvent[]> {
     const where = await findAppInEnv(this.store, tenant, env, app);
     const rows = await this.store.events.list(where.app.id, where.env.id, after, limit);
     return rows.map((r) => ({
@@ -138,8 +154,16 @@ export class DeployService {
       };
       if (existing) await tx.deployments.update(app.id, env.id, spec);
       else await tx.deployments.insert(app.id, env.id, { ...spec, serving_release: null });
-      const what = release.rolled_back_from ? `rollback to release ${release.rolled_back_from}` : release.image;
-      await tx.events.append(app.id, env.id, created.number, "release-created", `release ${created.number} created from ${what} (${release.image_id.slice(7, 19)})`);
+      const what = release.rolled_back_from
+        ? `rollback to release ${release.rolled_back_from}`
+        : release.image;
+      await tx.events.append(
+        app.id,
+        env.id,
+        created.number,
+        "release-created",
+        `release ${created.number} created from ${what} (${release.image_id.slice(7, 19)})`,
+      );
       return { release: created.number, eventCursor };
     });
     const id = { tenant: where.tenant.name, env: env.name, app: app.name };

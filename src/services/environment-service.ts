@@ -10,7 +10,11 @@ export class EnvironmentService {
     return this.store.transaction(async (tx) => {
       const t = await findTenant(tx, tenant);
       if (await tx.environments.find(t.id, name))
-        throw new DomainError("conflict", `environment '${name}' already exists in tenant '${tenant}'`, "name");
+        throw new DomainError(
+          "conflict",
+          `environment '${name}' already exists in tenant '${tenant}'`,
+          "name",
+        );
       const row = await tx.environments.create(t.id, name);
       return toEnvironment(tenant, row);
     });

@@ -7,7 +7,11 @@ import type { TenantRow } from "../store/tenant-repository.js";
 /** Name-to-row lookups that fail with a sentence the user can act on. */
 export async function findTenant(store: Store, tenant: string): Promise<TenantRow> {
   const row = await store.tenants.find(tenant);
-  if (!row) throw new DomainError("not_found", `tenant '${tenant}' does not exist; create it with 'berth tenant create ${tenant}'`);
+  if (!row)
+    throw new DomainError(
+      "not_found",
+      `tenant '${tenant}' does not exist; create it with 'berth tenant create ${tenant}'`,
+    );
   return row;
 }
 
@@ -37,7 +41,12 @@ export interface AppInEnv {
   app: AppRow;
 }
 
-export async function findAppInEnv(store: Store, tenant: string, env: string, app: string): Promise<AppInEnv> {
+export async function findAppInEnv(
+  store: Store,
+  tenant: string,
+  env: string,
+  app: string,
+): Promise<AppInEnv> {
   const t = await findTenant(store, tenant);
   const [e, a] = await Promise.all([findEnv(store, t, env), findApp(store, t, app)]);
   return { tenant: t, env: e, app: a };

@@ -46,7 +46,9 @@ export class RuntimeService {
   /** Merges every container's log, each line prefixed with its release and replica. */
   async logs(tenant: string, env: string, app: string, follow: boolean, tail: number): Promise<Readable> {
     await findAppInEnv(this.store, tenant, env, app);
-    const workloads = (await this.running.list({ tenant, env, app })).sort((a, b) => a.release - b.release || a.slot - b.slot);
+    const workloads = (await this.running.list({ tenant, env, app })).sort(
+      (a, b) => a.release - b.release || a.slot - b.slot,
+    );
     const out = new PassThrough();
     if (workloads.length === 0) {
       out.end(`${app} has no containers in ${env}\n`);

@@ -8,7 +8,8 @@ export class TenantService {
 
   async create(name: string): Promise<Tenant> {
     return this.store.transaction(async (tx) => {
-      if (await tx.tenants.find(name)) throw new DomainError("conflict", `tenant '${name}' already exists`, "name");
+      if (await tx.tenants.find(name))
+        throw new DomainError("conflict", `tenant '${name}' already exists`, "name");
       return toTenant(await tx.tenants.create(name));
     });
   }
@@ -32,4 +33,7 @@ export class TenantService {
   }
 }
 
-const toTenant = (r: { name: string; created_at: string }): Tenant => ({ name: r.name, createdAt: r.created_at });
+const toTenant = (r: { name: string; created_at: string }): Tenant => ({
+  name: r.name,
+  createdAt: r.created_at,
+});

@@ -3,7 +3,10 @@ import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
 
 export type DeploymentRow = Selectable<Database["deployments"]>;
-export type DeploymentPatch = Omit<Updateable<Database["deployments"]>, "id" | "app_id" | "env_id" | "updated_at">;
+export type DeploymentPatch = Omit<
+  Updateable<Database["deployments"]>,
+  "id" | "app_id" | "env_id" | "updated_at"
+>;
 export type NamedDeploymentRow = DeploymentRow & { tenant: string; env: string; app: string };
 
 export class DeploymentRepository {

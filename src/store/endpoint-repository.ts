@@ -41,7 +41,9 @@ export class EndpointRepository {
       .innerJoin("environments", "environments.id", "deployments.env_id")
       .innerJoin("tenants", "tenants.id", "apps.tenant_id")
       .leftJoin("endpoints", (j) =>
-        j.onRef("endpoints.app_id", "=", "deployments.app_id").onRef("endpoints.env_id", "=", "deployments.env_id"),
+        j
+          .onRef("endpoints.app_id", "=", "deployments.app_id")
+          .onRef("endpoints.env_id", "=", "deployments.env_id"),
       )
       .select([
         "deployments.id as deployment",
@@ -63,7 +65,12 @@ export class EndpointRepository {
         byDeployment.set(r.deployment, routed);
       }
       if (r.address !== null && r.port !== null && r.release !== null && r.container_id !== null) {
-        routed.endpoints.push({ address: r.address, port: r.port, release: r.release, containerId: r.container_id });
+        routed.endpoints.push({
+          address: r.address,
+          port: r.port,
+          release: r.release,
+          containerId: r.container_id,
+        });
       }
     }
     return [...byDeployment.values()];

@@ -16,7 +16,12 @@ export class EnvironmentRepository {
   }
 
   list(tenantId: number): Promise<EnvironmentRow[]> {
-    return this.db.selectFrom("environments").selectAll().where("tenant_id", "=", tenantId).orderBy("name").execute();
+    return this.db
+      .selectFrom("environments")
+      .selectAll()
+      .where("tenant_id", "=", tenantId)
+      .orderBy("name")
+      .execute();
   }
 
   find(tenantId: number, name: string): Promise<EnvironmentRow | undefined> {

@@ -7,7 +7,13 @@ export type EventRow = Selectable<Database["deployment_events"]>;
 export class EventRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async append(appId: number, envId: number, release: number | null, kind: string, message: string): Promise<number> {
+  async append(
+    appId: number,
+    envId: number,
+    release: number | null,
+    kind: string,
+    message: string,
+  ): Promise<number> {
     const row = await this.db
       .insertInto("deployment_events")
       .values({ app_id: appId, env_id: envId, release, kind, message, at: nowIso() })

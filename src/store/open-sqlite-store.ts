@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, SqliteDialect } from "kysely";
@@ -12,6 +12,8 @@ export async function openSqliteStore(file: string): Promise<Store> {
   mkdirSync(dirname(file), { recursive: true });
   // Created 0600 before SQLite opens it; the -wal and -shm files take the same mode.
   closeSync(openSync(file, "a", 0o600));
+  // An existing file (e.g. from an older version) is tightened too.
+  chmodSync(file, 0o600);
   const sqlite = new SqliteDatabase(file);
   // WAL lets readers (the CLI's polls) proceed while the reconciler writes.
   sqlite.pragma("journal_mode = WAL");

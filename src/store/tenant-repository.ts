@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
-import type { Database } from "./schema.js";
 import { nowIso } from "./now-iso.js";
+import type { Database } from "./schema.js";
 
 export type TenantRow = Selectable<Database["tenants"]>;
 
@@ -8,7 +8,11 @@ export class TenantRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(name: string): Promise<TenantRow> {
-    return this.db.insertInto("tenants").values({ name, created_at: nowIso() }).returningAll().executeTakeFirstOrThrow();
+    return this.db
+      .insertInto("tenants")
+      .values({ name, created_at: nowIso() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   list(): Promise<TenantRow[]> {

@@ -9,11 +9,18 @@ export class TokenRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async create(name: string, tokenHash: string): Promise<void> {
-    await this.db.insertInto("api_tokens").values({ name, token_hash: tokenHash, created_at: nowIso() }).execute();
+    await this.db
+      .insertInto("api_tokens")
+      .values({ name, token_hash: tokenHash, created_at: nowIso() })
+      .execute();
   }
 
   findByHash(tokenHash: string): Promise<TokenRow | undefined> {
-    return this.db.selectFrom("api_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+    return this.db
+      .selectFrom("api_tokens")
+      .selectAll()
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
   }
 
   async count(): Promise<number> {

@@ -83,7 +83,9 @@ describe("berth CLI end to end", () => {
     const out = await berth.ok(["deploy", "web", "--path", apps[0] as string, "--health-path", "/healthz"]);
     expect(out).toMatch(/Step 1\/\d+ : FROM berth\/busybox:latest/);
     expect(out).toMatch(/router switched to release 1/);
-    expect(out).toMatch(new RegExp(`release 1 is live at http://${host.replace(/\./g, "\\.")}:${berth.routerPort}/`));
+    expect(out).toMatch(
+      new RegExp(`release 1 is live at http://${host.replace(/\./g, "\\.")}:${berth.routerPort}/`),
+    );
     expect(await get()).toEqual({ status: 200, body: "v1\n" });
     expect((await berth.ok(["url", "web"])).trim()).toBe(`http://${host}:${berth.routerPort}/`);
     const logs = await berth.ok(["logs", "web", "--tail", "10"]);
@@ -154,7 +156,11 @@ describe("berth CLI end to end", () => {
     expect(await get()).toEqual({ status: 200, body: "v1\n" });
     const releases = JSON.parse(await berth.ok(["releases", "web", "--json"]));
     expect(releases.map((r: { number: number }) => r.number)).toEqual([4, 3, 2, 1]);
-    expect(releases[0]).toMatchObject({ source: "rollback", rolledBackFrom: 1, imageId: releases[3].imageId });
+    expect(releases[0]).toMatchObject({
+      source: "rollback",
+      rolledBackFrom: 1,
+      imageId: releases[3].imageId,
+    });
     const table = await berth.ok(["releases", "web"]);
     expect(table).toMatch(/^4\s.*rollback of 1.*serving$/m);
   });
@@ -168,7 +174,9 @@ describe("berth CLI end to end", () => {
       "a healthy replacement",
       async () => {
         const r = await ps();
-        return r.length === 3 && !r.some((c) => c.id === victim) && r.every((c) => c.health === "healthy" && c.serving)
+        return r.length === 3 &&
+          !r.some((c) => c.id === victim) &&
+          r.every((c) => c.health === "healthy" && c.serving)
           ? r
           : undefined;
       },
@@ -228,7 +236,10 @@ describe("berth CLI end to end", () => {
     await waitFor(
       "containers to be removed",
       async () => {
-        const all = await docker.listContainers({ all: true, filters: { label: [`berth.tenant=${tenant}`] } });
+        const all = await docker.listContainers({
+          all: true,
+          filters: { label: [`berth.tenant=${tenant}`] },
+        });
         return all.length === 0 ? true : undefined;
       },
       15_000,

@@ -48,10 +48,15 @@ describe("REST API", () => {
     );
     expect(doc.components.securitySchemes.bearer).toEqual({ type: "http", scheme: "bearer" });
     expect(doc.components.schemas.CreateTenantRequest.properties.name.pattern).toBe(DNS_LABEL.source);
-    expect(doc.components.schemas.DeployRequest.properties.port).toMatchObject({ minimum: 1, maximum: 65535 });
+    expect(doc.components.schemas.DeployRequest.properties.port).toMatchObject({
+      minimum: 1,
+      maximum: 65535,
+    });
     expect(doc.components.schemas.DeployRequest.additionalProperties).toBe(false);
     const deploy = doc.paths["/tenants/{tenant}/envs/{env}/apps/{app}/deploy"].post;
-    expect(deploy.requestBody.content["application/json"].schema.$ref).toBe("#/components/schemas/DeployRequest");
+    expect(deploy.requestBody.content["application/json"].schema.$ref).toBe(
+      "#/components/schemas/DeployRequest",
+    );
     expect(deploy.parameters.map((p: { name: string }) => p.name)).toEqual(["tenant", "env", "app"]);
   });
 
@@ -108,7 +113,9 @@ describe("REST API", () => {
   it("says what is missing or conflicting in one sentence", async () => {
     const noTenant = await call("GET", "/tenants/nope/apps");
     expect(noTenant.status).toBe(404);
-    expect(noTenant.body.error.message).toBe("tenant 'nope' does not exist; create it with 'berth tenant create nope'");
+    expect(noTenant.body.error.message).toBe(
+      "tenant 'nope' does not exist; create it with 'berth tenant create nope'",
+    );
     const dup = await call("POST", "/tenants", { name: "acme" });
     expect(dup.status).toBe(409);
     expect(dup.body.error.message).toBe("tenant 'acme' already exists");

@@ -85,10 +85,7 @@ describe("openSqliteStore", () => {
     expect(count(db, "tenants")).toBe(1);
   });
 
-  // Known bug (see report): only a file openSqliteStore creates gets 0600; an existing berth.db
-  // (e.g. made by an earlier version) keeps its mode, now inside a 0711 data dir. Remove `.fails`
-  // once openSqliteStore tightens the mode of an existing file.
-  it.fails("tightens an existing database file to 0600", async () => {
+  it("tightens an existing database file to 0600", async () => {
     await writeFile(file, "", { mode: 0o644 });
     await open();
     expect(await modeOf(file)).toBe(0o600);

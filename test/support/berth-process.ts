@@ -111,10 +111,15 @@ export class BerthProcess {
       ...options.env,
     };
     return new Promise((resolve) => {
-      execFile(process.execPath, [BERTH_BIN, ...args], { env, maxBuffer: 32 * 1024 * 1024 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      });
+      execFile(
+        process.execPath,
+        [BERTH_BIN, ...args],
+        { env, maxBuffer: 32 * 1024 * 1024 },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
+          resolve({ code, stdout, stderr });
+        },
+      );
     });
   }
 
@@ -132,10 +137,16 @@ export class BerthProcess {
     const instance = readFileSync(join(this.dataDir, "instance-id"), "utf8").trim();
     const label = [`berth.instance=${instance}`];
     for (const c of await docker.listContainers({ all: true, filters: { label } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
     for (const n of await docker.listNetworks({ filters: { label } })) {
-      await docker.getNetwork(n.Id).remove().catch(() => undefined);
+      await docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
     }
     try {
       const pid = Number(readFileSync(join(this.dataDir, "router/nginx.pid"), "utf8").trim());

@@ -6,10 +6,23 @@ export interface RouterResponse {
 }
 
 /** One request to the router on 127.0.0.1 with the app's Host header, on a fresh connection. */
-export function getViaRouter(routerPort: number, host: string, path = "/", timeoutMs = 5000): Promise<RouterResponse> {
+export function getViaRouter(
+  routerPort: number,
+  host: string,
+  path = "/",
+  timeoutMs = 5000,
+): Promise<RouterResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port: routerPort, path, method: "GET", headers: { host }, agent: false, timeout: timeoutMs },
+      {
+        host: "127.0.0.1",
+        port: routerPort,
+        path,
+        method: "GET",
+        headers: { host },
+        agent: false,
+        timeout: timeoutMs,
+      },
       (res) => {
         let body = "";
         res.setEncoding("utf8");

@@ -37,7 +37,10 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
       tags: ["apps"],
       security,
       request: { params: AppParams },
-      responses: { 200: jsonResponse(AppInfo, "The app and its deployment in each environment"), ...errorResponses },
+      responses: {
+        200: jsonResponse(AppInfo, "The app and its deployment in each environment"),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { tenant, app } = c.req.valid("param");
@@ -51,7 +54,10 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
       tags: ["apps"],
       security,
       request: { params: AppParams },
-      responses: { 204: { description: "Deleted; its containers are drained and removed" }, ...errorResponses },
+      responses: {
+        204: { description: "Deleted; its containers are drained and removed" },
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const { tenant, app } = c.req.valid("param");

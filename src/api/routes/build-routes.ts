@@ -60,7 +60,9 @@ export function registerBuildRoutes(api: OpenAPIHono, s: ApiServices): void {
           controller.close();
         },
       });
-      return streamed(new Response(stream, { status: 200, headers: { "content-type": "application/x-ndjson" } }));
+      return streamed(
+        new Response(stream, { status: 200, headers: { "content-type": "application/x-ndjson" } }),
+      );
     },
   );
 }

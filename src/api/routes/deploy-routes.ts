@@ -1,6 +1,12 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
-import { Deployment, DeployRequest, DeployResponse, RollbackRequest, ScaleRequest } from "../../domain/deployment.js";
+import {
+  Deployment,
+  DeployRequest,
+  DeployResponse,
+  RollbackRequest,
+  ScaleRequest,
+} from "../../domain/deployment.js";
 import { DeploymentEvent } from "../../domain/deployment-event.js";
 import { Release } from "../../domain/release.js";
 import { AppEnvParams } from "../path-params.js";
@@ -11,8 +17,19 @@ const security = [{ bearer: [] }];
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}";
 
 const EventQuery = z.object({
-  after: z.coerce.number().int().min(0).default(0).meta({ param: { name: "after", in: "query" } }),
-  limit: z.coerce.number().int().min(1).max(1000).default(200).meta({ param: { name: "limit", in: "query" } }),
+  after: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(0)
+    .meta({ param: { name: "after", in: "query" } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(200)
+    .meta({ param: { name: "limit", in: "query" } }),
 });
 
 export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {

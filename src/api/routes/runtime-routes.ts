@@ -56,10 +56,12 @@ export function registerRuntimeRoutes(api: OpenAPIHono, s: ApiServices): void {
       const { follow, tail } = c.req.valid("query");
       const stream = await s.runtime.logs(tenant, env, app, follow === "true" || follow === "1", tail);
       c.req.raw.signal.addEventListener("abort", () => stream.destroy());
-      return streamed(new Response(Readable.toWeb(stream) as ReadableStream, {
-        status: 200,
-        headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
-      }));
+      return streamed(
+        new Response(Readable.toWeb(stream) as ReadableStream, {
+          status: 200,
+          headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },
+        }),
+      );
     },
   );
 }

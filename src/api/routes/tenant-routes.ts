@@ -64,7 +64,8 @@ export function registerTenantRoutes(api: OpenAPIHono, s: ApiServices): void {
       request: { params: TenantParams, body: jsonBody(CreateEnvironmentRequest) },
       responses: { 201: jsonResponse(Environment, "Created"), ...errorResponses },
     }),
-    async (c) => c.json(await s.environments.create(c.req.valid("param").tenant, c.req.valid("json").name), 201),
+    async (c) =>
+      c.json(await s.environments.create(c.req.valid("param").tenant, c.req.valid("json").name), 201),
   );
   api.openapi(
     createRoute({

@@ -20,7 +20,10 @@ export function registerAppCommands(program: Command): void {
     .action(async (opts: { tenant?: string; json?: boolean }) => {
       const apps = await clientFromConfig().listApps(tenantOf(opts.tenant));
       if (opts.json) return printJson(apps);
-      printTable(["NAME", "CREATED"], apps.map((a) => [a.name, ago(a.createdAt)]));
+      printTable(
+        ["NAME", "CREATED"],
+        apps.map((a) => [a.name, ago(a.createdAt)]),
+      );
     });
   app
     .command("info <name>")
@@ -33,7 +36,15 @@ export function registerAppCommands(program: Command): void {
       if (info.deployments.length === 0) return void process.stdout.write("Not deployed anywhere yet.\n");
       printTable(
         ["ENV", "RELEASE", "SERVING", "REPLICAS", "PHASE", "URL", "MESSAGE"],
-        info.deployments.map((d) => [d.env, d.release, d.servingRelease, d.replicas, d.phase, d.url, d.message]),
+        info.deployments.map((d) => [
+          d.env,
+          d.release,
+          d.servingRelease,
+          d.replicas,
+          d.phase,
+          d.url,
+          d.message,
+        ]),
       );
     });
   app

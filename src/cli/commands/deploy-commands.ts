@@ -29,10 +29,18 @@ export function registerDeployCommands(program: Command): void {
     .option("--tenant <tenant>", "tenant")
     .option("--image <ref>", "deploy an image already on the host")
     .option("--path <dir>", "build the directory (with a Dockerfile) and deploy the result")
-    .option("--port <n>", "port the app listens on (default: previous release, the image's EXPOSE, or 8080)", parseIntOption(1, 65535))
+    .option(
+      "--port <n>",
+      "port the app listens on (default: previous release, the image's EXPOSE, or 8080)",
+      parseIntOption(1, 65535),
+    )
     .option("--replicas <n>", "containers to run (default: as before, or 1)", parseIntOption(0, 100))
     .option("--health-path <path>", "HTTP path that answers 2xx/3xx when healthy (default: previous, or /)")
-    .option("--health-timeout <s>", "seconds the new release may take to become healthy (default 60)", parseIntOption(1, 3600))
+    .option(
+      "--health-timeout <s>",
+      "seconds the new release may take to become healthy (default 60)",
+      parseIntOption(1, 3600),
+    )
     .option("--no-wait", "return once the release is created")
     .action(async (app: string, opts: DeployOptions) => {
       if (!!opts.image === !!opts.path) throw new CliError("give exactly one of --image REF or --path DIR");
@@ -55,7 +63,11 @@ export function registerDeployCommands(program: Command): void {
     .description("make a new release from an earlier one and roll it out")
     .option("--env <env>", "environment")
     .option("--tenant <tenant>", "tenant")
-    .option("--to <n>", "release number (default: the one before the serving release)", parseIntOption(1, 1e9))
+    .option(
+      "--to <n>",
+      "release number (default: the one before the serving release)",
+      parseIntOption(1, 1e9),
+    )
     .option("--no-wait", "return once the release is created")
     .action(async (app: string, opts: { env?: string; tenant?: string; to?: number; wait: boolean }) => {
       const tenant = tenantOf(opts.tenant);

@@ -27,7 +27,16 @@ export function registerRuntimeCommands(program: Command): void {
       if (opts.json) return printJson(rows);
       printTable(
         ["ID", "RELEASE", "REPLICA", "STATE", "HEALTH", "PORT", "SERVING", "CREATED"],
-        rows.map((r) => [r.id, r.release, r.slot, r.state, r.health, r.hostPort ? `127.0.0.1:${r.hostPort}` : null, r.serving ? "yes" : "no", ago(r.createdAt)]),
+        rows.map((r) => [
+          r.id,
+          r.release,
+          r.slot,
+          r.state,
+          r.health,
+          r.hostPort ? `127.0.0.1:${r.hostPort}` : null,
+          r.serving ? "yes" : "no",
+          ago(r.createdAt),
+        ]),
       );
     });
 
@@ -60,7 +69,10 @@ export function registerRuntimeCommands(program: Command): void {
     .action(async (app: string, opts: Where) => {
       const events = await clientFromConfig().events(...target(app, opts), 0);
       if (opts.json) return printJson(events);
-      printTable(["AT", "RELEASE", "KIND", "MESSAGE"], events.map((e) => [e.at, e.release, e.kind, e.message]));
+      printTable(
+        ["AT", "RELEASE", "KIND", "MESSAGE"],
+        events.map((e) => [e.at, e.release, e.kind, e.message]),
+      );
     });
 
   appCommand("logs", "print the logs of the app's containers")

@@ -10,7 +10,8 @@ export function registerSessionCommands(program: Command): void {
     .argument("<url>", "Berth server URL, e.g. http://127.0.0.1:7070")
     .requiredOption("--token <token>", "API token (the admin token is in DATA_DIR/admin-token)")
     .action(async (url: string, opts: { token: string }) => {
-      if (!/^https?:\/\/[^\s/]+\/?$/.test(url)) throw new CliError(`'${url}' is not a server URL such as http://127.0.0.1:7070`);
+      if (!/^https?:\/\/[^\s/]+\/?$/.test(url))
+        throw new CliError(`'${url}' is not a server URL such as http://127.0.0.1:7070`);
       const client = new ApiClient(url.replace(/\/+$/, ""), opts.token);
       await client.listTenants();
       saveConfig({ url: client.baseUrl, token: opts.token });

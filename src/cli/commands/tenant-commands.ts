@@ -5,26 +5,25 @@ import { ago, printJson, printTable } from "../output.js";
 
 export function registerTenantCommands(program: Command): void {
   const tenant = program.command("tenant").description("manage tenants (teams or customers)");
-  tenant
-    .command("create <name>")
-    .action(async (name: string) => {
-      await clientFromConfig().createTenant(name);
-      process.stdout.write(`Created tenant ${name}\n`);
-    });
+  tenant.command("create <name>").action(async (name: string) => {
+    await clientFromConfig().createTenant(name);
+    process.stdout.write(`Created tenant ${name}\n`);
+  });
   tenant
     .command("list")
     .option("--json", "print the API's JSON")
     .action(async (opts: { json?: boolean }) => {
       const tenants = await clientFromConfig().listTenants();
       if (opts.json) return printJson(tenants);
-      printTable(["NAME", "CREATED"], tenants.map((t) => [t.name, ago(t.createdAt)]));
+      printTable(
+        ["NAME", "CREATED"],
+        tenants.map((t) => [t.name, ago(t.createdAt)]),
+      );
     });
-  tenant
-    .command("delete <name>")
-    .action(async (name: string) => {
-      await clientFromConfig().deleteTenant(name);
-      process.stdout.write(`Deleted tenant ${name}\n`);
-    });
+  tenant.command("delete <name>").action(async (name: string) => {
+    await clientFromConfig().deleteTenant(name);
+    process.stdout.write(`Deleted tenant ${name}\n`);
+  });
 
   const env = program.command("env").description("manage environments (dev, test, prod, ...) of a tenant");
   env
@@ -42,7 +41,10 @@ export function registerTenantCommands(program: Command): void {
     .action(async (opts: { tenant?: string; json?: boolean }) => {
       const envs = await clientFromConfig().listEnvs(tenantOf(opts.tenant));
       if (opts.json) return printJson(envs);
-      printTable(["NAME", "NETWORK", "CREATED"], envs.map((e) => [e.name, e.network, ago(e.createdAt)]));
+      printTable(
+        ["NAME", "NETWORK", "CREATED"],
+        envs.map((e) => [e.name, e.network, ago(e.createdAt)]),
+      );
     });
   env
     .command("delete <name>")

@@ -47,7 +47,10 @@ export class DockerEngine implements Engine {
     options: DockerEngineOptions = {},
   ) {
     this.#stopSignal = options.stopSignal;
-    this.#scopeLabels = { [LABEL.managed]: "true", ...(options.instance ? { [LABEL.instance]: options.instance } : {}) };
+    this.#scopeLabels = {
+      [LABEL.managed]: "true",
+      ...(options.instance ? { [LABEL.instance]: options.instance } : {}),
+    };
     this.#scope = Object.entries(this.#scopeLabels).map(([k, v]) => `${k}=${v}`);
   }
 
