@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type { ErrorBody } from "../api/error-body.js";
 import type { BuildLine } from "../api/routes/build-routes.js";
@@ -9,6 +10,7 @@ import type { Environment } from "../domain/environment.js";
 import type { Release } from "../domain/release.js";
 import type { Tenant } from "../domain/tenant.js";
 import { CliError } from "./cli-error.js";
+import { httpRequest, readText } from "./http-request.js";
 
 export interface DeployOutcome {
   release: number;
@@ -29,28 +31,30 @@ export class ApiClient {
     method: string,
     path: string,
     body?: unknown,
-    init: RequestInit = {},
-  ): Promise<Response> {
+    raw?: { body: Readable; contentType: string },
+  ): Promise<IncomingMessage> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    let res: Response;
+    let payload: string | Readable | undefined;
+    if (raw) {
+      headers["content-type"] = raw.contentType;
+      payload = raw.body;
+    } else if (body !== undefined) {
+      headers["content-type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    let res: IncomingMessage;
     try {
-      res = await fetch(`${this.baseUrl}/api/v1${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        ...init,
-        ...(init.headers ? { headers: { ...headers, ...(init.headers as Record<string, string>) } } : {}),
-      });
+      res = await httpRequest(method, `${this.baseUrl}/api/v1${path}`, headers, payload);
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+      const cause = (error as { code?: string }).code ?? (error as Error).message;
       throw new CliError(
         `cannot reach the Berth server at ${this.baseUrl} (${cause}); is it running? (scripts/up starts it)`,
       );
     }
-    if (!res.ok) {
-      const text = await res.text();
-      let message = `${res.status} ${res.statusText}`;
+    const status = res.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      const text = await readText(res);
+      let message = `${status} ${res.statusMessage ?? ""}`.trim();
       try {
         message = (JSON.parse(text) as ErrorBody).error.message;
       } catch {
@@ -63,7 +67,8 @@ export class ApiClient {
 
   private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await this.request(method, path, body);
-    return (res.status === 204 ? undefined : await res.json()) as T;
+    const text = await readText(res);
+    return (res.statusCode === 204 || text === "" ? undefined : JSON.parse(text)) as T;
   }
 
   health = () => this.json<{ ok: boolean; version: string }>("GET", "/healthz");
@@ -95,30 +100,20 @@ export class ApiClient {
   containers = (t: string, e: string, a: string) =>
     this.json<ContainerRow[]>("GET", `${this.appPath(t, e, a)}/containers`);
 
-  async logs(
-    t: string,
-    e: string,
-    a: string,
-    follow: boolean,
-    tail: number,
-  ): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.request("GET", `${this.appPath(t, e, a)}/logs?follow=${follow}&tail=${tail}`);
-    if (!res.body) throw new CliError("the server sent no log stream");
-    return res.body;
+  logs(t: string, e: string, a: string, follow: boolean, tail: number): Promise<Readable> {
+    return this.request("GET", `${this.appPath(t, e, a)}/logs?follow=${follow}&tail=${tail}`);
   }
 
-  /** Streams a tar context up and the build log down; resolves with the built image. */
+  /** Streams a tar context up and the build log down, one BuildLine at a time. */
   async build(t: string, a: string, context: Readable, onLine: (line: BuildLine) => void): Promise<void> {
     const res = await this.request("POST", `/tenants/${seg(t)}/apps/${seg(a)}/builds`, undefined, {
-      body: context as unknown as BodyInit,
-      headers: { "content-type": "application/x-tar" },
-      duplex: "half",
-    } as RequestInit);
-    if (!res.body) throw new CliError("the server sent no build log");
-    const decoder = new TextDecoder();
+      body: context,
+      contentType: "application/x-tar",
+    });
+    res.setEncoding("utf8");
     let partial = "";
-    for await (const chunk of res.body) {
-      const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
+    for await (const chunk of res) {
+      const lines = (partial + (chunk as string)).split("\n");
       partial = lines.pop() ?? "";
       for (const line of lines) if (line.trim()) onLine(JSON.parse(line) as BuildLine);
     }

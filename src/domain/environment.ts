@@ -5,9 +5,12 @@ export const CreateEnvironmentRequest = z
   .strictObject({ name: EnvName })
   .meta({ id: "CreateEnvironmentRequest" });
 export const Environment = z
-  .object({ tenant: TenantName, name: EnvName, network: z.string(), createdAt: z.string() })
+  .object({ tenant: TenantName, name: EnvName, createdAt: z.string() })
   .meta({ id: "Environment" });
 export type Environment = z.infer<typeof Environment>;
 
-/** Each tenant-environment gets its own Docker network, so apps of different environments cannot talk. */
+/**
+ * Each tenant-environment gets its own Docker network, so apps of different environments cannot
+ * talk. This is the domain name; an engine may scope it further (see DockerEngine).
+ */
 export const networkName = (tenant: string, env: string) => `berth.${tenant}.${env}`;

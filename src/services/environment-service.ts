@@ -1,5 +1,5 @@
 import { DomainError } from "../domain/domain-error.js";
-import { type Environment, networkName } from "../domain/environment.js";
+import type { Environment } from "../domain/environment.js";
 import type { Store } from "../store/store.js";
 import { findEnv, findTenant } from "./lookup.js";
 
@@ -44,6 +44,5 @@ export class EnvironmentService {
 const toEnvironment = (tenant: string, r: { name: string; created_at: string }): Environment => ({
   tenant,
   name: r.name,
-  network: networkName(tenant, r.name),
   createdAt: r.created_at,
 });

@@ -31,8 +31,8 @@ export function registerTenantCommands(program: Command): void {
     .option("--tenant <tenant>", "tenant")
     .action(async (name: string, opts: { tenant?: string }) => {
       const t = tenantOf(opts.tenant);
-      const created = await clientFromConfig().createEnv(t, name);
-      process.stdout.write(`Created environment ${name} in tenant ${t} (network ${created.network})\n`);
+      await clientFromConfig().createEnv(t, name);
+      process.stdout.write(`Created environment ${name} in tenant ${t}\n`);
     });
   env
     .command("list")
@@ -42,8 +42,8 @@ export function registerTenantCommands(program: Command): void {
       const envs = await clientFromConfig().listEnvs(tenantOf(opts.tenant));
       if (opts.json) return printJson(envs);
       printTable(
-        ["NAME", "NETWORK", "CREATED"],
-        envs.map((e) => [e.name, e.network, ago(e.createdAt)]),
+        ["NAME", "CREATED"],
+        envs.map((e) => [e.name, ago(e.createdAt)]),
       );
     });
   env

@@ -41,6 +41,8 @@ export class DockerEngine implements Engine {
   /** Label filters every listing uses, and the labels every created object carries. */
   readonly #scope: string[];
   readonly #scopeLabels: Record<string, string>;
+  /** Docker object names are global on a dockerd: each server prefixes its own (berth-<instance>.). */
+  readonly #prefix: string;
 
   constructor(
     private readonly docker: Docker,
@@ -52,6 +54,16 @@ export class DockerEngine implements Engine {
       ...(options.instance ? { [LABEL.instance]: options.instance } : {}),
     };
     this.#scope = Object.entries(this.#scopeLabels).map(([k, v]) => `${k}=${v}`);
+    this.#prefix = options.instance ? `berth-${options.instance}.` : "berth.";
+  }
+
+  /** Engine-level name for a domain name such as berth.acme.dev (or berth.acme.dev.web.r1.0). */
+  #scoped(name: string): string {
+    return name.startsWith("berth.") ? this.#prefix + name.slice("berth.".length) : name;
+  }
+
+  #unscoped(name: string): string {
+    return name.startsWith(this.#prefix) ? `berth.${name.slice(this.#prefix.length)}` : name;
   }
 
   async ping(): Promise<void> {
@@ -107,7 +119,8 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
+  async ensureNetwork(domainName: string, labels: Record<string, string>): Promise<void> {
+    const name = this.#scoped(domainName);
     // The name filter matches substrings, so only an exact name counts as present.
     const existing = await this.docker.listNetworks({ filters: { name: [name] } });
     if (existing.some((network) => network.Name === name)) return;
@@ -122,7 +135,8 @@ export class DockerEngine implements Engine {
     );
   }
 
-  async removeNetwork(name: string): Promise<void> {
+  async removeNetwork(domainName: string): Promise<void> {
+    const name = this.#scoped(domainName);
     const network = this.docker.getNetwork(name);
     const info = await ignoreStatus(network.inspect(), 404);
     // Docker also resolves ID prefixes; a different network answering to `name` is not ours to remove.
@@ -143,7 +157,7 @@ export class DockerEngine implements Engine {
 
   async listNetworks(): Promise<string[]> {
     const networks = await this.docker.listNetworks({ filters: { label: this.#scope } });
-    return networks.map((network) => network.Name);
+    return networks.map((network) => this.#unscoped(network.Name));
   }
 
   async list(selector: WorkloadSelector): Promise<Workload[]> {
@@ -156,7 +170,7 @@ export class DockerEngine implements Engine {
   }
 
   async start(spec: WorkloadSpec): Promise<Workload> {
-    const name = containerName(spec.identity, spec.release, spec.slot);
+    const name = this.#scoped(containerName(spec.identity, spec.release, spec.slot));
     const port = `${spec.port}/tcp`;
     let container: Docker.Container;
     try {
@@ -175,7 +189,7 @@ export class DockerEngine implements Engine {
           // tini as PID 1 forwards SIGTERM and reaps zombies, so apps that were never written to be
           // PID 1 still stop promptly when drained.
           Init: true,
-          NetworkMode: spec.network,
+          NetworkMode: this.#scoped(spec.network),
           LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
         },
       });
