@@ -77,6 +77,7 @@ async function main() {
     const baseline: number[] = [];
     const engineFloor: number[] = [];
     const viaBerth: number[] = [];
+    const viaApi: number[] = [];
     for (let i = 0; i < RUNS; i++) {
       // Baseline: docker run, then poll the container's published port directly.
       const port = await freePort();
@@ -143,6 +144,20 @@ async function main() {
       viaBerth.push(performance.now() - t0);
       if ((await deploy) !== 0) throw new Error(`berth deploy ${app} failed`);
       await berth.ok(["app", "delete", app, "--tenant", "bench"]);
+
+      // The same through the REST API from a running client (as CI tools would call it): no CLI start-up.
+      const apiApp = `api${i}`;
+      await berth.ok(["app", "create", apiApp, "--tenant", "bench"]);
+      t0 = performance.now();
+      const res = await fetch(`${berth.url}/api/v1/tenants/bench/envs/dev/apps/${apiApp}/deploy`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${berth.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ image, healthPath: "/healthz" }),
+      });
+      if (res.status !== 202) throw new Error(`deploy API answered ${res.status}`);
+      await until200(berth.routerPort, `${apiApp}.dev.bench.localhost`);
+      viaApi.push(performance.now() - t0);
+      await berth.ok(["app", "delete", apiApp, "--tenant", "bench"]);
       process.stderr.write(
         `run ${i + 1}/${RUNS}: docker run ${fmt(baseline[i] as number)}, Docker API ${fmt(engineFloor[i] as number)}, berth deploy ${fmt(viaBerth[i] as number)}\n`,
       );
@@ -154,8 +169,12 @@ async function main() {
     console.log(row("baseline: docker run -> container", baseline));
     console.log(row("floor: Docker API create+start", engineFloor));
     console.log(row("berth deploy --image -> router", viaBerth));
+    console.log(row("POST .../deploy (REST) -> router", viaApi));
     console.log(
       `ratio (berth / baseline)            median ${(median(viaBerth) / median(baseline)).toFixed(2)}       p95 ${(percentile(viaBerth, 95) / percentile(baseline, 95)).toFixed(2)}   (goal: median <= 1.3)`,
+    );
+    console.log(
+      `ratio (REST deploy / baseline)      median ${(median(viaApi) / median(baseline)).toFixed(2)}       p95 ${(percentile(viaApi, 95) / percentile(baseline, 95)).toFixed(2)}`,
     );
     console.log(
       `ratio (berth / Docker API floor)    median ${(median(viaBerth) / median(engineFloor)).toFixed(2)}       p95 ${(percentile(viaBerth, 95) / percentile(engineFloor, 95)).toFixed(2)}`,

@@ -188,6 +188,34 @@ describe("berth CLI end to end", () => {
     expect((await get()).status).toBe(200);
   });
 
+  it("recovers a container whose process crashes within 5 s, without failed requests", async () => {
+    const before = await ps();
+    const victim = before[0]?.id as string;
+    const { State } = await docker.getContainer(victim).inspect();
+    const traffic = trafficLoop(berth.routerPort, host);
+    const started = Date.now();
+    // SIGKILL the container's init from the host: a crash, not a stop, so Docker's restart
+    // policy applies and the container comes back on a new host port.
+    process.kill(State.Pid, "SIGKILL");
+    await waitFor(
+      "the crashed container to serve again",
+      async () => {
+        const r = await ps();
+        const back = r.find((c) => c.id === victim);
+        return r.length === 3 && back?.health === "healthy" && back.serving && r.every((c) => c.serving)
+          ? r
+          : undefined;
+      },
+      5_000,
+    );
+    const elapsed = Date.now() - started;
+    const result = await traffic.stop();
+    expect(elapsed).toBeLessThan(5_000);
+    expect(result.failures).toEqual([]);
+    const after = await docker.getContainer(victim).inspect();
+    expect(after.RestartCount).toBe(1);
+  });
+
   it("keeps serving while the server is down, and converges after a SIGKILL mid-deploy", async () => {
     const v3Image = await buildImage(berth, apps[2] as string);
     const deploy = await berth.ok(["deploy", "web", "--image", v3Image, "--no-wait"]);

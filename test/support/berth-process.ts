@@ -28,13 +28,20 @@ export class BerthProcess {
     readonly apiPort: number,
     readonly routerPort: number,
     readonly drainMs: number,
+    readonly resyncSeconds: number,
   ) {
     this.configHome = mkdtempSync(join(tmpdir(), "berth-cli-"));
   }
 
-  static async start(options: { drainMs?: number } = {}): Promise<BerthProcess> {
+  static async start(options: { drainMs?: number; resyncSeconds?: number } = {}): Promise<BerthProcess> {
     const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
-    const p = new BerthProcess(dataDir, await freePort(), await freePort(), options.drainMs ?? 300);
+    const p = new BerthProcess(
+      dataDir,
+      await freePort(),
+      await freePort(),
+      options.drainMs ?? 300,
+      options.resyncSeconds ?? 10,
+    );
     await p.launch();
     p.token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
     return p;
@@ -66,7 +73,7 @@ export class BerthProcess {
         "--drain-ms",
         String(this.drainMs),
         "--resync-seconds",
-        "10",
+        String(this.resyncSeconds),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
