@@ -91,7 +91,10 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     url,
     async stop() {
       reconciler.stop();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      // Followed log streams would hold the server open forever; nothing else is long-lived.
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      if ("closeAllConnections" in server) server.closeAllConnections();
+      await closed;
       await store.close();
     },
   };

@@ -79,6 +79,8 @@ export class Reconciler implements Enqueuer {
       for (const w of await this.engine.list({})) keys.add(appKey(w.identity));
       for (const key of keys) this.queue.add(key);
       await this.collectNetworks();
+      // A no-op when nginx is live with the current config; restarts it if its master died.
+      await this.routes.publish();
     } catch (error) {
       this.options.log.warn({ err: error instanceof Error ? error.message : String(error) }, "resync failed");
     }

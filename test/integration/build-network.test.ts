@@ -24,6 +24,8 @@ describe("builds on the Berth base image", () => {
         "FROM berth/debian:bookworm",
         // Debian's mirror, plain HTTP (python3 is also the example app's layer, so often cached).
         "RUN apt-get update && apt-get install -y --no-install-recommends python3 && rm -rf /var/lib/apt/lists/*",
+        // A new value every run, so Docker's layer cache never skips the fetch below.
+        `ENV BERTH_TEST_RUN=${Date.now()}`,
         // The npm registry over HTTPS, verified against the baked-in bundle named by SSL_CERT_FILE.
         `RUN python3 -c "import json, os, ssl, urllib.request; ctx = ssl.create_default_context(cafile=os.environ['SSL_CERT_FILE']); print('npm registry says is-number latest', json.load(urllib.request.urlopen('https://registry.npmjs.org/is-number', context=ctx, timeout=20))['dist-tags']['latest'])"`,
         "",

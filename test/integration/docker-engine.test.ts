@@ -279,3 +279,56 @@ describe("DockerEngine against the local dockerd", () => {
     await expect(engine.removeNetwork(network)).resolves.toBeUndefined();
   });
 });
+
+describe("DockerEngine scoped to a server instance", () => {
+  const scopedTenant = `s${Date.now().toString(36)}`;
+  const mine = new DockerEngine(docker, { instance: `i${scopedTenant}` });
+  const theirs = new DockerEngine(docker, { instance: `j${scopedTenant}` });
+  const id: WorkloadIdentity = { tenant: scopedTenant, env: "dev", app: "web" };
+  const net = `berth.${scopedTenant}.dev`;
+
+  afterAll(async () => {
+    for (const c of await docker.listContainers({
+      all: true,
+      filters: { label: [`berth.tenant=${scopedTenant}`] },
+    }))
+      await docker.getContainer(c.Id).remove({ force: true });
+    await mine.removeNetwork(net).catch(() => undefined);
+    await theirs.removeNetwork(net).catch(() => undefined);
+  });
+
+  it("prefixes names, labels objects, and never sees another instance's", async () => {
+    const image = await mine.inspectImage("berth/busybox:latest");
+    await mine.ensureNetwork(net, {});
+    await theirs.ensureNetwork(net, {});
+    const w = await mine.start({
+      identity: id,
+      release: 1,
+      slot: 0,
+      image: image?.id as string,
+      port: 8080,
+      network: net,
+    });
+    expect(w.name).toBe(`berth-i${scopedTenant}.${scopedTenant}.dev.web.r1.0`);
+    const info = await docker.getContainer(w.id).inspect();
+    expect(info.Config.Labels["berth.instance"]).toBe(`i${scopedTenant}`);
+    expect(Object.keys(info.NetworkSettings.Networks)).toEqual([
+      `berth-i${scopedTenant}.${scopedTenant}.dev`,
+    ]);
+
+    // Same tenant, env, app, release and slot in another instance: no name clash, no cross-talk.
+    const other = await theirs.start({
+      identity: id,
+      release: 1,
+      slot: 0,
+      image: image?.id as string,
+      port: 8080,
+      network: net,
+    });
+    expect(other.name).toBe(`berth-j${scopedTenant}.${scopedTenant}.dev.web.r1.0`);
+    expect((await mine.list(id)).map((x) => x.id)).toEqual([w.id]);
+    expect((await theirs.list(id)).map((x) => x.id)).toEqual([other.id]);
+    expect(await mine.listNetworks()).toContain(net);
+    expect(await theirs.listNetworks()).toContain(net);
+  });
+});
