@@ -89,10 +89,11 @@ export function registerDeployCommands(program: Command): void {
 }
 
 async function build(client: ApiClient, tenant: string, app: string, dir: string): Promise<string> {
+  const context = packContext(dir);
   out(`Building ${app} from ${dir}`);
   let image: string | undefined;
   let failure: string | undefined;
-  await client.build(tenant, app, packContext(dir), (line) => {
+  await client.build(tenant, app, context, (line) => {
     if (line.type === "log") out(`  ${line.line}`);
     else if (line.type === "result") image = line.image;
     else failure = line.message;

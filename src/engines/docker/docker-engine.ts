@@ -14,7 +14,7 @@ import type {
 } from "../engine.js";
 import { demuxLogs } from "./demux-logs.js";
 import { followBuild } from "./follow-build.js";
-import { ignoreStatus, statusCode } from "./status-code.js";
+import { ignoreStatus, statusCode, unreachable } from "./status-code.js";
 import { watchEvents } from "./watch-events.js";
 import { workloadFromInspect, workloadFromSummary } from "./workload-from-container.js";
 
@@ -165,7 +165,11 @@ export class DockerEngine implements Engine {
     if (selector.tenant !== undefined) label.push(`${LABEL.tenant}=${selector.tenant}`);
     if (selector.env !== undefined) label.push(`${LABEL.env}=${selector.env}`);
     if (selector.app !== undefined) label.push(`${LABEL.app}=${selector.app}`);
-    const containers = await this.docker.listContainers({ all: true, filters: { label } });
+    const containers = await this.docker
+      .listContainers({ all: true, filters: { label } })
+      .catch((error: unknown) => {
+        throw unreachable(error);
+      });
     return containers.map(workloadFromSummary).filter((w): w is Workload => w !== undefined);
   }
 

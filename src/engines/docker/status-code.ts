@@ -1,3 +1,5 @@
+import { DomainError } from "../../domain/domain-error.js";
+
 /**
  * docker-modem rejects with an Error carrying the HTTP status of the Engine API; the status is
  * the only reliable way to tell "absent" (404) or "taken" (409) from real failures.
@@ -15,6 +17,18 @@ export async function ignoreStatus<T>(promise: Promise<T>, ...statuses: number[]
   } catch (error) {
     const status = statusCode(error);
     if (status !== undefined && statuses.includes(status)) return undefined;
-    throw error;
+    throw unreachable(error);
   }
+}
+
+const UNREACHABLE = new Set(["ECONNREFUSED", "ENOENT", "EACCES", "ECONNRESET"]);
+
+/** A socket-level failure to reach dockerd becomes a DomainError the user can act on. */
+export function unreachable(error: unknown): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !UNREACHABLE.has(code)) return error;
+  return new DomainError(
+    "unavailable",
+    `cannot reach dockerd (${code}); is it running? (scripts/setup starts it, see /var/log/dockerd.log)`,
+  );
 }
