@@ -4,6 +4,7 @@
  * until the first HTTP 200 from the container directly. Runs alternate, so drift hits both.
  */
 import { spawn } from "node:child_process";
+import { rmSync } from "node:fs";
 import { request } from "node:http";
 import Docker from "dockerode";
 import { busyboxApp } from "../test/support/app-fixture.js";
@@ -45,6 +46,8 @@ function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<numb
   });
 }
 
+const fixtures: string[] = [];
+
 async function main() {
   const dockerApi = new Docker();
   const berth = await BerthProcess.start({ drainMs: 500 });
@@ -55,6 +58,7 @@ async function main() {
     await berth.ok(["app", "create", "img", "--tenant", "bench"]);
     // Build the image once, through Berth, and deploy it by ID in every run.
     const dir = busyboxApp("bench");
+    fixtures.push(dir);
     await berth.ok([
       "deploy",
       "img",
@@ -180,6 +184,7 @@ async function main() {
       `ratio (berth / Docker API floor)    median ${(median(viaBerth) / median(engineFloor)).toFixed(2)}       p95 ${(percentile(viaBerth, 95) / percentile(engineFloor, 95)).toFixed(2)}`,
     );
   } finally {
+    for (const dir of fixtures) rmSync(dir, { recursive: true, force: true });
     await berth.destroy();
   }
 }

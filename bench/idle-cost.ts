@@ -3,7 +3,7 @@
  * 60 s, read from /proc (utime + stime). Goal: <= 2% of one core. The same is read for an idle
  * server with no apps, side by side, as the baseline; nginx's CPU is shown for information.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { busyboxApp } from "../test/support/app-fixture.js";
 import { BerthProcess } from "../test/support/berth-process.js";
@@ -42,6 +42,7 @@ async function main() {
     await loaded.ok(["tenant", "create", "idle"]);
     await loaded.ok(["env", "create", "dev", "--tenant", "idle"]);
     await loaded.ok(["app", "create", "seed", "--tenant", "idle"]);
+    const fixture = busyboxApp("idle");
     await loaded.ok([
       "deploy",
       "seed",
@@ -50,10 +51,11 @@ async function main() {
       "--env",
       "dev",
       "--path",
-      busyboxApp("idle"),
+      fixture,
       "--health-path",
       "/healthz",
     ]);
+    rmSync(fixture, { recursive: true, force: true });
     const image = (
       JSON.parse(await loaded.ok(["releases", "seed", "--tenant", "idle", "--env", "dev", "--json"])) as {
         image: string;

@@ -12,7 +12,7 @@ export const newToken = () => `berth_${randomBytes(32).toString("base64url")}`;
 export function bearerAuth(isValid: (tokenHash: string) => Promise<boolean>): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer ([A-Za-z0-9_-]{1,200})$/.exec(header);
+    const match = header.match(/^Bearer ([A-Za-z0-9_-]{1,200})$/);
     if (!match?.[1] || !(await isValid(hashToken(match[1])))) {
       const body: ErrorBody = {
         error: {

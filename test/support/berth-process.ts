@@ -155,6 +155,13 @@ export class BerthProcess {
         .remove()
         .catch(() => undefined);
     }
+    // Images built through this server (tests build a few per run; CI machines are reused).
+    for (const image of await docker.listImages({ filters: { label } })) {
+      await docker
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
     try {
       const pid = Number(readFileSync(join(this.dataDir, "router/nginx.pid"), "utf8").trim());
       if (pid > 0) process.kill(pid, "SIGQUIT");

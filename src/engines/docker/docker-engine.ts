@@ -74,7 +74,7 @@ export class DockerEngine implements Engine {
     const info = await ignoreStatus(this.docker.getImage(ref).inspect(), 404);
     if (!info) return null;
     const ports = Object.keys(info.Config?.ExposedPorts ?? {})
-      .map((key) => /^(\d+)\/tcp$/.exec(key)?.[1])
+      .map((key) => key.match(/^(\d+)\/tcp$/)?.[1])
       .filter((port): port is string => port !== undefined)
       .map(Number);
     return { id: info.Id, exposedPorts: [...new Set(ports)].sort((a, b) => a - b) };
@@ -92,7 +92,7 @@ export class DockerEngine implements Engine {
     try {
       const progress = await this.docker.buildImage(context, {
         t: options.tag,
-        labels: { ...options.labels },
+        labels: { ...options.labels, ...this.#scopeLabels },
         rm: true,
         forcerm: true,
         abortSignal: abort.signal,
