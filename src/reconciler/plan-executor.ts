@@ -163,12 +163,13 @@ export class PlanExecutor {
     const row = ctx.row;
     if (!row) return;
     const replicas = ctx.desired?.replicas ?? 0;
-    await this.store.deployments.update(row.app_id, row.env_id, {
+    const message = `release ${release} is serving with ${replicas} replica(s)`;
+    const applied = await this.store.deployments.updateIfRelease(row.app_id, row.env_id, release, {
       phase: "serving",
-      message: `release ${release} is serving with ${replicas} replica(s)`,
+      message,
       rollout_started_at: null,
     });
-    await this.event(ctx, release, "serving", `release ${release} is serving with ${replicas} replica(s)`);
+    if (applied) await this.event(ctx, release, "serving", message);
   }
 
   private async fail(release: number, reason: string, ctx: ExecutionContext): Promise<void> {
@@ -177,14 +178,15 @@ export class PlanExecutor {
     const fallback = row.serving_release;
     const message =
       fallback === null ? `${reason}; nothing was switched` : `${reason}; release ${fallback} keeps serving`;
-    // Revert the desired release so later passes converge on what serves, not on the failure.
-    await this.store.deployments.update(row.app_id, row.env_id, {
+    // Revert the desired release so later passes converge on what serves, not on the failure;
+    // unless a newer deploy replaced it meanwhile, which then takes over.
+    const applied = await this.store.deployments.updateIfRelease(row.app_id, row.env_id, release, {
       release: fallback,
       phase: "failed",
       message,
       rollout_started_at: null,
     });
-    await this.event(ctx, release, "failed", message);
+    await this.event(ctx, release, "failed", applied ? message : `${reason}; superseded by a newer deploy`);
   }
 
   private async event(ctx: ExecutionContext, release: number | null, kind: string, message: string) {

@@ -37,6 +37,21 @@ export class DeploymentRepository {
       .execute();
   }
 
+  /**
+   * Updates only while the desired release is still `release`: a pass that decided on an older
+   * read must not overwrite a deploy that landed meanwhile. Returns whether it applied.
+   */
+  async updateIfRelease(appId: number, envId: number, release: number, patch: DeploymentPatch): Promise<boolean> {
+    const result = await this.db
+      .updateTable("deployments")
+      .set({ ...patch, updated_at: nowIso() })
+      .where("app_id", "=", appId)
+      .where("env_id", "=", envId)
+      .where("release", "=", release)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
   private named() {
     return this.db
       .selectFrom("deployments")

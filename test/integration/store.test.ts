@@ -254,6 +254,20 @@ describe("deployments", () => {
 
     await expect(store.deployments.insert(web.id, prod.id, deploymentFields())).rejects.toThrow(/UNIQUE/);
   });
+
+  it("updateIfRelease applies only while the desired release is unchanged", async () => {
+    const store = await open();
+    const { prod, web } = await seed(store);
+    await store.deployments.insert(web.id, prod.id, deploymentFields({ release: 5 }));
+    // A deploy of release 6 lands after a reconcile pass decided to fail release 5.
+    await store.deployments.update(web.id, prod.id, { release: 6 });
+    expect(await store.deployments.updateIfRelease(web.id, prod.id, 5, { release: 4, phase: "failed" })).toBe(
+      false,
+    );
+    expect(await store.deployments.find(web.id, prod.id)).toMatchObject({ release: 6, phase: "rolling-out" });
+    expect(await store.deployments.updateIfRelease(web.id, prod.id, 6, { phase: "serving" })).toBe(true);
+    expect(await store.deployments.find(web.id, prod.id)).toMatchObject({ release: 6, phase: "serving" });
+  });
 });
 
 describe("events", () => {
