@@ -41,7 +41,12 @@ export class DeploymentRepository {
    * Updates only while the desired release is still `release`: a pass that decided on an older
    * read must not overwrite a deploy that landed meanwhile. Returns whether it applied.
    */
-  async updateIfRelease(appId: number, envId: number, release: number, patch: DeploymentPatch): Promise<boolean> {
+  async updateIfRelease(
+    appId: number,
+    envId: number,
+    release: number,
+    patch: DeploymentPatch,
+  ): Promise<boolean> {
     const result = await this.db
       .updateTable("deployments")
       .set({ ...patch, updated_at: nowIso() })
