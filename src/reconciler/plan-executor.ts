@@ -176,8 +176,11 @@ export class PlanExecutor {
     const row = ctx.row;
     if (!row) return;
     const fallback = row.serving_release;
+    const logs = `see 'berth logs ${ctx.identity.app} --env ${ctx.identity.env}'`;
     const message =
-      fallback === null ? `${reason}; nothing was switched` : `${reason}; release ${fallback} keeps serving`;
+      fallback === null
+        ? `${reason}; nothing was switched; ${logs}`
+        : `${reason}; release ${fallback} keeps serving; ${logs}`;
     // Revert the desired release so later passes converge on what serves, not on the failure;
     // unless a newer deploy replaced it meanwhile, which then takes over.
     const applied = await this.store.deployments.updateIfRelease(row.app_id, row.env_id, release, {

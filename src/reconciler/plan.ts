@@ -21,6 +21,18 @@ const toEndpoint = (c: ObservedContainer): RoutedEndpoint => ({
 const byCreated = (a: ObservedContainer, b: ObservedContainer) => a.createdAt.localeCompare(b.createdAt);
 const isServable = (c: ObservedContainer) => c.healthy && c.state === "running" && c.hostPort !== null;
 
+/** Why a rollout is stuck, in words: tells a crash loop from an app that listens elsewhere. */
+function describeStates(wanted: ObservedContainer[], replicas: number): string {
+  const counts = new Map<string, number>();
+  const bump = (what: string, n = 1) => counts.set(what, (counts.get(what) ?? 0) + n);
+  for (const c of wanted) {
+    if (isServable(c)) continue;
+    bump(c.state === "running" ? "running but unhealthy" : c.state);
+  }
+  if (replicas > wanted.length) bump("not started", replicas - wanted.length);
+  return [...counts].map(([what, n]) => `${n} ${what}`).join(", ");
+}
+
 /**
  * Pure: compares desired with observed state and returns the steps that converge them.
  * Rolling update order: start new, wait for health, switch the router, drain old, stop old.
@@ -88,7 +100,7 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
     actions.push({
       type: "fail",
       release: target.number,
-      reason: `${unhealthy} of ${desired.replicas} containers of release ${target.number} did not pass the health check on ${target.healthPath} within ${Math.round(desired.healthTimeoutMs / 1000)}s`,
+      reason: `${unhealthy} of ${desired.replicas} containers of release ${target.number} did not answer GET :${target.port}${target.healthPath} within ${Math.round(desired.healthTimeoutMs / 1000)}s (${describeStates(wanted, desired.replicas)})`,
     });
     for (const c of bySlot.values())
       actions.push({ type: "remove", id: c.id, reason: "release failed its health check" });

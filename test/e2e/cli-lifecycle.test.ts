@@ -130,7 +130,7 @@ describe("berth CLI end to end", () => {
     const result = await traffic.stop();
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(
-      /^berth: deploy failed: 3 of 3 containers of release 3 did not pass the health check on \/healthz within 3s; release 2 keeps serving$/,
+      /^berth: deploy failed: 3 of 3 containers of release 3 did not answer GET :8080\/healthz within 3s \(3 running but unhealthy\); release 2 keeps serving; see 'berth logs web --env dev'$/,
     );
     expect(result.failures).toEqual([]);
     expect([...result.bodies.keys()]).toEqual(["v2"]);

@@ -442,3 +442,16 @@ describe("probeInterval", () => {
     expect(single(plan(rollout(1, 2, 20_000), [...old, ...fresh], NOW), "requeue").afterMs).toBe(1_000);
   });
 });
+
+describe("plan: why a rollout failed", () => {
+  it("names the probe and tells crash loops, deaf apps and missing replicas apart", () => {
+    const fresh = [
+      container(2, 0, { healthy: false }),
+      container(2, 1, { state: "restarting", healthy: false, hostPort: null }),
+    ];
+    const actions = plan(rollout(1, 2, TIMEOUT_MS, { replicas: 3 }), [container(1, 0), ...fresh], NOW);
+    expect(single(actions, "fail").reason).toBe(
+      "3 of 3 containers of release 2 did not answer GET :8080/healthz within 60s (1 running but unhealthy, 1 restarting, 1 not started)",
+    );
+  });
+});
