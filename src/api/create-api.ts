@@ -45,8 +45,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     return bearerAuth(options.isValidToken)(c, next);
   });
   api.use("*", async (c, next) => {
-    const type = c.req.header("content-type") ?? "";
-    if (!type.startsWith("application/json")) return next();
+    // Build contexts are the one large body; everything else is small JSON, whatever it claims to be.
+    if (c.req.method === "POST" && c.req.path.endsWith("/builds")) return next();
     return bodyLimit({
       maxSize: JSON_BODY_LIMIT,
       onError: (c) =>
@@ -58,7 +58,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerAppRoutes(api, options.services);
   registerDeployRoutes(api, options.services);
   registerRuntimeRoutes(api, options.services);
-  registerBuildRoutes(api, options.services);
+  registerBuildRoutes(api, options.services, options.logError);
 
   api.onError((error, c) => errorResponse(c, error, options.logError));
 

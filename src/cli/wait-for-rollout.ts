@@ -31,9 +31,20 @@ export async function waitForRollout(
         if (e.release === release && e.kind === "failed") throw new CliError(`deploy failed: ${e.message}`);
       }
       if (events.length === 0 && ++polls % 20 === 0) {
+        // Another deploy or a failed one moved the desired release on: after one last look at
+        // the events, this release will never report on its own.
         const status = await client.deployment(tenant, env, app);
-        if (status.release !== null && status.release > release)
-          throw new CliError(`release ${release} was superseded by release ${status.release}`);
+        if (status.release !== release) {
+          for (const e of await client.events(tenant, env, app, after)) {
+            print(`  ${e.message}`);
+            if (e.release === release && e.kind === "serving") return;
+            if (e.release === release && e.kind === "failed")
+              throw new CliError(`deploy failed: ${e.message}`);
+          }
+          throw new CliError(
+            `release ${release} is no longer the one being deployed (now: ${status.release ?? "none"}); see 'berth events ${app} --env ${env}'`,
+          );
+        }
       }
     } catch (error) {
       if (error instanceof CliError && !error.message.startsWith("cannot reach")) throw error;

@@ -13,6 +13,8 @@ import type { DesiredApp, ObservedContainer } from "./plan-types.js";
 export class AppSync {
   // Releases are immutable, so caching them forever is safe.
   private readonly releases = new Map<string, ReleaseRow | null>();
+  /** Time the server was down does not count against a rollout's health deadline. */
+  private readonly watchingSince: number;
 
   constructor(
     private readonly store: Store,
@@ -20,7 +22,9 @@ export class AppSync {
     private readonly probe: HealthProbe,
     private readonly executor: PlanExecutor,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.watchingSince = now();
+  }
 
   async sync(key: string): Promise<SyncResult | undefined> {
     const identity = parseAppKey(key);
@@ -49,7 +53,9 @@ export class AppSync {
       replicas: row.replicas,
       servingRelease: row.serving_release,
       phase: row.phase as DesiredApp["phase"],
-      rolloutStartedAt: row.rollout_started_at ? Date.parse(row.rollout_started_at) : null,
+      rolloutStartedAt: row.rollout_started_at
+        ? Math.max(Date.parse(row.rollout_started_at), this.watchingSince)
+        : null,
       healthTimeoutMs: row.health_timeout_s * 1000,
     };
   }

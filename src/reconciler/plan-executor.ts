@@ -121,7 +121,11 @@ export class PlanExecutor {
       current.length === endpoints.length &&
       endpoints.every((e) => current.some((c) => c.container_id === e.containerId && c.port === e.port));
     const switching = release !== row.serving_release;
-    if (same && !switching) return;
+    if (same && !switching) {
+      // The store is current, but nginx may not be (a publish failed): never drain on that.
+      if (this.routes.isStale) await this.routes.publish();
+      return;
+    }
     await this.store.transaction(async (tx) => {
       await tx.endpoints.replace(
         row.app_id,

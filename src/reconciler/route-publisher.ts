@@ -10,6 +10,11 @@ import type { Store } from "../store/store.js";
 export class RoutePublisher {
   private running: Promise<void> | null = null;
   private next: Promise<void> | null = null;
+  /**
+   * True until an apply succeeds, and again after one fails: then nginx may lag the store, and
+   * a pass that finds the store already up to date must still publish before it drains.
+   */
+  private stale = true;
 
   constructor(
     private readonly store: Store,
@@ -43,7 +48,17 @@ export class RoutePublisher {
     }));
   }
 
+  get isStale(): boolean {
+    return this.stale;
+  }
+
   private async run(): Promise<void> {
-    await this.router.apply(await this.currentRoutes());
+    try {
+      await this.router.apply(await this.currentRoutes());
+      this.stale = false;
+    } catch (error) {
+      this.stale = true;
+      throw error;
+    }
   }
 }

@@ -56,15 +56,17 @@ export class DeployService {
     const current = await this.store.deployments.find(where.app.id, where.env.id);
     const releases = await this.store.releases.list(where.app.id, where.env.id);
     const reference = current?.serving_release ?? current?.release ?? null;
+    // By default only a release that once served (passed its health check) is a safe target.
+    const served = new Set(await this.store.events.releasesWith(where.app.id, where.env.id, "switched"));
     const target =
       to === undefined
-        ? releases.find((r) => reference !== null && r.number < reference)
+        ? releases.find((r) => reference !== null && r.number < reference && served.has(r.number))
         : releases.find((r) => r.number === to);
     if (!target)
       throw new DomainError(
         to === undefined ? "conflict" : "not_found",
         to === undefined
-          ? `${app} has no release before ${reference ?? "the current one"} in ${env} to roll back to`
+          ? `${app} has no release before ${reference ?? "the current one"} in ${env} that ever served; pick one with --to N`
           : `${app} has no release ${to} in ${env}; see 'berth releases ${app} --env ${env}'`,
         to === undefined ? undefined : "to",
       );
@@ -84,16 +86,18 @@ export class DeployService {
 
   async scale(tenant: string, env: string, app: string, replicas: number): Promise<Deployment> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    const row = await this.store.deployments.find(where.app.id, where.env.id);
-    if (!row) throw new DomainError("conflict", `${app} is not deployed in ${env}; deploy it first`);
-    await this.store.deployments.update(where.app.id, where.env.id, { replicas });
-    await this.store.events.append(
-      where.app.id,
-      where.env.id,
-      row.release,
-      "scaled",
-      `scaled to ${replicas} replica(s)`,
-    );
+    await this.store.transaction(async (tx) => {
+      const row = await tx.deployments.find(where.app.id, where.env.id);
+      if (!row) throw new DomainError("conflict", `${app} is not deployed in ${env}; deploy it first`);
+      await tx.deployments.update(where.app.id, where.env.id, { replicas });
+      await tx.events.append(
+        where.app.id,
+        where.env.id,
+        row.release,
+        "scaled",
+        `scaled to ${replicas} replica(s)`,
+      );
+    });
     this.reconciler.enqueue(appKey({ tenant, env, app }));
     return this.status(tenant, env, app);
   }
@@ -150,7 +154,7 @@ export class DeployService {
         message: `rolling out release ${created.number}`,
         rollout_started_at: new Date().toISOString(),
         replicas: req.replicas ?? existing?.replicas ?? 1,
-        health_timeout_s: req.healthTimeout ?? DEFAULT_HEALTH_TIMEOUT_S,
+        health_timeout_s: req.healthTimeout ?? existing?.health_timeout_s ?? DEFAULT_HEALTH_TIMEOUT_S,
       };
       if (existing) await tx.deployments.update(app.id, env.id, spec);
       else await tx.deployments.insert(app.id, env.id, { ...spec, serving_release: null });

@@ -1,5 +1,6 @@
 import { PassThrough, type Readable } from "node:stream";
 import type { ContainerRow } from "../domain/container-row.js";
+import { DomainError } from "../domain/domain-error.js";
 import type { Store } from "../store/store.js";
 import { findAppInEnv } from "./lookup.js";
 import type { HealthCheck, RunningView } from "./ports.js";
@@ -43,40 +44,64 @@ export class RuntimeService {
     return rows.sort((a, b) => b.release - a.release || a.slot - b.slot);
   }
 
-  /** Merges every container's log, each line prefixed with its release and replica. */
+  /**
+   * Merges every container's log, each line prefixed with its release and replica. A slow
+   * reader pauses every source (backpressure); closing the result closes them all.
+   */
   async logs(tenant: string, env: string, app: string, follow: boolean, tail: number): Promise<Readable> {
     await findAppInEnv(this.store, tenant, env, app);
     const workloads = (await this.running.list({ tenant, env, app })).sort(
       (a, b) => a.release - b.release || a.slot - b.slot,
     );
-    const out = new PassThrough();
-    if (workloads.length === 0) {
-      out.end(`${app} has no containers in ${env}\n`);
-      return out;
+    const opened: { prefix: string; source: Readable }[] = [];
+    try {
+      for (const w of workloads) {
+        // A container drained away between the listing and here has no log to give.
+        const source = await this.running.logs(w.id, { follow, tail }).catch((error: unknown) => {
+          if (error instanceof DomainError && error.code === "not_found") return undefined;
+          throw error;
+        });
+        if (source) opened.push({ prefix: `r${w.release}.${w.slot} | `, source });
+      }
+    } catch (error) {
+      for (const { source } of opened) source.destroy();
+      throw error;
     }
-    let open = workloads.length;
-    const sources: Readable[] = [];
-    for (const w of workloads) {
-      const source = await this.running.logs(w.id, { follow, tail });
-      sources.push(source);
-      const prefix = `r${w.release}.${w.slot} | `;
-      let partial = "";
-      source.on("data", (chunk: Buffer) => {
-        const lines = (partial + chunk.toString("utf8")).split("\n");
-        partial = lines.pop() ?? "";
-        for (const line of lines) out.write(`${prefix}${line}\n`);
-      });
-      source.on("end", () => {
-        if (partial) out.write(`${prefix}${partial}\n`);
-        if (--open === 0) out.end();
-      });
-      source.on("error", () => {
-        if (--open === 0) out.end();
-      });
-    }
-    out.on("close", () => {
-      for (const s of sources) s.destroy();
-    });
+    return mergeLines(opened, `${app} has no containers in ${env}\n`);
+  }
+}
+
+function mergeLines(sources: { prefix: string; source: Readable }[], whenEmpty: string): Readable {
+  const out = new PassThrough();
+  if (sources.length === 0) {
+    out.end(whenEmpty);
     return out;
   }
+  let open = sources.length;
+  const finish = () => {
+    if (--open === 0) out.end();
+  };
+  out.on("drain", () => {
+    for (const { source } of sources) source.resume();
+  });
+  out.on("close", () => {
+    for (const { source } of sources) source.destroy();
+  });
+  for (const { prefix, source } of sources) {
+    let partial = "";
+    const write = (text: string) => {
+      if (!out.write(text)) for (const s of sources) s.source.pause();
+    };
+    source.on("data", (chunk: Buffer | string) => {
+      const lines = (partial + chunk.toString()).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) write(`${prefix}${line}\n`);
+    });
+    source.once("end", () => {
+      if (partial) write(`${prefix}${partial}\n`);
+      finish();
+    });
+    source.once("error", finish);
+  }
+  return out;
 }

@@ -34,6 +34,20 @@ export class EventRepository {
       .execute();
   }
 
+  /** Release numbers that have at least one event of `kind`, e.g. every release that was switched to. */
+  async releasesWith(appId: number, envId: number, kind: string): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom("deployment_events")
+      .select("release")
+      .distinct()
+      .where("app_id", "=", appId)
+      .where("env_id", "=", envId)
+      .where("kind", "=", kind)
+      .where("release", "is not", null)
+      .execute();
+    return rows.map((r) => r.release as number);
+  }
+
   async lastId(appId: number, envId: number): Promise<number> {
     const row = await this.db
       .selectFrom("deployment_events")

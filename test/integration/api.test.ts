@@ -126,9 +126,15 @@ describe("REST API", () => {
     expect(route.body.error.message).toMatch(/no API route GET/);
   });
 
-  it("refuses oversized JSON bodies", async () => {
+  it("refuses oversized JSON bodies, whatever the content type says", async () => {
     const r = await call("POST", "/tenants", { name: "x", pad: "y".repeat(100_000) });
     expect(r.status).toBe(413);
+    const sneaky = await fetch(`${berth.url}/api/v1/tenants`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${berth.token}`, "content-type": "Application/JSON" },
+      body: JSON.stringify({ name: "y", pad: "z".repeat(100_000) }),
+    });
+    expect(sneaky.status).toBe(413);
     expect((await call("GET", "/tenants")).body).toHaveLength(1);
   });
 });

@@ -19,7 +19,11 @@ export const BuildLine = z
   .meta({ id: "BuildLine" });
 export type BuildLine = z.infer<typeof BuildLine>;
 
-export function registerBuildRoutes(api: OpenAPIHono, s: ApiServices): void {
+export function registerBuildRoutes(
+  api: OpenAPIHono,
+  s: ApiServices,
+  logError: (err: unknown) => void,
+): void {
   api.openapi(
     createRoute({
       method: "post",
@@ -55,7 +59,11 @@ export function registerBuildRoutes(api: OpenAPIHono, s: ApiServices): void {
             const image = await s.builds.build(tenant, app, context, (line) => send({ type: "log", line }));
             send({ type: "result", imageId: image.id, image: image.tag });
           } catch (error) {
-            send({ type: "error", message: error instanceof Error ? error.message : String(error) });
+            // Same policy as the error mapper: domain errors are for users, anything else for the log.
+            if (!(error instanceof DomainError)) logError(error);
+            const message =
+              error instanceof DomainError ? error.message : "internal error; see the Berth server log";
+            send({ type: "error", message });
           }
           controller.close();
         },

@@ -64,10 +64,19 @@ export function registerRuntimeCommands(program: Command): void {
       );
     });
 
-  appCommand("events", "show the app's rollout events")
+  appCommand("events", "show the app's rollout events, oldest first")
     .option("--json", "print the API's JSON")
-    .action(async (app: string, opts: Where) => {
-      const events = await clientFromConfig().events(...target(app, opts), 0);
+    .option("--tail <n>", "only the last N events", parseIntOption(1, 1_000_000), 50)
+    .action(async (app: string, opts: Where & { tail: number }) => {
+      const client = clientFromConfig();
+      const all: Awaited<ReturnType<typeof client.events>> = [];
+      // The API pages forward from a cursor; read to the end, keep the tail.
+      for (;;) {
+        const page = await client.events(...target(app, opts), all.at(-1)?.id ?? 0);
+        all.push(...page);
+        if (page.length === 0) break;
+      }
+      const events = all.slice(-opts.tail);
       if (opts.json) return printJson(events);
       printTable(
         ["AT", "RELEASE", "KIND", "MESSAGE"],
