@@ -114,6 +114,7 @@ describe("berth CLI end to end", () => {
     const out = await berth.ok(["deploy", "web", "--image", v2Image]);
     await new Promise((r) => setTimeout(r, 300));
     const result = await traffic.stop();
+    report("rolling update", result);
     expect(out).toMatch(/release 2 is serving with 3 replica\(s\)/);
     expect(result.failures).toEqual([]);
     expect(result.sent).toBeGreaterThan(20);
@@ -128,6 +129,7 @@ describe("berth CLI end to end", () => {
     const traffic = trafficLoop(berth.routerPort, host);
     const r = await berth.cli(["deploy", "web", "--image", sickImage, "--health-timeout", "3"]);
     const result = await traffic.stop();
+    report("failed rollout", result);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toMatch(
       /^berth: deploy failed: 3 of 3 containers of release 3 did not answer GET :8080\/healthz within 3s \(3 running but unhealthy\); release 2 keeps serving; see 'berth logs web --env dev'$/,
@@ -151,6 +153,7 @@ describe("berth CLI end to end", () => {
     const traffic = trafficLoop(berth.routerPort, host);
     const out = await berth.ok(["rollback", "web", "--to", "1"]);
     const result = await traffic.stop();
+    report("rollback", result);
     expect(out).toMatch(/release 4 is serving/);
     expect(result.failures).toEqual([]);
     expect(await get()).toEqual({ status: 200, body: "v1\n" });
@@ -183,6 +186,7 @@ describe("berth CLI end to end", () => {
       5_000,
     );
     const elapsed = Date.now() - started;
+    console.info(`docker rm -f: a healthy replacement served after ${elapsed} ms`);
     expect(elapsed).toBeLessThan(5_000);
     expect(rows.every((c) => c.release === 4)).toBe(true);
     expect((await get()).status).toBe(200);
@@ -209,7 +213,9 @@ describe("berth CLI end to end", () => {
       5_000,
     );
     const elapsed = Date.now() - started;
+    console.info(`process crash: the restarted container served again after ${elapsed} ms`);
     const result = await traffic.stop();
+    report("container crash", result);
     expect(elapsed).toBeLessThan(5_000);
     expect(result.failures).toEqual([]);
     const after = await docker.getContainer(victim).inspect();
@@ -279,6 +285,11 @@ describe("berth CLI end to end", () => {
     expect(JSON.parse(await berth.ok(["tenant", "list", "--json"]))).toEqual([]);
   });
 });
+
+/** Figures for the closing note: how much traffic each step carried, and how much of it failed. */
+function report(step: string, result: { sent: number; failures: string[] }) {
+  console.info(`${step}: ${result.sent} requests through the router, ${result.failures.length} failed`);
+}
 
 /** Builds an image through Berth (as `deploy --path` does) without deploying it. */
 async function buildImage(berth: BerthProcess, dir: string): Promise<string> {
