@@ -5,31 +5,23 @@
  */
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
-import { request } from "node:http";
 import Docker from "dockerode";
 import { busyboxApp } from "../test/support/app-fixture.js";
 import { BERTH_BIN, BerthProcess } from "../test/support/berth-process.js";
 import { freePort } from "../test/support/free-port.js";
+import { getViaRouter } from "../test/support/http-via-router.js";
 import { fmt, median, percentile } from "./stats.js";
 
 const RUNS = Number(process.env.RUNS ?? 20);
 const POLL_MS = 10;
 // Short: docker-proxy accepts before the app listens, and a hung attempt must not add a second.
+const ATTEMPT_TIMEOUT_MS = 100;
 
-function get(port: number, host?: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request(
-      { host: "127.0.0.1", port, path: "/", agent: false, timeout: 100, headers: host ? { host } : {} },
-      (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      },
-    );
-    req.on("error", () => resolve(0));
-    req.on("timeout", () => req.destroy());
-    req.end();
-  });
-}
+const get = (port: number, host = "127.0.0.1") =>
+  getViaRouter(port, host, "/", ATTEMPT_TIMEOUT_MS).then(
+    (res) => res.status,
+    () => 0,
+  );
 
 async function until200(port: number, host?: string): Promise<void> {
   const deadline = Date.now() + 60_000;

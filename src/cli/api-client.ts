@@ -9,7 +9,7 @@ import type { DeploymentEvent } from "../domain/deployment-event.js";
 import type { Environment } from "../domain/environment.js";
 import type { Release } from "../domain/release.js";
 import type { Tenant } from "../domain/tenant.js";
-import { CliError } from "./cli-error.js";
+import { CliError, ServerUnreachable } from "./cli-error.js";
 import { httpRequest, readText } from "./http-request.js";
 
 export interface DeployOutcome {
@@ -47,7 +47,7 @@ export class ApiClient {
       res = await httpRequest(method, `${this.baseUrl}/api/v1${path}`, headers, payload);
     } catch (error) {
       const cause = (error as { code?: string }).code ?? (error as Error).message;
-      throw new CliError(
+      throw new ServerUnreachable(
         `cannot reach the Berth server at ${this.baseUrl} (${cause}); is it running? (scripts/up starts it)`,
       );
     }

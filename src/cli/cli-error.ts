@@ -8,3 +8,6 @@ export class CliError extends Error {
     this.name = "CliError";
   }
 }
+
+/** The server did not answer at all (as opposed to answering with an error). */
+export class ServerUnreachable extends CliError {}

@@ -1,5 +1,5 @@
 import type { ApiClient } from "./api-client.js";
-import { CliError } from "./cli-error.js";
+import { CliError, ServerUnreachable } from "./cli-error.js";
 
 const POLL_MS = 100;
 const OFFLINE_GRACE_MS = 60_000;
@@ -20,38 +20,39 @@ export async function waitForRollout(
   let after = cursor;
   let offlineSince: number | undefined;
   let polls = 0;
+  /** Prints new events; done once this release serves; throws once it failed. */
+  const follow = async (): Promise<{ done: boolean; seen: number }> => {
+    const events = await client.events(tenant, env, app, after);
+    for (const e of events) {
+      after = e.id;
+      print(`  ${e.message}`);
+      if (e.release === release && e.kind === "serving") return { done: true, seen: events.length };
+      if (e.release === release && e.kind === "failed") throw new CliError(`deploy failed: ${e.message}`);
+    }
+    return { done: false, seen: events.length };
+  };
   for (;;) {
     try {
-      const events = await client.events(tenant, env, app, after);
+      const { done, seen } = await follow();
       offlineSince = undefined;
-      for (const e of events) {
-        after = e.id;
-        print(`  ${e.message}`);
-        if (e.release === release && e.kind === "serving") return;
-        if (e.release === release && e.kind === "failed") throw new CliError(`deploy failed: ${e.message}`);
-      }
-      if (events.length === 0 && ++polls % 20 === 0) {
+      if (done) return;
+      if (seen === 0 && ++polls % 20 === 0) {
         // Another deploy or a failed one moved the desired release on: after one last look at
         // the events, this release will never report on its own.
         const status = await client.deployment(tenant, env, app);
         if (status.release !== release) {
-          for (const e of await client.events(tenant, env, app, after)) {
-            print(`  ${e.message}`);
-            if (e.release === release && e.kind === "serving") return;
-            if (e.release === release && e.kind === "failed")
-              throw new CliError(`deploy failed: ${e.message}`);
-          }
+          if ((await follow()).done) return;
           throw new CliError(
             `release ${release} is no longer the one being deployed (now: ${status.release ?? "none"}); see 'berth events ${app} --env ${env}'`,
           );
         }
       }
     } catch (error) {
-      if (error instanceof CliError && !error.message.startsWith("cannot reach")) throw error;
+      if (!(error instanceof ServerUnreachable)) throw error;
+      if (offlineSince === undefined)
+        print("  lost contact with the server; the rollout continues when it is back");
       offlineSince ??= Date.now();
       if (Date.now() - offlineSince > OFFLINE_GRACE_MS) throw error;
-      if (offlineSince === Date.now())
-        print("  lost contact with the server; the rollout continues when it is back");
     }
     await sleep(POLL_MS);
   }

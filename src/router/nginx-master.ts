@@ -13,15 +13,25 @@ export function readPidFile(stateDir: string): number | undefined {
   return /^\d+$/.test(text) && Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
 }
 
+/** The one-letter state from /proc/PID/stat (R, S, Z, ...); undefined when the process is gone. */
+function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name may contain spaces and parentheses; the state follows the last ")".
+    return stat.charAt(stat.lastIndexOf(")") + 2);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * True while `pid` is a running (not zombie) nginx master started on `stateDir`. PID 1 in a
  * container may never reap the daemonized master, so "kill(pid, 0) succeeds" is not enough.
  */
 export function isNginxMaster(pid: number, stateDir: string): boolean {
+  const state = processState(pid);
+  if (state === undefined || state === "Z" || state === "X" || state === "x") return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-    if (state === "Z" || state === "X" || state === "x") return false;
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
     return cmdline.includes("nginx") && cmdline.includes(`${stateDir}/`);
   } catch {
@@ -50,9 +60,9 @@ export function workerPids(masterPid: number): number[] {
  * itself "worker process is shutting down", which nginx does right before closing its listeners.
  */
 export function hasStoppedAccepting(workerPid: number): boolean {
+  const state = processState(workerPid);
+  if (state === undefined || state === "Z") return true;
   try {
-    const stat = readFileSync(`/proc/${workerPid}/stat`, "utf8");
-    if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z") return true;
     return readFileSync(`/proc/${workerPid}/cmdline`, "utf8").includes("shutting down");
   } catch {
     return true;
