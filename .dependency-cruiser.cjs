@@ -25,6 +25,8 @@ module.exports = {
     mayImport("store", ["domain"]),
     mayImport("engines", ["domain"]),
     mayImport("router", ["domain"]),
+    mayImport("metrics", ["domain"]),
+    mayImport("tls", ["domain"]),
     mayImport("reconciler", ["domain", "engines", "store", "router"]),
     allowedOnlyAsTypes("reconciler", "engines"),
     allowedOnlyAsTypes("reconciler", "store"),

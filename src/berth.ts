@@ -8,8 +8,13 @@ async function serve(raw: ServerCommandOptions): Promise<void> {
     import("./main.js"),
     import("./server-config.js"),
   ]);
-  const parsed = ServerConfig.safeParse(raw);
-  if (!parsed.success) throw new CliError(parsed.error.issues.map((i) => i.message).join("; "));
+  const parsed = ServerConfig.safeParse({ ...raw, trustedProxies: raw.trustedProxy });
+  if (!parsed.success)
+    throw new CliError(
+      parsed.error.issues
+        .map((i) => (i.path[0] === "trustedProxies" ? `--trusted-proxy ${i.message}` : i.message))
+        .join("; "),
+    );
   const server = await startServer(parsed.data);
   const shutdown = () => {
     void server.stop().finally(() => process.exit(0));
@@ -17,6 +22,12 @@ async function serve(raw: ServerCommandOptions): Promise<void> {
   process.once("SIGTERM", shutdown);
   process.once("SIGINT", shutdown);
 }
+
+// `berth ... | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
 
 createCli(serve, VERSION)
   .parseAsync(process.argv)

@@ -7,21 +7,28 @@ import { pino } from "pino";
 import { hashToken, newToken } from "./api/bearer-auth.js";
 import { createApi } from "./api/create-api.js";
 import { DockerEngine } from "./engines/docker/docker-engine.js";
+import { AccessLogMetrics } from "./metrics/access-log-metrics.js";
 import { AppSync } from "./reconciler/app-sync.js";
 import { httpHealthProbe } from "./reconciler/http-health-probe.js";
 import { PlanExecutor } from "./reconciler/plan-executor.js";
 import { Reconciler } from "./reconciler/reconciler.js";
 import { RoutePublisher } from "./reconciler/route-publisher.js";
 import { NginxRouter } from "./router/nginx-router.js";
-import type { ServerConfig } from "./server-config.js";
+import { routerListenHosts, type ServerConfig } from "./server-config.js";
 import { AppService } from "./services/app-service.js";
 import { BuildService } from "./services/build-service.js";
+import { CanaryService } from "./services/canary-service.js";
 import { DeployService } from "./services/deploy-service.js";
 import { EnvironmentService } from "./services/environment-service.js";
+import type { Certificates, TrafficMetrics } from "./services/ports.js";
+import { RolloutController } from "./services/rollout-controller.js";
+import { RouteService } from "./services/route-service.js";
 import { RuntimeService } from "./services/runtime-service.js";
 import { TenantService } from "./services/tenant-service.js";
 import { openSqliteStore } from "./store/open-sqlite-store.js";
 import type { Store } from "./store/store.js";
+import { checkUploadedCertificate } from "./tls/check-uploaded-certificate.js";
+import { InternalCa } from "./tls/internal-ca.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -45,8 +52,10 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   });
   const router = new NginxRouter({
     stateDir: join(config.dataDir, "router"),
-    listenHost: config.routerHost,
+    listenHosts: routerListenHosts(config.routerHost),
     port: config.routerPort,
+    httpsPort: config.routerHttpsPort,
+    trustedProxies: config.trustedProxies,
     log: (msg) => log.info(msg),
   });
   const routes = new RoutePublisher(store, router, config.domain);
@@ -60,7 +69,31 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     log,
   });
 
+  const access = new AccessLogMetrics({
+    path: router.accessLogPath,
+    reopen: () => router.reopenLogs(),
+    onError: (err) => log.warn({ err }, "reading the router's access log failed"),
+  });
+  access.start();
+  const traffic: TrafficMetrics = {
+    async stats(app, release, from, to) {
+      const w = await access.stats(app, release, from, to);
+      return { ...w, byRule: w.ruleCounts };
+    },
+  };
+  const ca = await InternalCa.open(join(config.dataDir, "ca"));
+  const certificates: Certificates = {
+    issuerName: ca.name,
+    issue: (host) => ca.issue(host),
+    checkUpload: (host, cert, key) => checkUploadedCertificate(host, cert, key, new Date()),
+    caCertPem: () => ca.caCertPem(),
+  };
+
   const routing = { domain: config.domain, routerPort: config.routerPort };
+  const canaries = new CanaryService(store, engine, reconciler, routes, traffic);
+  const rollouts = new RolloutController(store, canaries, traffic, (err) =>
+    log.error({ err }, "staged rollout step failed"),
+  );
   const api = createApi({
     version: VERSION,
     isValidToken: async (hash) => (await store.tokens.findByHash(hash)) !== undefined,
@@ -72,10 +105,16 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
       deploys: new DeployService(store, engine, reconciler, routing),
       runtime: new RuntimeService(store, engine, probe),
       builds: new BuildService(store, engine),
+      canaries,
+      routes: new RouteService(store, certificates, routes, {
+        ...routing,
+        httpsPort: config.routerHttpsPort,
+      }),
     },
   });
 
   await reconciler.start();
+  rollouts.start();
   const [hostname, port] = splitHostPort(config.listen);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: api.fetch, hostname, port }, () => resolve(s));
@@ -91,6 +130,8 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     url,
     async stop() {
       reconciler.stop();
+      rollouts.stop();
+      access.stop();
       // Followed log streams would hold the server open forever; nothing else is long-lived.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       if ("closeAllConnections" in server) server.closeAllConnections();

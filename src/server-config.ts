@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Cidr } from "./domain/cidr.js";
 import { DNS_NAME } from "./domain/dns-label.js";
 
 const HostPort = z
@@ -13,8 +14,17 @@ export const ServerConfig = z.object({
   listen: HostPort,
   routerHost: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "--router-host must be an IPv4 address"),
   routerPort: z.coerce.number().int().min(1).max(65535),
+  routerHttpsPort: z.coerce.number().int().min(1).max(65535),
+  trustedProxies: z.array(Cidr.meta({ description: "--trusted-proxy" })).max(64),
   domain: z.string().regex(DNS_NAME, "--domain must be a DNS name such as localhost or apps.example.com"),
   drainMs: z.coerce.number().int().min(0).max(600_000),
   resyncSeconds: z.coerce.number().int().min(5).max(3600),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
+
+/** The router also listens on the IPv6 twin of its IPv4 address, so ::1 clients reach it too. */
+export function routerListenHosts(routerHost: string): string[] {
+  if (routerHost === "0.0.0.0") return [routerHost, "[::]"];
+  if (routerHost === "127.0.0.1") return [routerHost, "[::1]"];
+  return [routerHost];
+}

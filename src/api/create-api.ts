@@ -5,7 +5,9 @@ import type { ErrorBody } from "./error-body.js";
 import { errorResponse, validationResponse } from "./error-mapper.js";
 import { registerAppRoutes } from "./routes/app-routes.js";
 import { registerBuildRoutes } from "./routes/build-routes.js";
+import { registerCanaryRoutes } from "./routes/canary-routes.js";
 import { registerDeployRoutes } from "./routes/deploy-routes.js";
+import { registerRouteRoutes } from "./routes/route-routes.js";
 import { registerRuntimeRoutes } from "./routes/runtime-routes.js";
 import { registerTenantRoutes } from "./routes/tenant-routes.js";
 import type { ApiServices } from "./services.js";
@@ -59,6 +61,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerDeployRoutes(api, options.services);
   registerRuntimeRoutes(api, options.services);
   registerBuildRoutes(api, options.services, options.logError);
+  registerCanaryRoutes(api, options.services);
+  registerRouteRoutes(api, options.services);
 
   api.onError((error, c) => errorResponse(c, error, options.logError));
 

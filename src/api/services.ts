@@ -1,7 +1,9 @@
 import type { AppService } from "../services/app-service.js";
 import type { BuildService } from "../services/build-service.js";
+import type { CanaryService } from "../services/canary-service.js";
 import type { DeployService } from "../services/deploy-service.js";
 import type { EnvironmentService } from "../services/environment-service.js";
+import type { RouteService } from "../services/route-service.js";
 import type { RuntimeService } from "../services/runtime-service.js";
 import type { TenantService } from "../services/tenant-service.js";
 
@@ -12,4 +14,6 @@ export interface ApiServices {
   deploys: DeployService;
   runtime: RuntimeService;
   builds: BuildService;
+  canaries: CanaryService;
+  routes: RouteService;
 }

@@ -1,8 +1,11 @@
 import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
+import type { z } from "zod";
 import type { ErrorBody } from "../api/error-body.js";
 import type { BuildLine } from "../api/routes/build-routes.js";
 import type { App, AppInfo } from "../domain/app.js";
+import type { AppRoute, AppRouteRequest } from "../domain/app-route.js";
+import type { Canary, CanaryRulesPatch, CanaryStartRequest, CanaryStatus } from "../domain/canary.js";
 import type { ContainerRow } from "../domain/container-row.js";
 import type { Deployment, DeployRequest } from "../domain/deployment.js";
 import type { DeploymentEvent } from "../domain/deployment-event.js";
@@ -17,6 +20,15 @@ export interface DeployOutcome {
   eventCursor: number;
   deployment: Deployment;
 }
+
+export interface CanaryOutcome {
+  canary: Canary;
+  eventCursor: number;
+}
+
+/** Requests as sent: defaults are the server's to fill in. */
+export type CanaryStartBody = z.input<typeof CanaryStartRequest>;
+export type AppRouteBody = z.input<typeof AppRouteRequest>;
 
 const seg = encodeURIComponent;
 
@@ -99,6 +111,26 @@ export class ApiClient {
     this.json<DeploymentEvent[]>("GET", `${this.appPath(t, e, a)}/events?after=${after}`);
   containers = (t: string, e: string, a: string) =>
     this.json<ContainerRow[]>("GET", `${this.appPath(t, e, a)}/containers`);
+
+  startCanary = (t: string, e: string, a: string, req: CanaryStartBody) =>
+    this.json<CanaryOutcome>("POST", `${this.appPath(t, e, a)}/canary`, req);
+  canaryStatus = (t: string, e: string, a: string, window: number) =>
+    this.json<CanaryStatus>("GET", `${this.appPath(t, e, a)}/canary?window=${window}`);
+  updateCanaryRules = (t: string, e: string, a: string, patch: CanaryRulesPatch) =>
+    this.json<Canary>("PATCH", `${this.appPath(t, e, a)}/canary/rules`, patch);
+  promoteCanary = (t: string, e: string, a: string) =>
+    this.json<CanaryOutcome>("POST", `${this.appPath(t, e, a)}/canary/promote`);
+  abortCanary = (t: string, e: string, a: string) =>
+    this.json<CanaryOutcome>("POST", `${this.appPath(t, e, a)}/canary/abort`);
+  addRoute = (t: string, e: string, a: string, req: AppRouteBody) =>
+    this.json<AppRoute>("POST", `${this.appPath(t, e, a)}/routes`, req);
+  listRoutes = (t: string, e: string, a: string) =>
+    this.json<AppRoute[]>("GET", `${this.appPath(t, e, a)}/routes`);
+  removeRoute = (t: string, e: string, a: string, id: number) =>
+    this.json<void>("DELETE", `${this.appPath(t, e, a)}/routes/${id}`);
+  async caCertificate(): Promise<string> {
+    return readText(await this.request("GET", "/tls/ca"));
+  }
 
   logs(t: string, e: string, a: string, follow: boolean, tail: number): Promise<Readable> {
     return this.request("GET", `${this.appPath(t, e, a)}/logs?follow=${follow}&tail=${tail}`);

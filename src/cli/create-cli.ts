@@ -1,6 +1,9 @@
 import { Command } from "commander";
 import { registerAppCommands } from "./commands/app-commands.js";
+import { registerBlueGreenCommands } from "./commands/blue-green-commands.js";
+import { registerCanaryCommands } from "./commands/canary-commands.js";
 import { registerDeployCommands } from "./commands/deploy-commands.js";
+import { registerRouteCommands } from "./commands/route-commands.js";
 import { registerRuntimeCommands } from "./commands/runtime-commands.js";
 import { registerSessionCommands } from "./commands/session-commands.js";
 import { registerTenantCommands } from "./commands/tenant-commands.js";
@@ -10,6 +13,8 @@ export interface ServerCommandOptions {
   listen: string;
   routerHost: string;
   routerPort: string;
+  routerHttpsPort: string;
+  trustedProxy: string[];
   domain: string;
   drainMs: string;
   resyncSeconds: string;
@@ -29,6 +34,13 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
     .option("--listen <host:port>", "API address", "127.0.0.1:7070")
     .option("--router-host <ip>", "address the router listens on", "0.0.0.0")
     .option("--router-port <port>", "port the router listens on", "8080")
+    .option("--router-https-port <port>", "port the router serves HTTPS on, for routes with TLS", "8443")
+    .option(
+      "--trusted-proxy <cidr>",
+      "a proxy in front of the router whose X-Forwarded-For is believed (repeatable)",
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
     .option("--domain <domain>", "apps are served at APP.ENV.TENANT.DOMAIN", "localhost")
     .option("--drain-ms <ms>", "how long old containers keep running after traffic moved away", "2000")
     .option("--resync-seconds <s>", "full reconcile period (engine events trigger passes in between)", "60")
@@ -39,5 +51,8 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
   registerAppCommands(program);
   registerDeployCommands(program);
   registerRuntimeCommands(program);
+  registerRouteCommands(program);
+  registerCanaryCommands(program);
+  registerBlueGreenCommands(program);
   return program;
 }

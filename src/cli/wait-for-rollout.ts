@@ -1,9 +1,45 @@
+import type { DeploymentEvent } from "../domain/deployment-event.js";
 import type { ApiClient } from "./api-client.js";
 import { CliError, ServerUnreachable } from "./cli-error.js";
 
 const POLL_MS = 100;
 const OFFLINE_GRACE_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export type EventVerdict = "done" | { failed: string } | undefined;
+
+/**
+ * Follows an app's events from `cursor`, printing each, until `judge` calls one done (resolves)
+ * or failed (throws). Rides out a server restart like waitForRollout.
+ */
+export async function waitForEvents(
+  client: ApiClient,
+  where: { tenant: string; env: string; app: string },
+  cursor: number,
+  print: (line: string) => void,
+  judge: (e: DeploymentEvent) => EventVerdict,
+): Promise<void> {
+  let after = cursor;
+  let offlineSince: number | undefined;
+  for (;;) {
+    try {
+      for (const e of await client.events(where.tenant, where.env, where.app, after)) {
+        after = e.id;
+        print(`  ${e.message}`);
+        const verdict = judge(e);
+        if (verdict === "done") return;
+        if (verdict) throw new CliError(verdict.failed);
+      }
+      offlineSince = undefined;
+    } catch (error) {
+      if (!(error instanceof ServerUnreachable)) throw error;
+      if (offlineSince === undefined) print("  lost contact with the server; waiting for it to come back");
+      offlineSince ??= Date.now();
+      if (Date.now() - offlineSince > OFFLINE_GRACE_MS) throw error;
+    }
+    await sleep(POLL_MS);
+  }
+}
 
 /**
  * Follows a rollout's events until the release serves, fails or is superseded. Rides out a

@@ -12,6 +12,14 @@ export const DeploymentEventKind = z.enum([
   "failed",
   "replaced",
   "scaled",
+  "canary-started",
+  "canary-routed",
+  "canary-updated",
+  "canary-step",
+  "canary-promoting",
+  "canary-promoted",
+  "canary-aborted",
+  "canary-failed",
 ]);
 export type DeploymentEventKind = z.infer<typeof DeploymentEventKind>;
 

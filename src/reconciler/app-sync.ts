@@ -7,7 +7,7 @@ import type { HealthProbe } from "./http-health-probe.js";
 import type { SyncResult } from "./keyed-work-queue.js";
 import { plan } from "./plan.js";
 import type { PlanExecutor } from "./plan-executor.js";
-import type { DesiredApp, ObservedContainer } from "./plan-types.js";
+import type { DesiredApp, DesiredCanary, ObservedContainer } from "./plan-types.js";
 
 /** One reconcile pass for one app in one environment: read desired, observe, plan, execute. */
 export class AppSync {
@@ -41,6 +41,7 @@ export class AppSync {
   private async desired(row: NamedDeploymentRow): Promise<DesiredApp> {
     const release = row.release === null ? undefined : await this.release(row, row.release);
     return {
+      canary: await this.desiredCanary(row),
       identity: { tenant: row.tenant, env: row.env, app: row.app },
       release: release
         ? {
@@ -57,6 +58,25 @@ export class AppSync {
         ? Math.max(Date.parse(row.rollout_started_at), this.watchingSince)
         : null,
       healthTimeoutMs: row.health_timeout_s * 1000,
+    };
+  }
+
+  private async desiredCanary(row: NamedDeploymentRow): Promise<DesiredCanary | null> {
+    const c = await this.store.canaries.findActive(row.app_id, row.env_id);
+    const release = c ? await this.release(row, c.release) : undefined;
+    if (!c || !release) return null;
+    return {
+      id: c.id,
+      release: {
+        number: release.number,
+        imageId: release.image_id,
+        port: release.port,
+        healthPath: release.health_path,
+      },
+      replicas: c.replicas,
+      phase: c.phase as DesiredCanary["phase"],
+      startedAt: Math.max(Date.parse(c.started_at), this.watchingSince),
+      healthTimeoutMs: c.health_timeout_s * 1000,
     };
   }
 

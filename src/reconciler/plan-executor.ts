@@ -34,6 +34,11 @@ export class PlanExecutor {
   /** Returns the requeue delay the plan asked for, if any. */
   async execute(actions: Action[], ctx: ExecutionContext): Promise<number | undefined> {
     let requeue: number | undefined;
+    // Said only once the router serves it, so a client that reads the event finds it live.
+    const afterRoute: (() => Promise<void>)[] = [];
+    const flush = async () => {
+      for (const announce of afterRoute.splice(0)) await announce();
+    };
     for (const action of actions) {
       switch (action.type) {
         case "start":
@@ -51,6 +56,7 @@ export class PlanExecutor {
           break;
         case "route":
           await this.route(action.release, action.endpoints, ctx);
+          await flush();
           break;
         case "drain":
           await this.drain(action.ids, ctx);
@@ -64,13 +70,21 @@ export class PlanExecutor {
         case "requeue":
           requeue = Math.min(requeue ?? action.afterMs, action.afterMs);
           break;
+        case "canary-ready":
+          await this.canaryReady(action.canaryId, action.release, ctx, afterRoute);
+          break;
+        case "canary-fail":
+          await this.canaryFail(action.canaryId, action.release, action.reason, ctx);
+          break;
       }
     }
+    await flush();
     return requeue;
   }
 
   private async start(release: number, slot: number, ctx: ExecutionContext): Promise<void> {
-    const target = ctx.desired?.release;
+    const canary = ctx.desired?.canary?.release;
+    const target = ctx.desired?.release?.number === release ? ctx.desired.release : canary;
     if (!target || target.number !== release) return;
     const { tenant, env } = ctx.identity;
     const network = networkName(tenant, env);
@@ -174,6 +188,39 @@ export class PlanExecutor {
       rollout_started_at: null,
     });
     if (applied) await this.event(ctx, release, "serving", message);
+    const canary = ctx.desired?.canary;
+    if (applied && canary?.phase === "promoting" && canary.release.number === release) {
+      const done = `canary release ${release} promoted: it now takes all the traffic`;
+      if (await this.store.canaries.update(canary.id, { phase: "promoted", message: done }))
+        await this.event(ctx, release, "canary-promoted", done);
+    }
+  }
+
+  private async canaryReady(
+    id: number,
+    release: number,
+    ctx: ExecutionContext,
+    afterRoute: (() => Promise<void>)[],
+  ): Promise<void> {
+    const message = `canary release ${release} is healthy and receives the traffic its rules pick`;
+    const marked = await this.store.canaries.update(
+      id,
+      { phase: "running", message, step_started_at: new Date().toISOString() },
+      ["starting"],
+    );
+    if (marked) afterRoute.push(() => this.event(ctx, release, "canary-routed", message));
+  }
+
+  private async canaryFail(
+    id: number,
+    release: number,
+    reason: string,
+    ctx: ExecutionContext,
+  ): Promise<void> {
+    const logs = `see 'berth logs ${ctx.identity.app} --env ${ctx.identity.env}'`;
+    const message = `${reason}; it never got traffic; ${logs}`;
+    if (await this.store.canaries.update(id, { phase: "failed", message }))
+      await this.event(ctx, release, "canary-failed", message);
   }
 
   private async fail(release: number, reason: string, ctx: ExecutionContext): Promise<void> {
@@ -194,6 +241,12 @@ export class PlanExecutor {
       rollout_started_at: null,
     });
     await this.event(ctx, release, "failed", applied ? message : `${reason}; superseded by a newer deploy`);
+    const canary = ctx.desired?.canary;
+    if (applied && canary?.phase === "promoting" && canary.release.number === release) {
+      const why = `promotion failed: ${reason}; release ${fallback} keeps serving`;
+      if (await this.store.canaries.update(canary.id, { phase: "failed", message: why }))
+        await this.event(ctx, release, "canary-failed", why);
+    }
   }
 
   private async event(ctx: ExecutionContext, release: number | null, kind: string, message: string) {

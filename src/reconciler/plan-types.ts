@@ -18,6 +18,18 @@ export interface DesiredApp {
   phase: DeploymentPhase;
   rolloutStartedAt: number | null;
   healthTimeoutMs: number;
+  /** A second release beside the serving one, getting the traffic its rules pick. */
+  canary: DesiredCanary | null;
+}
+
+export interface DesiredCanary {
+  id: number;
+  release: DesiredRelease;
+  replicas: number;
+  /** starting: no traffic until every replica is healthy; running: rules live; promoting: becoming stable. */
+  phase: "starting" | "running" | "promoting";
+  startedAt: number;
+  healthTimeoutMs: number;
 }
 
 /** A container as observed right now, with the health verdict of this pass's probe. */
@@ -44,4 +56,6 @@ export type Action =
   | { type: "drain"; ids: string[] }
   | { type: "complete"; release: number }
   | { type: "fail"; release: number; reason: string }
-  | { type: "requeue"; afterMs: number };
+  | { type: "requeue"; afterMs: number }
+  | { type: "canary-ready"; canaryId: number; release: number }
+  | { type: "canary-fail"; canaryId: number; release: number; reason: string };

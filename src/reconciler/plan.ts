@@ -1,4 +1,4 @@
-import type { Action, DesiredApp, ObservedContainer, RoutedEndpoint } from "./plan-types.js";
+import type { Action, DesiredApp, DesiredCanary, ObservedContainer, RoutedEndpoint } from "./plan-types.js";
 
 const LIVE_STATES = new Set(["running", "restarting"]);
 
@@ -33,10 +33,81 @@ function describeStates(wanted: ObservedContainer[], replicas: number): string {
   return [...counts].map(([what, n]) => `${n} ${what}`).join(", ");
 }
 
+interface Track {
+  wanted: ObservedContainer[];
+  starts: Action[];
+  surplus: ObservedContainer[];
+  allReady: boolean;
+  healthy: RoutedEndpoint[];
+}
+
+/** One container per slot of `release`; a duplicate (only possible by hand) goes. */
+function track(live: ObservedContainer[], release: number, replicas: number, actions: Action[]): Track {
+  const bySlot = new Map<number, ObservedContainer>();
+  for (const c of live.filter((c) => c.release === release).sort(byCreated)) {
+    if (bySlot.has(c.slot))
+      actions.push({ type: "remove", id: c.id, reason: "duplicate of another replica" });
+    else bySlot.set(c.slot, c);
+  }
+  const wanted: ObservedContainer[] = [];
+  const starts: Action[] = [];
+  for (let slot = 0; slot < replicas; slot++) {
+    const c = bySlot.get(slot);
+    if (c) wanted.push(c);
+    else starts.push({ type: "start", release, slot });
+  }
+  return {
+    wanted,
+    starts,
+    surplus: [...bySlot.values()].filter((c) => c.slot >= replicas),
+    allReady: wanted.length === replicas && wanted.every(isServable),
+    healthy: wanted.filter(isServable).map(toEndpoint),
+  };
+}
+
+/**
+ * A canary beside a steady serving release: it gets no traffic until every replica is healthy,
+ * is failed (and removed) if that takes longer than its health timeout, and once running keeps
+ * its replicas and routes its healthy ones. Returns the canary endpoints to route.
+ */
+function planCanary(
+  canary: DesiredCanary,
+  live: ObservedContainer[],
+  actions: Action[],
+  now: number,
+): { endpoints: RoutedEndpoint[]; surplus: ObservedContainer[]; settled: boolean } {
+  const release = canary.release.number;
+  const t = track(live, release, canary.replicas, actions);
+  if (canary.phase !== "starting") {
+    actions.push(...t.starts);
+    return { endpoints: t.healthy, surplus: t.surplus, settled: t.allReady };
+  }
+  if (t.allReady) {
+    actions.push({ type: "canary-ready", canaryId: canary.id, release });
+    return { endpoints: t.healthy, surplus: t.surplus, settled: true };
+  }
+  if (now >= canary.startedAt + canary.healthTimeoutMs) {
+    const unhealthy = canary.replicas - t.healthy.length;
+    actions.push({
+      type: "canary-fail",
+      canaryId: canary.id,
+      release,
+      reason: `${unhealthy} of ${canary.replicas} containers of canary release ${release} did not answer GET :${canary.release.port}${canary.release.healthPath} within ${Math.round(canary.healthTimeoutMs / 1000)}s (${describeStates(t.wanted, canary.replicas)})`,
+    });
+    for (const c of [...t.wanted, ...t.surplus])
+      actions.push({ type: "remove", id: c.id, reason: "canary failed its health check" });
+    return { endpoints: [], surplus: [], settled: true };
+  }
+  actions.push(...t.starts);
+  return { endpoints: [], surplus: t.surplus, settled: false };
+}
+
 /**
  * Pure: compares desired with observed state and returns the steps that converge them.
  * Rolling update order: start new, wait for health, switch the router, drain old, stop old.
  * A release that never turns healthy is never switched to; it fails and the old one keeps serving.
+ * A canary runs beside the serving release (see planCanary); promoting it is a rolling update
+ * to its release during which its rules keep sending their share to it.
  */
 export function plan(desired: DesiredApp | null, observed: ObservedContainer[], now: number): Action[] {
   const actions: Action[] = [];
@@ -55,39 +126,35 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
     return actions;
   }
 
-  // One container per slot of the target release; a duplicate (only possible by hand) goes.
-  const bySlot = new Map<number, ObservedContainer>();
-  for (const c of live.filter((c) => c.release === target.number).sort(byCreated)) {
-    if (bySlot.has(c.slot))
-      actions.push({ type: "remove", id: c.id, reason: "duplicate of another replica" });
-    else bySlot.set(c.slot, c);
-  }
-  const wanted: ObservedContainer[] = [];
-  const starts: Action[] = [];
-  for (let slot = 0; slot < desired.replicas; slot++) {
-    const c = bySlot.get(slot);
-    if (c) wanted.push(c);
-    else starts.push({ type: "start", release: target.number, slot });
-  }
-  const surplus = [...bySlot.values()].filter((c) => c.slot >= desired.replicas);
-  const others = live.filter((c) => c.release !== target.number);
-  const allReady = wanted.length === desired.replicas && wanted.every(isServable);
-  const healthyWanted = wanted.filter(isServable).map(toEndpoint);
+  const main = track(live, target.number, desired.replicas, actions);
+  const steady = desired.servingRelease === target.number;
+  const canary =
+    steady && desired.canary && desired.canary.release.number !== target.number ? desired.canary : null;
+  const promoting = desired.canary?.phase === "promoting" && desired.canary.release.number === target.number;
+  const others = live.filter(
+    (c) => c.release !== target.number && (!canary || c.release !== canary.release.number),
+  );
 
-  if (desired.servingRelease === target.number) {
-    actions.push(...starts);
-    actions.push({ type: "route", release: target.number, endpoints: healthyWanted });
-    const retire = [...surplus, ...others];
+  if (steady) {
+    actions.push(...main.starts);
+    const side = canary ? planCanary(canary, live, actions, now) : null;
+    actions.push({
+      type: "route",
+      release: target.number,
+      endpoints: [...main.healthy, ...(side?.endpoints ?? [])],
+    });
+    const retire = [...main.surplus, ...(side?.surplus ?? []), ...others];
     if (retire.length > 0) actions.push({ type: "drain", ids: retire.map((c) => c.id) });
-    if (desired.phase === "rolling-out" && allReady)
+    if (desired.phase === "rolling-out" && main.allReady)
       actions.push({ type: "complete", release: target.number });
-    if (!allReady) actions.push({ type: "requeue", afterMs: probeInterval(desired, now) });
+    if (!main.allReady || (side && !side.settled))
+      actions.push({ type: "requeue", afterMs: probeInterval(desired, now) });
     return actions;
   }
 
-  if (allReady) {
-    actions.push({ type: "route", release: target.number, endpoints: healthyWanted });
-    const retire = [...others, ...surplus];
+  if (main.allReady) {
+    actions.push({ type: "route", release: target.number, endpoints: main.healthy });
+    const retire = [...others, ...main.surplus];
     if (retire.length > 0) actions.push({ type: "drain", ids: retire.map((c) => c.id) });
     actions.push({ type: "complete", release: target.number });
     return actions;
@@ -96,21 +163,22 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
   const deadline = (desired.rolloutStartedAt ?? now) + desired.healthTimeoutMs;
   // A release past its deadline gets no new containers: it is failed, not retried.
   if (now >= deadline) {
-    const unhealthy = desired.replicas - healthyWanted.length;
+    const unhealthy = desired.replicas - main.healthy.length;
     actions.push({
       type: "fail",
       release: target.number,
-      reason: `${unhealthy} of ${desired.replicas} containers of release ${target.number} did not answer GET :${target.port}${target.healthPath} within ${Math.round(desired.healthTimeoutMs / 1000)}s (${describeStates(wanted, desired.replicas)})`,
+      reason: `${unhealthy} of ${desired.replicas} containers of release ${target.number} did not answer GET :${target.port}${target.healthPath} within ${Math.round(desired.healthTimeoutMs / 1000)}s (${describeStates(main.wanted, desired.replicas)})`,
     });
-    for (const c of bySlot.values())
+    for (const c of [...main.wanted, ...main.surplus])
       actions.push({ type: "remove", id: c.id, reason: "release failed its health check" });
     return actions;
   }
 
-  // Still waiting: the serving release keeps all the traffic.
-  actions.push(...starts);
+  // Still waiting: the serving release keeps its traffic, and a promoting canary keeps its share.
+  actions.push(...main.starts);
   const serving = others.filter((c) => c.release === desired.servingRelease && isServable(c)).map(toEndpoint);
-  actions.push({ type: "route", release: desired.servingRelease, endpoints: serving });
+  const kept = promoting ? main.healthy : [];
+  actions.push({ type: "route", release: desired.servingRelease, endpoints: [...serving, ...kept] });
   actions.push({ type: "requeue", afterMs: probeInterval(desired, now) });
   return actions;
 }

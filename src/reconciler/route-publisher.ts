@@ -1,6 +1,6 @@
-import { appHost } from "../domain/app-host.js";
-import type { Route, RouteApplier } from "../router/route.js";
+import type { RouteApplier, RouterTable } from "../router/route.js";
 import type { Store } from "../store/store.js";
+import { buildRouterTable } from "./build-router-table.js";
 
 /**
  * Renders the router from the store, whole. Calls that arrive while an apply runs are folded
@@ -40,12 +40,8 @@ export class RoutePublisher {
   }
 
   /** The routes as the store has them now, e.g. to start nginx with. */
-  async currentRoutes(): Promise<Route[]> {
-    const routed = await this.store.endpoints.listRouted();
-    return routed.map((r) => ({
-      host: appHost(r, this.domain),
-      endpoints: r.endpoints.map((e) => ({ address: e.address, port: e.port })),
-    }));
+  currentRoutes(): Promise<RouterTable> {
+    return buildRouterTable(this.store, this.domain);
   }
 
   get isStale(): boolean {

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { fetchStatusGeneration, waitForGeneration } from "./fetch-status-generation.js";
@@ -7,7 +7,8 @@ import { hasStoppedAccepting, liveMasterPid, workerPids } from "./nginx-master.j
 import { pollUntil } from "./poll-until.js";
 import { readGeneration } from "./read-generation.js";
 import { renderNginxConfig } from "./render-nginx-config.js";
-import type { Route, RouteApplier } from "./route.js";
+import { emptyRouterTable, type RouteApplier, type RouterTable } from "./route.js";
+import { tlsFileContent, tlsFileName } from "./tls-file-name.js";
 import { validateRouterSettings } from "./validate-router-input.js";
 import { workerAccessProblem } from "./worker-access-problem.js";
 
@@ -18,8 +19,10 @@ const STOP_TIMEOUT_MS = 5000;
 export interface NginxRouterOptions {
   /** Absolute directory owned by this router: config, pid, logs, temp dirs, status socket. */
   stateDir: string;
-  listenHost: string;
+  listenHosts: string[];
   port: number;
+  httpsPort: number;
+  trustedProxies?: string[];
   /** Defaults to /usr/sbin/nginx. */
   nginxBinary?: string;
   log?: (msg: string) => void;
@@ -59,7 +62,7 @@ export class NginxRouter implements RouteApplier {
   }
 
   /** Adopts the nginx master already running on stateDir, or starts one; then serves `routes`. */
-  start(routes: Route[] = []): Promise<void> {
+  start(routes: RouterTable = emptyRouterTable()): Promise<void> {
     return this.serialize(async () => {
       await mkdir(path.join(this.stateDir, "tmp"), { recursive: true, mode: 0o755 });
       const problem = workerAccessProblem(this.stateDir);
@@ -73,7 +76,7 @@ export class NginxRouter implements RouteApplier {
   }
 
   /** Makes exactly `routes` live. Resolves once nginx confirms it serves the new generation. */
-  apply(routes: Route[]): Promise<void> {
+  apply(routes: RouterTable): Promise<void> {
     return this.serialize(async () => {
       const pid = liveMasterPid(this.stateDir);
       if (pid === undefined) {
@@ -99,6 +102,17 @@ export class NginxRouter implements RouteApplier {
       }
       this.log(`router: stopped nginx master ${pid}`);
     });
+  }
+
+  /** Asks nginx to reopen its log files, after the access log was renamed away. */
+  async reopenLogs(): Promise<void> {
+    const pid = liveMasterPid(this.stateDir);
+    if (pid !== undefined) process.kill(pid, "SIGUSR1");
+  }
+
+  /** The access log the metrics reader follows. */
+  get accessLogPath(): string {
+    return path.join(this.stateDir, "access.log");
   }
 
   isRunning(): boolean {
@@ -127,8 +141,8 @@ export class NginxRouter implements RouteApplier {
   }
 
   private settingsFor(generation: number) {
-    const { listenHost, port } = this.options;
-    return { listenHost, port, stateDir: this.stateDir, generation };
+    const { listenHosts, port, httpsPort, trustedProxies = [] } = this.options;
+    return { listenHosts, port, httpsPort, trustedProxies, stateDir: this.stateDir, generation };
   }
 
   private bumpGeneration(): number {
@@ -147,7 +161,7 @@ export class NginxRouter implements RouteApplier {
     this.liveGeneration = consistent ? onDisk : served;
   }
 
-  private async reload(routes: Route[], pid: number): Promise<void> {
+  private async reload(routes: RouterTable, pid: number): Promise<void> {
     const live = this.liveGeneration;
     if (live !== undefined && renderNginxConfig(routes, this.settingsFor(live)) === this.liveText) {
       // Unchanged, provided nginx still serves it (another router on this stateDir may have reloaded).
@@ -156,6 +170,7 @@ export class NginxRouter implements RouteApplier {
     const started = performance.now();
     const generation = this.bumpGeneration();
     const text = renderNginxConfig(routes, this.settingsFor(generation));
+    await this.writeTlsFiles(routes);
     await this.install(text, generation);
     const oldWorkers = workerPids(pid);
     process.kill(pid, "SIGHUP");
@@ -175,7 +190,7 @@ export class NginxRouter implements RouteApplier {
     this.log(`router: generation ${generation} live in ${(performance.now() - started).toFixed(1)} ms`);
   }
 
-  private async launch(routes: Route[]): Promise<void> {
+  private async launch(routes: RouterTable): Promise<void> {
     const previous = await readFile(this.conf, "utf8").catch(() => "");
     this.lastGeneration = Math.max(this.lastGeneration, readGeneration(previous) ?? 0);
     const generation = this.bumpGeneration();
@@ -185,6 +200,7 @@ export class NginxRouter implements RouteApplier {
         `an nginx answers on ${this.socket} but nginx.pid names no live master; refusing to start another`,
       );
     }
+    await this.writeTlsFiles(routes);
     await this.install(text, generation);
     await rm(this.socket, { force: true }); // left behind by a master that was killed
     try {
@@ -214,6 +230,28 @@ export class NginxRouter implements RouteApplier {
       if (err.code !== "ENOENT") throw err;
     });
     await rename(candidate, this.conf);
+  }
+
+  /**
+   * Certificates go to content-named files (key and chain in one, 0600) before nginx -t reads
+   * the config that names them; files no site uses any more are removed.
+   */
+  private async writeTlsFiles(table: RouterTable): Promise<void> {
+    const dir = path.join(this.stateDir, "tls");
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const wanted = new Map<string, string>();
+    for (const site of table.sites) if (site.tls) wanted.set(tlsFileName(site.tls), tlsFileContent(site.tls));
+    const present = new Set(await readdir(dir));
+    for (const [name, content] of wanted) {
+      if (present.has(name)) continue;
+      await writeFile(path.join(dir, `${name}.tmp`), content, { mode: 0o600 });
+      await rename(path.join(dir, `${name}.tmp`), path.join(dir, name));
+    }
+    // Keep the live config's files until the new one is confirmed: only prune names from neither.
+    const live = new Set(this.liveText?.match(/[0-9a-f]{32}\.pem/g) ?? []);
+    for (const name of present) {
+      if (!wanted.has(name) && !live.has(name)) await rm(path.join(dir, name), { force: true });
+    }
   }
 
   /** After a reload nginx did not confirm, put back the file nginx is still serving. */

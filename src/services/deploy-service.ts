@@ -8,10 +8,9 @@ import type { ReleaseRow } from "../store/release-repository.js";
 import type { Store } from "../store/store.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RoutingSettings } from "./ports.js";
+import { type NewRelease, releaseFromImage } from "./release-from-image.js";
 import { toDeployment } from "./to-deployment.js";
 
-const DEFAULT_PORT = 8080;
-const DEFAULT_HEALTH_PATH = "/";
 const DEFAULT_HEALTH_TIMEOUT_S = 60;
 
 export interface DeployOutcome {
@@ -31,28 +30,15 @@ export class DeployService {
 
   async deploy(tenant: string, env: string, app: string, req: DeployRequest): Promise<DeployOutcome> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    const image = await this.images.inspectImage(req.image);
-    if (!image)
-      throw new DomainError(
-        "invalid",
-        `image '${req.image}' is not on this host; build it with 'berth deploy ${app} --path DIR' or load it with 'docker load'`,
-        "image",
-      );
+    await this.refuseDuringCanary(where);
     const previous = await this.currentRelease(where);
-    const exposed = image.exposedPorts.length === 1 ? image.exposedPorts[0] : undefined;
-    return this.roll(where, req, {
-      image: req.image,
-      image_id: image.id,
-      port: req.port ?? previous?.port ?? exposed ?? DEFAULT_PORT,
-      health_path: req.healthPath ?? previous?.health_path ?? DEFAULT_HEALTH_PATH,
-      // Images built by Berth carry this tag; anything else came from the user.
-      source: req.image.startsWith(`berth/${tenant}/${app}:build-`) ? "build" : "image",
-      rolled_back_from: null,
-    });
+    const release = await releaseFromImage(this.images, { tenant, app }, req, previous);
+    return this.roll(where, req, release);
   }
 
   async rollback(tenant: string, env: string, app: string, to?: number): Promise<DeployOutcome> {
     const where = await findAppInEnv(this.store, tenant, env, app);
+    await this.refuseDuringCanary(where);
     const current = await this.store.deployments.find(where.app.id, where.env.id);
     const releases = await this.store.releases.list(where.app.id, where.env.id);
     const reference = current?.serving_release ?? current?.release ?? null;
@@ -132,6 +118,16 @@ export class DeployService {
     }));
   }
 
+  /** A deploy or rollback would pull the stable release from under a canary's comparison. */
+  private async refuseDuringCanary(where: AppInEnv): Promise<void> {
+    const canary = await this.store.canaries.findActive(where.app.id, where.env.id);
+    if (canary)
+      throw new DomainError(
+        "conflict",
+        `canary release ${canary.release} of ${where.app.name} is ${canary.phase} in ${where.env.name}; promote or abort it first ('berth canary promote|abort ${where.app.name} --env ${where.env.name}')`,
+      );
+  }
+
   private async currentRelease(where: AppInEnv): Promise<ReleaseRow | undefined> {
     const row = await this.store.deployments.find(where.app.id, where.env.id);
     const number = row?.release ?? row?.serving_release;
@@ -141,7 +137,7 @@ export class DeployService {
   private async roll(
     where: AppInEnv,
     req: Pick<DeployRequest, "replicas" | "healthTimeout">,
-    release: Omit<ReleaseRow, "id" | "number" | "created_at" | "app_id" | "env_id">,
+    release: NewRelease,
   ): Promise<DeployOutcome> {
     const { app, env } = where;
     const outcome = await this.store.transaction(async (tx) => {

@@ -37,3 +37,39 @@ export interface RoutingSettings {
   domain: string;
   routerPort: number;
 }
+
+/** Makes the router serve what the store says now; resolves once it is live. */
+export interface RouterRefresher {
+  publish(): Promise<void>;
+}
+
+/** Requests one release of an app ("tenant/env/app") got in a time window, from the router's log. */
+export interface TrafficWindow {
+  requests: number;
+  rps: number;
+  errors5xx: number;
+  errorRate: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  byRule: Record<string, number>;
+}
+
+export interface TrafficMetrics {
+  stats(app: string, release: number, fromMs: number, toMs: number): Promise<TrafficWindow>;
+}
+
+export interface CertificateMaterial {
+  certPem: string;
+  keyPem: string;
+  notAfter: string;
+  fingerprint: string;
+}
+
+/** Issues certificates (Berth's internal CA today; ACME fits the same shape) and checks uploads. */
+export interface Certificates {
+  issuerName: string;
+  issue(host: string): Promise<CertificateMaterial>;
+  /** Throws DomainError invalid (field cert or key) unless the pair is usable for host now. */
+  checkUpload(host: string, certPem: string, keyPem: string): CertificateMaterial;
+  caCertPem(): string;
+}

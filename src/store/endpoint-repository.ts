@@ -3,6 +3,9 @@ import type { Database } from "./schema.js";
 
 export type EndpointRow = Selectable<Database["endpoints"]>;
 export interface RoutedEndpoints {
+  appId: number;
+  envId: number;
+  servingRelease: number | null;
   tenant: string;
   env: string;
   app: string;
@@ -47,6 +50,9 @@ export class EndpointRepository {
       )
       .select([
         "deployments.id as deployment",
+        "deployments.app_id",
+        "deployments.env_id",
+        "deployments.serving_release",
         "tenants.name as tenant",
         "environments.name as env",
         "apps.name as app",
@@ -61,7 +67,15 @@ export class EndpointRepository {
     for (const r of rows) {
       let routed = byDeployment.get(r.deployment);
       if (!routed) {
-        routed = { tenant: r.tenant, env: r.env, app: r.app, endpoints: [] };
+        routed = {
+          appId: r.app_id,
+          envId: r.env_id,
+          servingRelease: r.serving_release,
+          tenant: r.tenant,
+          env: r.env,
+          app: r.app,
+          endpoints: [],
+        };
         byDeployment.set(r.deployment, routed);
       }
       if (r.address !== null && r.port !== null && r.release !== null && r.container_id !== null) {

@@ -48,5 +48,44 @@ export interface Database {
     port: number;
     release: number;
   };
+  canaries: {
+    id: Generated<number>;
+    app_id: number;
+    env_id: number;
+    mode: string;
+    phase: string;
+    release: number;
+    stable_release: number;
+    replicas: number;
+    health_timeout_s: number;
+    /** JSON of TrafficRules. */
+    rules: string;
+    /** JSON of RolloutPlan, or null for a manual canary. */
+    rollout: string | null;
+    step_index: number;
+    step_started_at: string | null;
+    message: string;
+    started_at: string;
+    updated_at: string;
+  };
+  app_routes: {
+    id: Generated<number>;
+    app_id: number;
+    env_id: number;
+    host: string;
+    path: string;
+    tls: string;
+    redirect_https: number;
+    created_at: string;
+  };
+  certificates: {
+    host: string;
+    issuer: string;
+    cert_pem: string;
+    key_pem: string;
+    not_after: string;
+    fingerprint: string;
+    updated_at: string;
+  };
   api_tokens: { id: Generated<number>; name: string; token_hash: string; created_at: string };
 }

@@ -1,5 +1,8 @@
 import type { Kysely } from "kysely";
 import { AppRepository } from "./app-repository.js";
+import { AppRouteRepository } from "./app-route-repository.js";
+import { CanaryRepository } from "./canary-repository.js";
+import { CertificateRepository } from "./certificate-repository.js";
 import { DeploymentRepository } from "./deployment-repository.js";
 import { EndpointRepository } from "./endpoint-repository.js";
 import { EnvironmentRepository } from "./environment-repository.js";
@@ -19,6 +22,9 @@ export class Store {
   readonly events: EventRepository;
   readonly endpoints: EndpointRepository;
   readonly tokens: TokenRepository;
+  readonly canaries: CanaryRepository;
+  readonly appRoutes: AppRouteRepository;
+  readonly certificates: CertificateRepository;
 
   constructor(private readonly db: Kysely<Database>) {
     this.tenants = new TenantRepository(db);
@@ -29,6 +35,9 @@ export class Store {
     this.events = new EventRepository(db);
     this.endpoints = new EndpointRepository(db);
     this.tokens = new TokenRepository(db);
+    this.canaries = new CanaryRepository(db);
+    this.appRoutes = new AppRouteRepository(db);
+    this.certificates = new CertificateRepository(db);
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

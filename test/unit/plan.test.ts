@@ -3,6 +3,7 @@ import { plan, probeInterval } from "../../src/reconciler/plan.js";
 import type {
   Action,
   DesiredApp,
+  DesiredCanary,
   DesiredRelease,
   ObservedContainer,
   RoutedEndpoint,
@@ -27,6 +28,7 @@ function desired(overrides: Partial<DesiredApp> = {}): DesiredApp {
     phase: "rolling-out",
     rolloutStartedAt: NOW - 1_000,
     healthTimeoutMs: TIMEOUT_MS,
+    canary: null,
     ...overrides,
   };
 }
@@ -453,5 +455,110 @@ describe("plan: why a rollout failed", () => {
     expect(single(actions, "fail").reason).toBe(
       "3 of 3 containers of release 2 did not answer GET :8080/healthz within 60s (1 running but unhealthy, 1 restarting, 1 not started)",
     );
+  });
+});
+
+const canaryOf = (number: number, overrides: Partial<DesiredCanary> = {}): DesiredCanary => ({
+  id: 7,
+  release: release(number),
+  replicas: 1,
+  phase: "running",
+  startedAt: NOW - 1_000,
+  healthTimeoutMs: TIMEOUT_MS,
+  ...overrides,
+});
+
+describe("plan: canary", () => {
+  const stable = [container(1, 0), container(1, 1)];
+
+  it("starts the canary's replicas beside the stable ones and routes only the stable while it starts", () => {
+    const actions = plan(
+      serving(1, { canary: canaryOf(2, { phase: "starting", replicas: 2 }) }),
+      stable,
+      NOW,
+    );
+    expect(ofType(actions, "start")).toEqual([
+      { type: "start", release: 2, slot: 0 },
+      { type: "start", release: 2, slot: 1 },
+    ]);
+    expect(single(actions, "route").endpoints).toEqual(stable.map(endpoint));
+    expect(ofType(actions, "drain")).toEqual([]);
+    expect(types(actions)).toContain("requeue");
+  });
+
+  it("marks the canary ready before the route that first includes it, once every replica is healthy", () => {
+    const c = container(2, 0);
+    const actions = plan(serving(1, { canary: canaryOf(2, { phase: "starting" }) }), [...stable, c], NOW);
+    expect(types(actions)).toEqual(["canary-ready", "route"]);
+    expect(single(actions, "route").endpoints).toEqual([...stable, c].map(endpoint));
+  });
+
+  it("keeps a half-healthy starting canary out of the router", () => {
+    const sick = container(2, 1, { healthy: false });
+    const actions = plan(
+      serving(1, { canary: canaryOf(2, { phase: "starting", replicas: 2 }) }),
+      [...stable, container(2, 0), sick],
+      NOW,
+    );
+    expect(ofType(actions, "canary-ready")).toEqual([]);
+    expect(single(actions, "route").endpoints).toEqual(stable.map(endpoint));
+  });
+
+  it("fails a canary that is not healthy by its deadline and removes its containers, stable untouched", () => {
+    const sick = container(2, 0, { healthy: false });
+    const actions = plan(
+      serving(1, { canary: canaryOf(2, { phase: "starting", startedAt: NOW - TIMEOUT_MS }) }),
+      [...stable, sick],
+      NOW,
+    );
+    expect(single(actions, "canary-fail").reason).toMatch(
+      /1 of 1 containers of canary release 2 did not answer/,
+    );
+    expect(single(actions, "remove").id).toBe(sick.id);
+    expect(single(actions, "route").endpoints).toEqual(stable.map(endpoint));
+    expect(ofType(actions, "drain")).toEqual([]);
+  });
+
+  it("routes a running canary's healthy replicas and replaces a crashed one", () => {
+    const crashed = container(2, 1, { state: "exited" });
+    const ok = container(2, 0);
+    const actions = plan(serving(1, { canary: canaryOf(2, { replicas: 2 }) }), [...stable, ok, crashed], NOW);
+    expect(single(actions, "remove").id).toBe(crashed.id);
+    expect(single(actions, "start")).toEqual({ type: "start", release: 2, slot: 1 });
+    expect(single(actions, "route").endpoints).toEqual([...stable, ok].map(endpoint));
+  });
+
+  it("after an abort (no canary), routes the stable only and only then drains the canary", () => {
+    const c = container(2, 0);
+    const actions = plan(serving(1), [...stable, c], NOW);
+    expect(types(actions)).toEqual(["route", "drain"]);
+    expect(single(actions, "route").endpoints).toEqual(stable.map(endpoint));
+    expect(single(actions, "drain").ids).toEqual([c.id]);
+  });
+
+  it("while promoting, keeps the canary's share routed until all its replicas are up", () => {
+    const c = container(2, 0);
+    const actions = plan(
+      rollout(1, 2, 1_000, { canary: canaryOf(2, { phase: "promoting" }) }),
+      [...stable, c],
+      NOW,
+    );
+    expect(single(actions, "start")).toEqual({ type: "start", release: 2, slot: 1 });
+    const route = single(actions, "route");
+    expect(route.release).toBe(1);
+    expect(route.endpoints).toEqual([...stable, c].map(endpoint));
+    expect(ofType(actions, "drain")).toEqual([]);
+  });
+
+  it("completes a promotion like a rollout: switch to the canary's release, drain the stable", () => {
+    const canary = [container(2, 0), container(2, 1)];
+    const actions = plan(
+      rollout(1, 2, 1_000, { canary: canaryOf(2, { phase: "promoting" }) }),
+      [...stable, ...canary],
+      NOW,
+    );
+    expect(types(actions)).toEqual(["route", "drain", "complete"]);
+    expect(single(actions, "route")).toEqual({ type: "route", release: 2, endpoints: canary.map(endpoint) });
+    expect(single(actions, "drain").ids).toEqual(stable.map((c) => c.id));
   });
 });

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import type { ApiClient, DeployOutcome } from "../api-client.js";
+import { buildImage } from "../build-image.js";
 import { envOf, tenantOf } from "../cli-config.js";
 import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
-import { packContext } from "../pack-context.js";
 import { parseIntOption } from "../parse-int.js";
 import { waitForRollout } from "../wait-for-rollout.js";
 
@@ -47,7 +47,7 @@ export function registerDeployCommands(program: Command): void {
       const tenant = tenantOf(opts.tenant);
       const env = envOf(opts.env);
       const client = clientFromConfig();
-      const image = opts.image ?? (await build(client, tenant, app, opts.path as string));
+      const image = opts.image ?? (await buildImage(client, tenant, app, opts.path as string, out));
       const outcome = await client.deploy(tenant, env, app, {
         image,
         port: opts.port,
@@ -86,21 +86,6 @@ export function registerDeployCommands(program: Command): void {
       const d = await clientFromConfig().scale(tenantOf(opts.tenant), envOf(opts.env), app, opts.replicas);
       out(`Scaling ${app} to ${d.replicas} replica(s); 'berth ps ${app}' shows progress`);
     });
-}
-
-async function build(client: ApiClient, tenant: string, app: string, dir: string): Promise<string> {
-  const context = packContext(dir);
-  out(`Building ${app} from ${dir}`);
-  let image: string | undefined;
-  let failure: string | undefined;
-  await client.build(tenant, app, context, (line) => {
-    if (line.type === "log") out(`  ${line.line}`);
-    else if (line.type === "result") image = line.image;
-    else failure = line.message;
-  });
-  if (failure || !image) throw new CliError(failure ?? "the build ended without an image");
-  out(`Built ${image}`);
-  return image;
 }
 
 async function follow(

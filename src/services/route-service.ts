@@ -1,0 +1,141 @@
+import { appHost } from "../domain/app-host.js";
+import type { AppRoute, AppRouteRequest } from "../domain/app-route.js";
+import { DomainError } from "../domain/domain-error.js";
+import type { AppRouteRow } from "../store/app-route-repository.js";
+import type { CertificateRow } from "../store/certificate-repository.js";
+import type { Store } from "../store/store.js";
+import { type AppInEnv, findAppInEnv } from "./lookup.js";
+import type { Certificates, RouterRefresher, RoutingSettings } from "./ports.js";
+
+export interface HttpsSettings extends RoutingSettings {
+  httpsPort: number;
+}
+
+/**
+ * Custom hosts and paths for an app, with TLS per host: a certificate from Berth's CA or an
+ * uploaded one. Every change is live in the router when the call returns.
+ */
+export class RouteService {
+  constructor(
+    private readonly store: Store,
+    private readonly certificates: Certificates,
+    private readonly router: RouterRefresher,
+    private readonly routing: HttpsSettings,
+  ) {}
+
+  async add(tenant: string, env: string, app: string, req: AppRouteRequest): Promise<AppRoute> {
+    const where = await findAppInEnv(this.store, tenant, env, app);
+    await this.refuseOthersDefaultHost(where, req.host);
+    const sameHost = await this.store.appRoutes.findByHost(req.host);
+    if (sameHost.some((r) => r.path === req.path))
+      throw new DomainError(
+        "conflict",
+        `${req.host}${req.path} is already routed; pick another host or path`,
+        "path",
+      );
+    const clash = sameHost.find((r) => r.tls !== req.tls && !(req.tls !== "none" && r.tls !== "none"));
+    if (clash)
+      throw new DomainError(
+        "conflict",
+        `${req.host} already serves ${clash.tls === "none" ? "plain HTTP only" : "HTTPS"} on other paths; every route of a host must agree on TLS`,
+        "tls",
+      );
+    const material =
+      req.tls === "uploaded"
+        ? {
+            ...this.certificates.checkUpload(req.host, req.certPem as string, req.keyPem as string),
+            issuer: "uploaded",
+          }
+        : req.tls === "internal" && !(await this.hasInternalCert(req.host))
+          ? { ...(await this.certificates.issue(req.host)), issuer: this.certificates.issuerName }
+          : null;
+    const row = await this.store.transaction(async (tx) => {
+      if (material)
+        await tx.certificates.put({
+          host: req.host,
+          issuer: material.issuer,
+          cert_pem: material.certPem,
+          key_pem: material.keyPem,
+          not_after: material.notAfter,
+          fingerprint: material.fingerprint,
+        });
+      return tx.appRoutes.insert({
+        app_id: where.app.id,
+        env_id: where.env.id,
+        host: req.host,
+        path: req.path,
+        tls: req.tls,
+        redirect_https: req.redirectHttps ? 1 : 0,
+        created_at: new Date().toISOString(),
+      });
+    });
+    await this.router.publish();
+    return this.toAppRoute(row, await this.store.certificates.find(row.host));
+  }
+
+  async list(tenant: string, env: string, app: string): Promise<AppRoute[]> {
+    const where = await findAppInEnv(this.store, tenant, env, app);
+    const rows = await this.store.appRoutes.list(where.app.id, where.env.id);
+    return Promise.all(rows.map(async (r) => this.toAppRoute(r, await this.store.certificates.find(r.host))));
+  }
+
+  async remove(tenant: string, env: string, app: string, id: number): Promise<void> {
+    const where = await findAppInEnv(this.store, tenant, env, app);
+    const row = (await this.store.appRoutes.list(where.app.id, where.env.id)).find((r) => r.id === id);
+    if (!row)
+      throw new DomainError(
+        "not_found",
+        `${app} has no route ${id} in ${env}; see 'berth route list ${app} --env ${env}'`,
+      );
+    await this.store.transaction(async (tx) => {
+      await tx.appRoutes.remove(id);
+      // A certificate stays only while some route still serves its host.
+      if ((await tx.appRoutes.findByHost(row.host)).length === 0) await tx.certificates.remove(row.host);
+    });
+    await this.router.publish();
+  }
+
+  caCertPem(): string {
+    return this.certificates.caCertPem();
+  }
+
+  /** An app's own default host may get TLS or paths through a route; another app's may not. */
+  private async refuseOthersDefaultHost(where: AppInEnv, host: string): Promise<void> {
+    const suffix = `.${this.routing.domain}`;
+    if (!host.endsWith(suffix)) return;
+    const labels = host.slice(0, -suffix.length).split(".");
+    if (labels.length !== 3) return;
+    const [app, env, tenant] = labels as [string, string, string];
+    const own = { tenant: where.tenant.name, env: where.env.name, app: where.app.name };
+    if (appHost(own, this.routing.domain) === host) return;
+    const t = await this.store.tenants.find(tenant);
+    const taken =
+      t && (await this.store.environments.find(t.id, env)) && (await this.store.apps.find(t.id, app));
+    if (taken) throw new DomainError("conflict", `${host} is the default host of another app`, "host");
+  }
+
+  private async hasInternalCert(host: string): Promise<boolean> {
+    const cert = await this.store.certificates.find(host);
+    return cert?.issuer === this.certificates.issuerName;
+  }
+
+  private toAppRoute(row: AppRouteRow, cert: CertificateRow | undefined): AppRoute {
+    const https = row.tls !== "none";
+    const port = https ? this.routing.httpsPort : this.routing.routerPort;
+    const defaultPort = https ? 443 : 80;
+    const path = row.path === "/" ? "/" : `${row.path}/`;
+    return {
+      id: row.id,
+      host: row.host,
+      path: row.path,
+      tls: row.tls as AppRoute["tls"],
+      redirectHttps: row.redirect_https === 1,
+      url: `${https ? "https" : "http"}://${row.host}${port === defaultPort ? "" : `:${port}`}${path}`,
+      certificate:
+        https && cert
+          ? { issuer: cert.issuer, notAfter: cert.not_after, fingerprint: cert.fingerprint }
+          : null,
+      createdAt: row.created_at,
+    };
+  }
+}
