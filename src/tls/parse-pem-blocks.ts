@@ -25,11 +25,12 @@ function toPem(label: string, der: Buffer): string {
  * messages give line numbers, never content: the text may be a private key.
  */
 export function parsePemBlocks(text: string, field: string): PemBlock[] {
-  const problem = (message: string) => new DomainError("invalid", `${field}: ${message}`, field);
+  const problem = (message: string) => new DomainError("invalid", `${field}: ${message}.`, field);
   if (typeof text !== "string") throw problem("must be PEM text");
   // Checked before any parsing, so the cost of a hostile input is bounded.
-  if (Buffer.byteLength(text, "utf8") > MAX_PEM_BYTES)
+  if (Buffer.byteLength(text, "utf8") > MAX_PEM_BYTES) {
     throw problem(`is larger than ${MAX_PEM_BYTES / 1024} KiB`);
+  }
 
   const blocks: PemBlock[] = [];
   let open: { label: string; body: string[]; line: number } | undefined;
@@ -45,8 +46,9 @@ export function parsePemBlocks(text: string, field: string): PemBlock[] {
       continue;
     }
     if (boundary) {
-      if (boundary[1] !== "END" || boundary[2] !== open.label)
+      if (boundary[1] !== "END" || boundary[2] !== open.label) {
         throw problem(`${at} does not end the block begun on line ${open.line}`);
+      }
       const body = open.body.join("");
       if (body.length === 0 || body.length % 4 !== 0 || !BASE64.test(body)) {
         throw problem(`the block begun on line ${open.line} is not valid base64`);

@@ -1,8 +1,8 @@
 /**
- * The one door to @peculiar/x509: the metadata shim must run before the library loads, and ES
+ * The one door to @peculiar/x509: the reflect-metadata polyfill (tsyringe needs it) must run before the library loads, and ES
  * modules evaluate imports in order, so every TLS file imports x509 from here and never directly.
  */
-import "./install-reflect-metadata.js";
+import "reflect-metadata";
 
 export {
   AuthorityKeyIdentifierExtension,
