@@ -18,6 +18,7 @@ import { routerListenHosts, type ServerConfig } from "./server-config.js";
 import { AppService } from "./services/app-service.js";
 import { BuildService } from "./services/build-service.js";
 import { CanaryService } from "./services/canary-service.js";
+import { CertificateRenewer } from "./services/certificate-renewer.js";
 import { DeployService } from "./services/deploy-service.js";
 import { EnvironmentService } from "./services/environment-service.js";
 import type { Certificates, TrafficMetrics } from "./services/ports.js";
@@ -29,6 +30,7 @@ import { openSqliteStore } from "./store/open-sqlite-store.js";
 import type { Store } from "./store/store.js";
 import { checkUploadedCertificate } from "./tls/check-uploaded-certificate.js";
 import { InternalCa } from "./tls/internal-ca.js";
+import { needsRenewal } from "./tls/renewal.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -87,6 +89,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     issue: (host) => ca.issue(host),
     checkUpload: (host, cert, key) => checkUploadedCertificate(host, cert, key, new Date()),
     caCertPem: () => ca.caCertPem(),
+    isDue: (notAfter) => needsRenewal(notAfter, new Date()),
   };
 
   const routing = { domain: config.domain, routerPort: config.routerPort };
@@ -115,6 +118,10 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
 
   await reconciler.start();
   rollouts.start();
+  const renewer = new CertificateRenewer(store, certificates, routes, (err) =>
+    log.error({ err }, "renewing certificates failed"),
+  );
+  renewer.start();
   const [hostname, port] = splitHostPort(config.listen);
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: api.fetch, hostname, port }, () => resolve(s));
@@ -131,6 +138,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     async stop() {
       reconciler.stop();
       rollouts.stop();
+      renewer.stop();
       access.stop();
       // Followed log streams would hold the server open forever; nothing else is long-lived.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

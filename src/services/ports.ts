@@ -72,4 +72,6 @@ export interface Certificates {
   /** Throws DomainError invalid (field cert or key) unless the pair is usable for host now. */
   checkUpload(host: string, certPem: string, keyPem: string): CertificateMaterial;
   caCertPem(): string;
+  /** True when a certificate with this expiry should be replaced now. */
+  isDue(notAfter: string): boolean;
 }
