@@ -105,7 +105,7 @@ describe("openSqliteStore", () => {
     expect((await third.environments.list(tenant.id)).map((e) => e.name)).toEqual(["dev", "prod"]);
     const db = rawDb();
     const migrations = db.prepare("select name from kysely_migration").all() as { name: string }[];
-    expect(migrations.map((m) => m.name)).toEqual(["001-initial"]);
+    expect(migrations.map((m) => m.name)).toEqual(["001-initial", "002-canaries-routes"]);
   });
 });
 
@@ -325,12 +325,23 @@ describe("endpoints", () => {
     const routed = await store.endpoints.listRouted();
     expect(routed).toEqual([
       {
+        appId: web.id,
+        envId: prod.id,
+        servingRelease: null,
         tenant: "acme",
         env: "prod",
         app: "web",
         endpoints: [{ address: "127.0.0.1", port: 31003, release: 2, containerId: "c3" }],
       },
-      { tenant: "acme", env: "dev", app: "web", endpoints: [] },
+      {
+        appId: web.id,
+        envId: dev.id,
+        servingRelease: null,
+        tenant: "acme",
+        env: "dev",
+        app: "web",
+        endpoints: [],
+      },
     ]);
 
     await store.transaction((tx) => tx.endpoints.replace(web.id, prod.id, []));
@@ -420,5 +431,75 @@ describe("tokens", () => {
     expect(await store.tokens.findByHash("")).toBeUndefined();
     await expect(store.tokens.create("again", "hash-a")).rejects.toThrow(/UNIQUE/);
     expect(await store.tokens.count()).toBe(2);
+  });
+});
+
+describe("canaries, app routes and certificates", () => {
+  const canaryRow = (appId: number, envId: number, release: number) => ({
+    app_id: appId,
+    env_id: envId,
+    mode: "canary",
+    phase: "starting",
+    release,
+    stable_release: 1,
+    replicas: 1,
+    health_timeout_s: 60,
+    rules: JSON.stringify({ headers: [], cookie: null, sourceCidrs: [], weight: 10 }),
+    rollout: null,
+    step_index: 0,
+    step_started_at: null,
+    message: "starting",
+    started_at: "2025-01-01T00:00:00.000Z",
+  });
+
+  it("finds the active canary, lists active ones with names, and updates only from the given phases", async () => {
+    const store = await open();
+    const { prod, web } = await seed(store);
+    const first = await store.canaries.insert(canaryRow(web.id, prod.id, 2));
+    expect(await store.canaries.update(first.id, { phase: "aborted" })).toBe(true);
+    expect(await store.canaries.update(first.id, { phase: "running" })).toBe(false);
+    expect(await store.canaries.findActive(web.id, prod.id)).toBeUndefined();
+    const second = await store.canaries.insert(canaryRow(web.id, prod.id, 3));
+    expect((await store.canaries.findActive(web.id, prod.id))?.id).toBe(second.id);
+    expect((await store.canaries.findLatest(web.id, prod.id))?.release).toBe(3);
+    expect(await store.canaries.update(second.id, { phase: "promoting" }, ["running"])).toBe(false);
+    const active = await store.canaries.listActive();
+    expect(active.map((c) => [c.tenant, c.env, c.app, c.release])).toEqual([["acme", "prod", "web", 3]]);
+  });
+
+  it("keeps host and path unique across apps, and one certificate per host", async () => {
+    const store = await open();
+    const { prod, web } = await seed(store);
+    const route = {
+      app_id: web.id,
+      env_id: prod.id,
+      host: "www.example.com",
+      path: "/",
+      tls: "internal",
+      redirect_https: 1,
+      created_at: "2025-01-01T00:00:00.000Z",
+    };
+    const r = await store.appRoutes.insert(route);
+    await expect(store.appRoutes.insert(route)).rejects.toThrow(/UNIQUE/);
+    await store.appRoutes.insert({ ...route, path: "/api" });
+    expect((await store.appRoutes.listAll()).map((x) => [x.app, x.host, x.path])).toEqual([
+      ["web", "www.example.com", "/"],
+      ["web", "www.example.com", "/api"],
+    ]);
+    const cert = {
+      host: "www.example.com",
+      issuer: "internal",
+      cert_pem: "C",
+      key_pem: "K",
+      not_after: "2026-01-01T00:00:00.000Z",
+      fingerprint: "f1",
+    };
+    await store.certificates.put(cert);
+    await store.certificates.put({ ...cert, fingerprint: "f2" });
+    expect((await store.certificates.listAll()).map((c) => c.fingerprint)).toEqual(["f2"]);
+    await store.appRoutes.remove(r.id);
+    expect((await store.appRoutes.findByHost("www.example.com")).map((x) => x.path)).toEqual(["/api"]);
+    await store.certificates.remove("www.example.com");
+    expect(await store.certificates.find("www.example.com")).toBeUndefined();
   });
 });
