@@ -556,10 +556,13 @@ describe.skipIf(!existsSync("/usr/sbin/nginx"))("canary routing through a real n
     }
     const at10 = clients.map((c) => c.release);
 
+    // A fresh pool per table: a reload closes idle keep-alive connections (docs/grayscale.md).
     const releasesNow = async () => {
+      const fresh = new http.Agent({ keepAlive: true, maxSockets: 32 });
       const answers = await pool(200, 32, (i) =>
-        send({ agent, headers: { cookie: `a=1; berth_seed=${clients[i]?.seed}` } }),
+        send({ agent: fresh, headers: { cookie: `a=1; berth_seed=${clients[i]?.seed}` } }),
       );
+      fresh.destroy();
       expect(answers.every((a) => a.status === 200 && a.setCookies.length === 0)).toBe(true);
       return answers.map((a) => a.body);
     };
