@@ -31,5 +31,7 @@ export function cidrHostBitsFree(cidr: string): boolean {
  */
 export const Cidr = z
   .union([z.cidrv4(), z.cidrv6()], { error: "must be a CIDR such as 10.20.0.0/16 or 2001:db8::/32" })
+  // cidrHostBitsFree reads hex groups only; an IPv4-mapped form has a plain IPv4 spelling.
+  .refine((c) => !(c.includes(":") && c.includes(".")), { error: "write IPv4-mapped networks as IPv4" })
   .refine(cidrHostBitsFree, { error: "has host bits set after the prefix; use the network address" })
   .meta({ description: "IPv4 or IPv6 network in CIDR notation", example: "10.20.0.0/16" });

@@ -37,7 +37,10 @@ export const HeaderName = z
 export const CookieName = z
   .string()
   .regex(COOKIE_NAME, "must be a cookie name of letters, digits and '_', starting with a letter")
-  .refine((n) => n !== SEED_COOKIE, { error: `is Berth's own stickiness cookie (${SEED_COOKIE})` });
+  // nginx reads cookie names ignoring case, so Berth_Seed would be Berth's cookie too.
+  .refine((n) => n.toLowerCase() !== SEED_COOKIE, {
+    error: `is Berth's own stickiness cookie (${SEED_COOKIE})`,
+  });
 
 export const HeaderRule = z
   .strictObject({ name: HeaderName, value: TagValue })

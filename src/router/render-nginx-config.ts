@@ -2,7 +2,7 @@ import { renderCanarySplit } from "./render-canary-maps.js";
 import type { Backend, Pool, RouterTable, Site } from "./route.js";
 import type { RouterSettings } from "./router-settings.js";
 import { tlsFileName } from "./tls-file-name.js";
-import { validateRouterSettings, validateRouterTable } from "./validate-router-input.js";
+import { nginxCidrs, validateRouterSettings, validateRouterTable } from "./validate-router-input.js";
 
 export type { RouterSettings } from "./router-settings.js";
 
@@ -170,11 +170,12 @@ export function renderNginxConfig(table: RouterTable, settings: RouterSettings):
     ...serverBlock(s, http(), rendered, settings, false),
     ...(s.tls ? serverBlock(s, tlsListen(), rendered, settings, true) : []),
   ]);
+  const trustedProxies = nginxCidrs(settings.trustedProxies).sort();
   const realIp =
-    settings.trustedProxies.length === 0
+    trustedProxies.length === 0
       ? []
       : [
-          ...[...settings.trustedProxies].sort().map((c) => `  set_real_ip_from ${c};`),
+          ...trustedProxies.map((c) => `  set_real_ip_from ${c};`),
           "  real_ip_header X-Forwarded-For;",
           "  real_ip_recursive on;",
           "",

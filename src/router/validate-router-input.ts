@@ -57,6 +57,16 @@ function assertCidr(what: string, cidr: unknown): void {
   if (!okAddress || !okPrefix || extra !== undefined || !cidrHostBitsFree(cidr)) fail(what, cidr);
 }
 
+/**
+ * CIDRs as nginx must read them. nginx parses the address 255.255.255.255 as its error value
+ * (INADDR_NONE) and refuses the whole config: an IPv6 address ending in it is spelled in hex
+ * instead, and the IPv4 limited broadcast, which never opens a connection, is left out.
+ */
+export const nginxCidrs = (cidrs: readonly string[]): string[] =>
+  cidrs
+    .filter((c) => !c.startsWith("255.255.255.255/"))
+    .map((c) => c.replace(/:255\.255\.255\.255\//, ":ffff:ffff/"));
+
 export function validateRouterSettings(settings: RouterSettings): void {
   const { listenHosts, port, httpsPort, stateDir, generation, trustedProxies } = settings;
   if (!Array.isArray(listenHosts) || listenHosts.length === 0) fail("listen host list", listenHosts);
@@ -128,7 +138,7 @@ function validateBackend(b: Backend): Backend {
   }
   if (rules.cookie !== null) {
     const name = rules.cookie?.name;
-    if (!isString(name) || !COOKIE_NAME.test(name) || name === SEED_COOKIE)
+    if (!isString(name) || !COOKIE_NAME.test(name) || name.toLowerCase() === SEED_COOKIE)
       fail(`cookie name for ${b.id}`, name);
     assertTag(`cookie value for ${b.id}`, rules.cookie.value);
   }
@@ -144,7 +154,7 @@ function validateBackend(b: Backend): Backend {
       rules: {
         headers: rules.headers.map((h) => ({ name: h.name, value: h.value })),
         cookie: rules.cookie ? { name: rules.cookie.name, value: rules.cookie.value } : null,
-        sourceCidrs: [...rules.sourceCidrs],
+        sourceCidrs: nginxCidrs(rules.sourceCidrs),
         weight: w,
       },
     },

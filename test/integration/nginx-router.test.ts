@@ -8,7 +8,8 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fetchStatusGeneration } from "../../src/router/fetch-status-generation.js";
 import { NginxRouter } from "../../src/router/nginx-router.js";
-import type { Route } from "../../src/router/route.js";
+import type { RouterTable } from "../../src/router/route.js";
+import { tableOf } from "../support/router-table.js";
 
 const HOST = "app.dev.acme.localhost";
 
@@ -18,10 +19,22 @@ interface Reply {
 }
 
 /** One request through the router with an explicit Host header, on a fresh connection. */
-function request(port: number, host: string, body?: Buffer): Promise<Reply> {
+function request(
+  port: number,
+  host: string,
+  body?: Buffer,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port, path: "/", method: body ? "POST" : "GET", headers: { host }, agent: false },
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/",
+        method: body ? "POST" : "GET",
+        headers: { ...headers, host },
+        agent: false,
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -64,28 +77,29 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 describe.skipIf(!existsSync("/usr/sbin/nginx"))("NginxRouter with a real nginx", () => {
   let stateDir: string;
   let port: number;
+  let httpsPort: number;
   let a: { server: http.Server; port: number };
   let b: { server: http.Server; port: number };
   let router: NginxRouter;
   const applyMs: number[] = [];
   const logs: string[] = [];
 
-  const to = (...backends: { port: number }[]): Route[] => [
-    { host: HOST, endpoints: backends.map((s) => ({ address: "127.0.0.1", port: s.port })) },
-  ];
-  const timedApply = async (r: NginxRouter, routes: Route[]) => {
+  const to = (...backends: { port: number }[]): RouterTable =>
+    tableOf([{ host: HOST, endpoints: backends.map((s) => ({ address: "127.0.0.1", port: s.port })) }]);
+  const timedApply = async (r: NginxRouter, table: RouterTable) => {
     const t0 = performance.now();
-    await r.apply(routes);
+    await r.apply(table);
     applyMs.push(performance.now() - t0);
   };
   const newRouter = (listenHost = "127.0.0.1") =>
-    new NginxRouter({ stateDir, listenHost, port, log: (msg) => logs.push(msg) });
+    new NginxRouter({ stateDir, listenHosts: [listenHost], port, httpsPort, log: (msg) => logs.push(msg) });
 
   beforeAll(async () => {
     stateDir = await mkdtemp(path.join(os.tmpdir(), "berth-router-"));
     // nginx workers run as "nobody" when Berth runs as root; they must reach the temp dirs.
     await chmod(stateDir, 0o755);
     port = await freePort();
+    httpsPort = await freePort();
     [a, b] = await Promise.all([backend("A"), backend("B")]);
     router = newRouter();
   });
@@ -132,13 +146,74 @@ describe.skipIf(!existsSync("/usr/sbin/nginx"))("NginxRouter with a real nginx",
   it("routes long DNS names (needs a bigger server_names hash bucket)", async () => {
     const label = "x".repeat(63);
     const long = `${label}.${label}.${label}.localhost`;
-    await timedApply(router, [...to(a), { host: long, endpoints: [{ address: "127.0.0.1", port: b.port }] }]);
+    await timedApply(
+      router,
+      tableOf([
+        { host: HOST, endpoints: [{ address: "127.0.0.1", port: a.port }] },
+        { host: long, endpoints: [{ address: "127.0.0.1", port: b.port }] },
+      ]),
+    );
+    expect(await request(port, HOST)).toEqual({ status: 200, body: "A" });
     expect(await request(port, long)).toEqual({ status: 200, body: "B" });
     await timedApply(router, to(a));
   });
 
   it("buffers large request bodies through its temp dirs", async () => {
     expect(await request(port, HOST, Buffer.alloc(300_000, 1))).toEqual({ status: 200, body: "A:300000" });
+  });
+
+  it("routes a canary by header, cookie and weight, matching values exactly and case-sensitively", async () => {
+    const longest = `V${"x".repeat(126)}.`; // the longest tag value the API allows
+    const canary = (weight: number): RouterTable => ({
+      backends: [
+        {
+          id: "t/e/0",
+          stable: { release: 1, endpoints: [{ address: "127.0.0.1", port: a.port }] },
+          canary: {
+            pool: { release: 2, endpoints: [{ address: "127.0.0.1", port: b.port }] },
+            seed: "c1",
+            rules: {
+              headers: [
+                { name: "X-Dept", value: "Eng.1" },
+                { name: "X-Long", value: longest },
+              ],
+              cookie: { name: "canary", value: "On" },
+              sourceCidrs: [],
+              weight,
+            },
+          },
+        },
+      ],
+      sites: to(a).sites,
+    });
+    const via = async (headers: Record<string, string>) =>
+      (await request(port, HOST, undefined, headers)).body;
+    await timedApply(router, canary(0));
+    expect(await via({})).toBe("A");
+    expect(await via({ "x-dept": "Eng.1" })).toBe("B");
+    for (const near of ["eng.1", "ENG.1", "Eng-1", "Eng.12", " Eng.1x", "Eng"]) {
+      expect(await via({ "x-dept": near }), near).toBe("A");
+    }
+    expect(await via({ "x-long": longest })).toBe("B");
+    expect(await via({ "x-long": longest.toLowerCase() })).toBe("A");
+    expect(await via({ cookie: "canary=On" })).toBe("B");
+    expect(await via({ cookie: "a=1; canary=On" })).toBe("B");
+    expect(await via({ cookie: "canary=on" })).toBe("A");
+
+    // A client keeps its side of a weight split: the side is a hash of its seed cookie.
+    await timedApply(router, canary(50));
+    const sides = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const first = await via({ cookie: `berth_seed=s${i}` });
+      expect(await via({ cookie: `berth_seed=s${i}` })).toBe(first);
+      sides.add(first);
+    }
+    expect([...sides].sort()).toEqual(["A", "B"]);
+
+    await timedApply(router, canary(100));
+    expect(await via({})).toBe("B");
+    await timedApply(router, to(a));
+    expect(await via({ "x-dept": "Eng.1" })).toBe("A");
   });
 
   it("does not reload when the config is unchanged", async () => {
