@@ -71,6 +71,17 @@ describe("CanaryService", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  const controller = () =>
+    new RolloutController(
+      store,
+      canaries,
+      { stats: async () => traffic },
+      (e) => {
+        throw e;
+      },
+      () => clock,
+    );
+
   const markRouted = async () => {
     const c = await store.canaries.findActive(ids.app, ids.env);
     await store.canaries.update(c?.id as number, { phase: "running", step_started_at: now().toISOString() });
@@ -170,25 +181,17 @@ describe("CanaryService", () => {
       rollout: { steps: [10, 50, 100], intervalSeconds: 60, maxErrorRate: 1, maxP99Ms: 500 },
     });
     await markRouted();
-    const controller = new RolloutController(
-      store,
-      canaries,
-      { stats: async () => traffic },
-      (e) => {
-        throw e;
-      },
-      () => clock,
-    );
+    const rollouts = controller();
     const weight = async () => (await store.canaries.findLatest(ids.app, ids.env))?.rules;
-    await controller.tick();
+    await rollouts.tick();
     expect(JSON.parse((await weight()) as string).weight).toBe(10); // the interval is not over yet
     for (const expected of [50, 100]) {
       clock += 62_000;
-      await controller.tick();
+      await rollouts.tick();
       expect(JSON.parse((await weight()) as string).weight).toBe(expected);
     }
     clock += 62_000;
-    await controller.tick();
+    await rollouts.tick();
     expect((await store.canaries.findLatest(ids.app, ids.env))?.phase).toBe("promoting");
     expect((await store.deployments.find(ids.app, ids.env))?.release).toBe(2);
     const steps = (await store.events.list(ids.app, ids.env, 0, 100)).filter((e) => e.kind === "canary-step");
@@ -207,17 +210,9 @@ describe("CanaryService", () => {
     });
     await markRouted();
     traffic = window({ requests: 200, errors5xx: 9, errorRate: 0.045 });
-    const controller = new RolloutController(
-      store,
-      canaries,
-      { stats: async () => traffic },
-      (e) => {
-        throw e;
-      },
-      () => clock,
-    );
+    const rollouts = controller();
     clock += 32_000;
-    await controller.tick();
+    await rollouts.tick();
     const c = await store.canaries.findLatest(ids.app, ids.env);
     expect(c?.phase).toBe("failed");
     expect(c?.message).toMatch(/^rolled back automatically: step 1\/2 at 10%: 5xx rate 4.5% > 1%/);
@@ -233,17 +228,9 @@ describe("CanaryService", () => {
     });
     await markRouted();
     traffic = window({ requests: 10 });
-    const controller = new RolloutController(
-      store,
-      canaries,
-      { stats: async () => traffic },
-      (e) => {
-        throw e;
-      },
-      () => clock,
-    );
+    const rollouts = controller();
     clock += 32_000;
-    await controller.tick();
+    await rollouts.tick();
     expect((await store.canaries.findLatest(ids.app, ids.env))?.message).toMatch(
       /only 10 canary requests in 30s, fewer than the 50 required/,
     );
@@ -251,7 +238,7 @@ describe("CanaryService", () => {
     await markRouted();
     traffic = window({ p99Ms: 900 });
     clock += 32_000;
-    await controller.tick();
+    await rollouts.tick();
     expect((await store.canaries.findLatest(ids.app, ids.env))?.message).toMatch(/p99 900ms > 500ms/);
   });
 });

@@ -130,13 +130,17 @@ export function printCanaryStatus(s: CanaryStatus): void {
   );
 }
 
-interface StartOptions extends ReleaseChoice {
+/** The rule flags `canary start` and `canary set` share, as commander parses them. */
+interface RuleFlags {
   env?: string;
   tenant?: string;
   sourceCidr?: string[];
   header?: { name: string; value: string }[];
   cookie?: string;
   weight?: number;
+}
+
+interface StartOptions extends ReleaseChoice, RuleFlags {
   steps?: number[];
   interval?: number;
   maxErrorRate?: number;
@@ -144,13 +148,7 @@ interface StartOptions extends ReleaseChoice {
   minRequests?: number;
 }
 
-interface SetOptions {
-  env?: string;
-  tenant?: string;
-  sourceCidr?: string[];
-  header?: { name: string; value: string }[];
-  cookie?: string;
-  weight?: number;
+interface SetOptions extends RuleFlags {
   clearHeaders?: boolean;
   clearCookie?: boolean;
   clearSourceCidrs?: boolean;
