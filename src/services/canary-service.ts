@@ -336,6 +336,9 @@ export class CanaryService {
       await tx.events.append(where.app.id, where.env.id, row.release, kind, message);
       return { canary: toCanary({ ...row, phase, message }), eventCursor };
     });
+    // The router leaves an ended canary out at once (its endpoints stay in the store until the
+    // reconciler drains them), so the answer means traffic is back on the stable release.
+    await this.router.publish();
     this.reconciler.enqueue(appKey({ tenant: where.tenant.name, env: where.env.name, app: where.app.name }));
     return outcome;
   }

@@ -152,7 +152,8 @@ describe("CanaryService", () => {
     await canaries.abort("acme", "dev", "web");
     await start({ image: "web:3", rollout: { steps: [5, 50], intervalSeconds: 10 } });
     await expect(canaries.updateRules("acme", "dev", "web", { weight: 90 })).rejects.toThrow(/staged steps/);
-    expect(publishes).toBe(1);
+    // The abort published too (traffic is back on stable when it answers); the refusal did not.
+    expect(publishes).toBe(2);
   });
 
   it("promotes only a healthy canary, and an abort during promotion puts the stable back", async () => {

@@ -113,6 +113,18 @@ describe("DockerEngine against the local dockerd", () => {
     expect(await engine.listNetworks()).toContain(network);
   });
 
+  it("ensureNetwork called concurrently makes one network (dockerd's own duplicate check races)", async () => {
+    const racing = `${network}-race`;
+    await Promise.all(
+      Array.from({ length: 6 }, () => engine.ensureNetwork(racing, { "berth.tenant": tenant })),
+    );
+    const matching = (await docker.listNetworks({ filters: { name: [racing] } })).filter((n) =>
+      n.Name.endsWith(racing),
+    );
+    expect(matching).toHaveLength(1);
+    await engine.removeNetwork(racing);
+  });
+
   it("inspectImage finds the base image and answers null for an unknown one", async () => {
     const base = await engine.inspectImage("berth/busybox:latest");
     expect(base?.id).toMatch(/^sha256:[0-9a-f]{64}$/);

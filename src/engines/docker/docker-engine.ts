@@ -41,6 +41,7 @@ export class DockerEngine implements Engine {
   /** Label filters every listing uses, and the labels every created object carries. */
   readonly #scope: string[];
   readonly #scopeLabels: Record<string, string>;
+  readonly #networkLocks = new Map<string, Promise<void>>();
   /** Docker object names are global on a dockerd: each server prefixes its own (berth-<instance>.). */
   readonly #prefix: string;
 
@@ -119,11 +120,35 @@ export class DockerEngine implements Engine {
     }
   }
 
-  async ensureNetwork(domainName: string, labels: Record<string, string>): Promise<void> {
+  /**
+   * Serialized per name: dockerd's duplicate check is best effort, and two networks with one
+   * name make every later container create fail as "ambiguous". Duplicates left by an older
+   * version (or another process) are removed, keeping the oldest, when no container uses them.
+   */
+  ensureNetwork(domainName: string, labels: Record<string, string>): Promise<void> {
     const name = this.#scoped(domainName);
+    const previous = this.#networkLocks.get(name) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(() => this.#ensureNetwork(name, labels));
+    this.#networkLocks.set(name, run);
+    void run.finally(() => {
+      if (this.#networkLocks.get(name) === run) this.#networkLocks.delete(name);
+    });
+    return run;
+  }
+
+  async #ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
     // The name filter matches substrings, so only an exact name counts as present.
-    const existing = await this.docker.listNetworks({ filters: { name: [name] } });
-    if (existing.some((network) => network.Name === name)) return;
+    const existing = (await this.docker.listNetworks({ filters: { name: [name] } })).filter(
+      (network) => network.Name === name,
+    );
+    if (existing.length > 1) {
+      const [, ...extra] = existing.sort((a, b) => (a.Created ?? "").localeCompare(b.Created ?? ""));
+      for (const network of extra) {
+        if (isManaged(network.Labels))
+          await ignoreStatus(this.docker.getNetwork(network.Id).remove(), 404, 403, 409);
+      }
+    }
+    if (existing.length > 0) return;
     await ignoreStatus(
       this.docker.createNetwork({
         Name: name,
