@@ -242,7 +242,10 @@ export function renderNginxConfig(table: RouterTable, settings: RouterSettings):
     ...[...rendered.values()].flatMap((r) => r.http),
     ...servers,
     "  server {",
-    ...http(" default_server").map((l) => `    listen ${l};`),
+    // Socket options go on one listen per address (nginx refuses them twice). `deferred`: a
+    // connection is accepted only once its request arrived, so a worker that quits on reload
+    // never holds an accepted connection that has not been read yet.
+    ...http(" default_server deferred").map((l) => `    listen ${l};`),
     "    server_name _;",
     ...LOG_DEFAULTS.map((l) => `    ${l}`),
     "    default_type text/plain;",
@@ -252,7 +255,7 @@ export function renderNginxConfig(table: RouterTable, settings: RouterSettings):
     ...(anyTls
       ? [
           "  server {",
-          ...tlsListen(" default_server").map((l) => `    listen ${l};`),
+          ...tlsListen(" default_server deferred").map((l) => `    listen ${l};`),
           "    server_name _;",
           "    ssl_reject_handshake on;",
           ...LOG_DEFAULTS.map((l) => `    ${l}`),

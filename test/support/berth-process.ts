@@ -29,11 +29,15 @@ export class BerthProcess {
     readonly routerPort: number,
     readonly drainMs: number,
     readonly resyncSeconds: number,
+    /** The router's HTTPS port (for routes with TLS); the server's default when unset. */
+    readonly routerHttpsPort?: number,
   ) {
     this.configHome = mkdtempSync(join(tmpdir(), "berth-cli-"));
   }
 
-  static async start(options: { drainMs?: number; resyncSeconds?: number } = {}): Promise<BerthProcess> {
+  static async start(
+    options: { drainMs?: number; resyncSeconds?: number; routerHttpsPort?: number } = {},
+  ): Promise<BerthProcess> {
     const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
     const p = new BerthProcess(
       dataDir,
@@ -41,6 +45,7 @@ export class BerthProcess {
       await freePort(),
       options.drainMs ?? 300,
       options.resyncSeconds ?? 10,
+      options.routerHttpsPort,
     );
     await p.launch();
     p.token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
@@ -74,6 +79,7 @@ export class BerthProcess {
         String(this.drainMs),
         "--resync-seconds",
         String(this.resyncSeconds),
+        ...(this.routerHttpsPort === undefined ? [] : ["--router-https-port", String(this.routerHttpsPort)]),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );

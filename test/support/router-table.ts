@@ -615,7 +615,7 @@ export const FUZZ_FIELDS: FuzzField[] = [
       (i.settings as { port: unknown }).port = v;
     },
     error: /listen port|HTTPS port/,
-    at: (v: number) => [`:${v};`, `:${v} default_server;`],
+    at: (v: number) => [`:${v};`, `:${v} default_server deferred;`],
     alphabet: DIGITS,
     odd: [1, 80, 65535],
     machine: true,
@@ -631,7 +631,7 @@ export const FUZZ_FIELDS: FuzzField[] = [
     error: /HTTPS port/,
     at: (v: number) => [
       `:${v} ssl;`,
-      `:${v} ssl default_server;`,
+      `:${v} ssl default_server deferred;`,
       `return 308 https://$host${v === 443 ? "" : `:${v}`}$request_uri;`,
     ],
     alphabet: DIGITS,

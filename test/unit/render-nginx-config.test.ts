@@ -185,7 +185,7 @@ describe("renderNginxConfig", () => {
 
   it("has a default server answering 404", () => {
     const conf = render([app("a.b.c.localhost", 80)]);
-    const fallback = block(conf, "listen 127.0.0.1:8080 default_server;");
+    const fallback = block(conf, "listen 127.0.0.1:8080 default_server deferred;");
     expect(fallback).toContain("server_name _;");
     expect(fallback).toContain('return 404 "no app is routed at this host\\n";');
     // Access log fields are defined on every server, so the log line never shows a stale value.
@@ -527,8 +527,8 @@ describe("renderNginxConfig", () => {
       ).toContain("proxy_pass http://b1s;");
       expect(conf).not.toContain("MIIB");
       // Unknown TLS names are refused during the handshake instead of getting some site's certificate.
-      const fallback = block(conf, "listen 127.0.0.1:8443 ssl default_server;");
-      expect(fallback).toContain("listen [::1]:8443 ssl default_server;");
+      const fallback = block(conf, "listen 127.0.0.1:8443 ssl default_server deferred;");
+      expect(fallback).toContain("listen [::1]:8443 ssl default_server deferred;");
       expect(fallback).toContain("ssl_reject_handshake on;");
       expect(fallback).toContain("return 444;");
       expect(conf.match(/ssl_certificate /g)).toHaveLength(1);
@@ -619,7 +619,9 @@ describe("renderNginxConfig", () => {
     expect(block(conf, "server_name a.example.com;")).toContain(
       `${expected("")}\n    server_name a.example.com;`,
     );
-    expect(block(conf, "server_name _;")).toContain(`${expected(" default_server")}\n    server_name _;`);
+    expect(block(conf, "server_name _;")).toContain(
+      `${expected(" default_server deferred")}\n    server_name _;`,
+    );
     expect(conf.match(/ listen /g)).toHaveLength(7); // 3 + 3 + the status socket
   });
 
@@ -769,7 +771,7 @@ describe("renderNginxConfig", () => {
     it("accepts the allowed listen hosts", () => {
       for (const host of ["0.0.0.0", "127.0.0.1", "localhost", "[::1]", "[::]"]) {
         expect(render([], { ...settings, listenHosts: [host] })).toContain(
-          `listen ${host}:8080 default_server;`,
+          `listen ${host}:8080 default_server deferred;`,
         );
       }
     });
