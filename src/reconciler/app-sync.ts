@@ -83,15 +83,16 @@ export class AppSync {
   private async observe(w: Workload, row: NamedDeploymentRow | undefined): Promise<ObservedContainer> {
     const release = row ? await this.release(row, w.release) : undefined;
     const healthy =
-      w.state === "running" && w.hostPort !== null && release !== undefined
-        ? await this.probe(w.hostPort, release.health_path)
+      w.state === "running" && w.address !== null && release !== undefined
+        ? await this.probe(w.address, release.port, release.health_path)
         : false;
     return {
       id: w.id,
       release: w.release,
       slot: w.slot,
       state: w.state,
-      hostPort: w.hostPort,
+      address: w.address,
+      port: release?.port ?? null,
       healthy,
       createdAt: w.createdAt,
     };

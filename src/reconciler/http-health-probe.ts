@@ -1,13 +1,13 @@
 import { request } from "node:http";
 
-export type HealthProbe = (hostPort: number, path: string) => Promise<boolean>;
+export type HealthProbe = (address: string, port: number, path: string) => Promise<boolean>;
 
-/** GET 127.0.0.1:port/path; any 2xx or 3xx within the timeout is healthy. */
+/** GET address:port/path; any 2xx or 3xx within the timeout is healthy. */
 export function httpHealthProbe(timeoutMs: number): HealthProbe {
-  return (hostPort, path) =>
+  return (address, port, path) =>
     new Promise((resolve) => {
       const req = request(
-        { host: "127.0.0.1", port: hostPort, path, method: "GET", agent: false, timeout: timeoutMs },
+        { host: address, port, path, method: "GET", agent: false, timeout: timeoutMs },
         (res) => {
           res.resume();
           const status = res.statusCode ?? 0;

@@ -133,7 +133,9 @@ export class PlanExecutor {
     const current = await this.store.endpoints.list(row.app_id, row.env_id);
     const same =
       current.length === endpoints.length &&
-      endpoints.every((e) => current.some((c) => c.container_id === e.containerId && c.port === e.port));
+      endpoints.every((e) =>
+        current.some((c) => c.container_id === e.containerId && c.address === e.address && c.port === e.port),
+      );
     const switching = release !== row.serving_release;
     if (same && !switching) {
       // The store is current, but nginx may not be (a publish failed): never drain on that.
@@ -146,7 +148,7 @@ export class PlanExecutor {
         row.env_id,
         endpoints.map((e) => ({
           container_id: e.containerId,
-          address: "127.0.0.1",
+          address: e.address,
           port: e.port,
           release: e.release,
         })),

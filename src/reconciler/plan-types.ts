@@ -38,13 +38,16 @@ export interface ObservedContainer {
   release: number;
   slot: number;
   state: string;
-  hostPort: number | null;
+  /** Where the app answers: the container's network address and its release's port. */
+  address: string | null;
+  port: number | null;
   healthy: boolean;
   createdAt: string;
 }
 
 export interface RoutedEndpoint {
   containerId: string;
+  address: string;
   port: number;
   release: number;
 }

@@ -15,11 +15,13 @@ export function probeInterval(desired: DesiredApp, now: number): number {
 
 const toEndpoint = (c: ObservedContainer): RoutedEndpoint => ({
   containerId: c.id,
-  port: c.hostPort as number,
+  address: c.address as string,
+  port: c.port as number,
   release: c.release,
 });
 const byCreated = (a: ObservedContainer, b: ObservedContainer) => a.createdAt.localeCompare(b.createdAt);
-const isServable = (c: ObservedContainer) => c.healthy && c.state === "running" && c.hostPort !== null;
+const isServable = (c: ObservedContainer) =>
+  c.healthy && c.state === "running" && c.address !== null && c.port !== null;
 
 /** Why a rollout is stuck, in words: tells a crash loop from an app that listens elsewhere. */
 function describeStates(wanted: ObservedContainer[], replicas: number): string {

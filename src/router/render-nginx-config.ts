@@ -36,8 +36,11 @@ function upstreamBlock(name: string, pool: Pool): string[] {
   return [
     `  upstream ${name} {`,
     ...pool.endpoints.map((e) => `    server ${e.address}:${e.port} max_fails=1 fail_timeout=2s;`),
-    "    keepalive 32;",
-    "    keepalive_timeout 4s;",
+    // Enough idle connections for every concurrent client of a busy app: a connection opened
+    // per request costs far more than the request. A reload starts fresh pools, so connections
+    // to retired containers never outlive the config that named them.
+    "    keepalive 256;",
+    "    keepalive_timeout 60s;",
     "  }",
     "",
   ];
@@ -236,8 +239,6 @@ export function renderNginxConfig(table: RouterTable, settings: RouterSettings):
     "  proxy_set_header Connection $connection_upgrade;",
     "  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
     "  proxy_set_header X-Forwarded-Proto $scheme;",
-    "  proxy_set_header X-Forwarded-Host $http_host;",
-    "  proxy_set_header X-Real-IP $remote_addr;",
     "",
     ...[...rendered.values()].flatMap((r) => r.http),
     ...servers,

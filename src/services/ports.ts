@@ -25,13 +25,14 @@ export interface RunningView {
       slot: number;
       state: string;
       hostPort: number | null;
+      address: string | null;
       createdAt: string;
     }[]
   >;
   logs(id: string, options: { follow: boolean; tail: number }): Promise<Readable>;
 }
 
-export type HealthCheck = (hostPort: number, path: string) => Promise<boolean>;
+export type HealthCheck = (address: string, port: number, path: string) => Promise<boolean>;
 
 export interface RoutingSettings {
   domain: string;

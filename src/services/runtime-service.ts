@@ -25,8 +25,10 @@ export class RuntimeService {
       workloads.map(async (w): Promise<ContainerRow> => {
         const release = releases.find((r) => r.number === w.release);
         let health: ContainerRow["health"] = "unknown";
-        if (w.state === "running" && w.hostPort !== null && release) {
-          health = (await this.healthCheck(w.hostPort, release.health_path)) ? "healthy" : "unhealthy";
+        if (w.state === "running" && w.address !== null && release) {
+          health = (await this.healthCheck(w.address, release.port, release.health_path))
+            ? "healthy"
+            : "unhealthy";
         } else if (w.state === "restarting" || w.state === "created") health = "starting";
         return {
           id: w.id.slice(0, 12),

@@ -64,7 +64,8 @@ function container(rel: number, slot: number, overrides: Partial<ObservedContain
     release: rel,
     slot,
     state: "running",
-    hostPort: 30_000 + rel * 100 + slot,
+    address: `172.18.${rel}.${slot + 2}`,
+    port: 8080,
     healthy: true,
     createdAt: "2025-01-01T11:00:00.000Z",
     ...overrides,
@@ -73,7 +74,8 @@ function container(rel: number, slot: number, overrides: Partial<ObservedContain
 
 const endpoint = (c: ObservedContainer): RoutedEndpoint => ({
   containerId: c.id,
-  port: c.hostPort as number,
+  address: c.address as string,
+  port: c.port as number,
   release: c.release,
 });
 
@@ -286,8 +288,16 @@ describe("plan: container states", () => {
   });
 
   it("keeps the oldest of two containers in one slot and removes the newer", () => {
-    const older = container(1, 0, { id: "older", createdAt: "2025-01-01T10:00:00.000Z", hostPort: 31_000 });
-    const newer = container(1, 0, { id: "newer", createdAt: "2025-01-01T11:00:00.000Z", hostPort: 31_001 });
+    const older = container(1, 0, {
+      id: "older",
+      createdAt: "2025-01-01T10:00:00.000Z",
+      address: "172.18.9.2",
+    });
+    const newer = container(1, 0, {
+      id: "newer",
+      createdAt: "2025-01-01T11:00:00.000Z",
+      address: "172.18.9.3",
+    });
     // The newer one is listed first: order of observation must not matter.
     const actions = plan(serving(1, { replicas: 1 }), [newer, older], NOW);
     expect(actions).toEqual([
@@ -319,8 +329,8 @@ describe("plan: container states", () => {
     ]);
   });
 
-  it("does not route to a running, healthy container without a host port", () => {
-    const portless = container(1, 1, { hostPort: null });
+  it("does not route to a running, healthy container without a network address", () => {
+    const portless = container(1, 1, { address: null });
     const actions = plan(serving(1), [container(1, 0), portless], NOW);
     expect(single(actions, "route").endpoints).toEqual([endpoint(container(1, 0))]);
     expect(ofType(actions, "requeue")).toHaveLength(1);
@@ -449,7 +459,7 @@ describe("plan: why a rollout failed", () => {
   it("names the probe and tells crash loops, deaf apps and missing replicas apart", () => {
     const fresh = [
       container(2, 0, { healthy: false }),
-      container(2, 1, { state: "restarting", healthy: false, hostPort: null }),
+      container(2, 1, { state: "restarting", healthy: false, address: null }),
     ];
     const actions = plan(rollout(1, 2, TIMEOUT_MS, { replicas: 3 }), [container(1, 0), ...fresh], NOW);
     expect(single(actions, "fail").reason).toBe(

@@ -143,13 +143,13 @@ describe("renderNginxConfig", () => {
         "    server 10.0.0.9:3000 max_fails=1 fail_timeout=2s;",
         "    server 10.0.0.9:8080 max_fails=1 fail_timeout=2s;",
         "    server 10.0.0.10:8080 max_fails=1 fail_timeout=2s;",
-        "    keepalive 32;",
-        "    keepalive_timeout 4s;",
+        "    keepalive 256;",
+        "    keepalive_timeout 60s;",
         "  }",
       ].join("\n"),
     );
     expect(conf).toContain(
-      "  upstream b0s {\n    server 10.0.0.10:80 max_fails=1 fail_timeout=2s;\n    keepalive 32;",
+      "  upstream b0s {\n    server 10.0.0.10:80 max_fails=1 fail_timeout=2s;\n    keepalive 256;",
     );
     expect(conf.indexOf("upstream b0s")).toBeLessThan(conf.indexOf("upstream b1s"));
     const api = block(conf, "server_name api.prod.acme.example.com;");
@@ -229,14 +229,14 @@ describe("renderNginxConfig", () => {
         [
           "  upstream b0s {",
           "    server 10.0.0.2:80 max_fails=1 fail_timeout=2s;",
-          "    keepalive 32;",
-          "    keepalive_timeout 4s;",
+          "    keepalive 256;",
+          "    keepalive_timeout 60s;",
           "  }",
           "",
           "  upstream b0c {",
           "    server 10.0.0.3:80 max_fails=1 fail_timeout=2s;",
-          "    keepalive 32;",
-          "    keepalive_timeout 4s;",
+          "    keepalive 256;",
+          "    keepalive_timeout 60s;",
           "  }",
           "",
           "  geo $b0_ip {",

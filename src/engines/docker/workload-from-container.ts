@@ -15,6 +15,12 @@ const STATES: ReadonlySet<string> = new Set<WorkloadState>([
   "removing",
 ]);
 
+/** The first network address Docker reports (a Berth container is on one network only). */
+function firstAddress(networks: Record<string, { IPAddress?: string }> | undefined): string | null {
+  for (const n of Object.values(networks ?? {})) if (n?.IPAddress) return n.IPAddress;
+  return null;
+}
+
 /** An unknown state from a newer dockerd is treated as dead, so the reconciler replaces it. */
 const toState = (state: string | undefined): WorkloadState =>
   state && STATES.has(state) ? (state as WorkloadState) : "dead";
@@ -30,6 +36,7 @@ export function workloadFromSummary(info: Docker.ContainerInfo): Workload | unde
     ...parsed,
     state: toState(info.State),
     hostPort: port ? port.PublicPort : null,
+    address: firstAddress(info.NetworkSettings?.Networks),
     createdAt: new Date(info.Created * 1000).toISOString(),
   };
 }
@@ -47,6 +54,7 @@ export function workloadFromInspect(info: Docker.ContainerInspectInfo): Workload
     ...parsed,
     state: toState(info.State?.Status),
     hostPort: binding ? Number(binding.HostPort) : null,
+    address: firstAddress(info.NetworkSettings?.Networks),
     createdAt: new Date(info.Created).toISOString(),
   };
 }
