@@ -187,6 +187,7 @@ export function renderNginxConfig(table: RouterTable, settings: RouterSettings):
     `# generation ${generation} — rendered by Berth; do not edit`,
     "daemon on;",
     "worker_processes 1;",
+    "pcre_jit on;",
     `pid ${stateDir}/nginx.pid;`,
     `error_log ${stateDir}/error.log warn;`,
     "",
