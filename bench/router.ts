@@ -29,7 +29,7 @@ import {
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import Docker from "dockerode";
-import { BerthProcess, REPO } from "../test/support/berth-process.js";
+import { BerthProcess, REPO, removeInstanceWorkloads } from "../test/support/berth-process.js";
 import { freePort } from "../test/support/free-port.js";
 import { getViaRouter } from "../test/support/http-via-router.js";
 import {
@@ -191,21 +191,7 @@ async function recoverLeftovers(): Promise<void> {
       // no router
     }
     try {
-      const instance = readFileSync(join(dataDir, "instance-id"), "utf8").trim();
-      const docker = new Docker();
-      const label = [`berth.instance=${instance}`];
-      for (const c of await docker.listContainers({ all: true, filters: { label } })) {
-        await docker
-          .getContainer(c.Id)
-          .remove({ force: true })
-          .catch(() => undefined);
-      }
-      for (const n of await docker.listNetworks({ filters: { label } })) {
-        await docker
-          .getNetwork(n.Id)
-          .remove()
-          .catch(() => undefined);
-      }
+      await removeInstanceWorkloads(dataDir);
     } catch {
       // no instance id: the server never started
     }

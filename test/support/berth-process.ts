@@ -147,20 +147,7 @@ export class BerthProcess {
   async destroy(): Promise<void> {
     await this.kill("SIGTERM");
     const docker = new Docker();
-    const instance = readFileSync(join(this.dataDir, "instance-id"), "utf8").trim();
-    const label = [`berth.instance=${instance}`];
-    for (const c of await docker.listContainers({ all: true, filters: { label } })) {
-      await docker
-        .getContainer(c.Id)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
-    for (const n of await docker.listNetworks({ filters: { label } })) {
-      await docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined);
-    }
+    const label = await removeInstanceWorkloads(this.dataDir);
     // Images built through this server (tests build a few per run; CI machines are reused).
     for (const image of await docker.listImages({ filters: { label } })) {
       await docker
@@ -178,4 +165,24 @@ export class BerthProcess {
     rmSync(this.dataDir, { recursive: true, force: true });
     rmSync(this.configHome, { recursive: true, force: true });
   }
+}
+
+/** Removes the containers and networks of the Berth server whose data dir this is; returns its label filter. */
+export async function removeInstanceWorkloads(dataDir: string): Promise<string[]> {
+  const docker = new Docker();
+  const instance = readFileSync(join(dataDir, "instance-id"), "utf8").trim();
+  const label = [`berth.instance=${instance}`];
+  for (const c of await docker.listContainers({ all: true, filters: { label } })) {
+    await docker
+      .getContainer(c.Id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  for (const n of await docker.listNetworks({ filters: { label } })) {
+    await docker
+      .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
+  }
+  return label;
 }
