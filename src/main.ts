@@ -77,12 +77,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     onError: (err) => log.warn({ err }, "reading the router's access log failed"),
   });
   access.start();
-  const traffic: TrafficMetrics = {
-    async stats(app, release, from, to) {
-      const w = await access.stats(app, release, from, to);
-      return { ...w, byRule: w.ruleCounts };
-    },
-  };
+  const traffic: TrafficMetrics = access;
   const ca = await InternalCa.open(join(config.dataDir, "ca"));
   const certificates: Certificates = {
     issuerName: ca.name,

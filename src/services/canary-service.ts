@@ -284,7 +284,7 @@ export class CanaryService {
       releases.map(async ({ release, role }) => {
         const w = await this.metrics.stats(id, release, from, to);
         const byRule = Object.fromEntries(
-          RULE_KINDS.map((k) => [k, w.byRule[k] ?? 0]),
+          RULE_KINDS.map((k) => [k, w.ruleCounts[k] ?? 0]),
         ) as ReleaseTraffic["byRule"];
         return {
           release,

@@ -52,7 +52,8 @@ export interface TrafficWindow {
   errorRate: number;
   p50Ms: number | null;
   p99Ms: number | null;
-  byRule: Record<string, number>;
+  /** Requests per deciding rule (header, cookie, cidr, weight, stable). */
+  ruleCounts: Record<string, number>;
 }
 
 export interface TrafficMetrics {

@@ -17,7 +17,7 @@ const window = (w: Partial<TrafficWindow> = {}): TrafficWindow => ({
   errorRate: 0,
   p50Ms: 2,
   p99Ms: 20,
-  byRule: { weight: 100 },
+  ruleCounts: { weight: 100 },
   ...w,
 });
 
