@@ -6,22 +6,28 @@ import Docker from "dockerode";
 import { pino } from "pino";
 import { hashToken, newToken } from "./api/bearer-auth.js";
 import { createApi } from "./api/create-api.js";
+import { AesGcmBox } from "./crypto/aes-gcm-box.js";
+import { KeyRing } from "./crypto/key-ring.js";
 import { DockerEngine } from "./engines/docker/docker-engine.js";
 import { AccessLogMetrics } from "./metrics/access-log-metrics.js";
 import { AppSync } from "./reconciler/app-sync.js";
-import { httpHealthProbe } from "./reconciler/http-health-probe.js";
+import { healthProbe } from "./reconciler/http-health-probe.js";
 import { PlanExecutor } from "./reconciler/plan-executor.js";
 import { Reconciler } from "./reconciler/reconciler.js";
 import { RoutePublisher } from "./reconciler/route-publisher.js";
 import { NginxRouter } from "./router/nginx-router.js";
 import { routerListenHosts, type ServerConfig } from "./server-config.js";
+import { AdminService } from "./services/admin-service.js";
 import { AppService } from "./services/app-service.js";
 import { BuildService } from "./services/build-service.js";
 import { CanaryService } from "./services/canary-service.js";
 import { CertificateRenewer } from "./services/certificate-renewer.js";
+import { ConfigService } from "./services/config-service.js";
 import { DeployService } from "./services/deploy-service.js";
 import { EnvironmentService } from "./services/environment-service.js";
+import { ManifestService } from "./services/manifest-service.js";
 import type { Certificates, TrafficMetrics } from "./services/ports.js";
+import { ReleaseMaker } from "./services/release-maker.js";
 import { RolloutController } from "./services/rollout-controller.js";
 import { RouteService } from "./services/route-service.js";
 import { RuntimeService } from "./services/runtime-service.js";
@@ -42,11 +48,19 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   // 0711: nginx workers (user nobody) must traverse into router/; the secrets inside are 0600.
   mkdirSync(config.dataDir, { recursive: true, mode: 0o711 });
   chmodSync(config.dataDir, 0o711);
-  const store = await openSqliteStore(join(config.dataDir, "berth.db"));
+  // The key ring lives outside the database, so the database (and its backups) alone reveal no secret.
+  const ring = KeyRing.open(config.keyring ?? join(config.dataDir, "keyring"));
+  const box = new AesGcmBox(ring);
+  const store = await openSqliteStore(join(config.dataDir, "berth.db"), box);
+  // TLS keys stored before secrets were sealed are sealed now.
+  await store.certificates.reseal(true);
   await ensureAdminToken(store, config.dataDir, log);
 
   const docker = new Docker();
-  const engine = new DockerEngine(docker, { instance: instanceId(config.dataDir) });
+  const engine = new DockerEngine(docker, {
+    instance: instanceId(config.dataDir),
+    filesDir: join(config.dataDir, "files"),
+  });
   await engine.ping().catch((error: Error) => {
     throw new Error(
       `cannot reach dockerd at /var/run/docker.sock (${error.message}); start it, e.g. with scripts/setup`,
@@ -63,9 +77,9 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   const routes = new RoutePublisher(store, router, config.domain);
   await router.start(await routes.currentRoutes());
 
-  const probe = httpHealthProbe(1_000);
+  const probe = healthProbe(1_000);
   const executor = new PlanExecutor(store, engine, routes, { drainMs: config.drainMs, stopGraceSeconds: 10 });
-  const reconciler = new Reconciler(store, engine, new AppSync(store, engine, probe, executor), routes, {
+  const reconciler = new Reconciler(store, engine, new AppSync(store, engine, probe, executor, box), routes, {
     concurrency: 8,
     resyncMs: config.resyncSeconds * 1000,
     log,
@@ -88,7 +102,12 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   };
 
   const routing = { domain: config.domain, routerPort: config.routerPort };
-  const canaries = new CanaryService(store, engine, reconciler, routes, traffic);
+  const releases = new ReleaseMaker(box, engine);
+  const canaries = new CanaryService(store, engine, reconciler, routes, traffic, releases);
+  const routeService = new RouteService(store, certificates, routes, {
+    ...routing,
+    httpsPort: config.routerHttpsPort,
+  });
   const rollouts = new RolloutController(store, canaries, traffic, (err) =>
     log.error({ err }, "staged rollout step failed"),
   );
@@ -100,14 +119,14 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
       tenants: new TenantService(store),
       environments: new EnvironmentService(store),
       apps: new AppService(store, reconciler, routing),
-      deploys: new DeployService(store, engine, reconciler, routing),
+      deploys: new DeployService(store, engine, reconciler, routing, releases),
+      config: new ConfigService(store, engine, reconciler, releases, box),
+      manifests: new ManifestService(store, engine, reconciler, releases, box, routeService, canaries),
+      admin: new AdminService(store, box, ring),
       runtime: new RuntimeService(store, engine, probe),
       builds: new BuildService(store, engine),
       canaries,
-      routes: new RouteService(store, certificates, routes, {
-        ...routing,
-        httpsPort: config.routerHttpsPort,
-      }),
+      routes: routeService,
     },
   });
 

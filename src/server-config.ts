@@ -11,6 +11,10 @@ export const ServerConfig = z.object({
   dataDir: z
     .string()
     .regex(/^\/[A-Za-z0-9._/-]+$/, "--data-dir must be an absolute path of letters, digits and . _ / -"),
+  keyring: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._/-]+$/, "--keyring must be an absolute path of letters, digits and . _ / -")
+    .optional(),
   listen: HostPort,
   routerHost: z.string().regex(/^\d{1,3}(\.\d{1,3}){3}$/, "--router-host must be an IPv4 address"),
   routerPort: z.coerce.number().int().min(1).max(65535),

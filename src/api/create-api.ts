@@ -3,10 +3,13 @@ import { bodyLimit } from "hono/body-limit";
 import { bearerAuth } from "./bearer-auth.js";
 import type { ErrorBody } from "./error-body.js";
 import { errorResponse, validationResponse } from "./error-mapper.js";
+import { registerAdminRoutes } from "./routes/admin-routes.js";
 import { registerAppRoutes } from "./routes/app-routes.js";
 import { registerBuildRoutes } from "./routes/build-routes.js";
 import { registerCanaryRoutes } from "./routes/canary-routes.js";
+import { registerConfigRoutes } from "./routes/config-routes.js";
 import { registerDeployRoutes } from "./routes/deploy-routes.js";
+import { registerManifestRoutes } from "./routes/manifest-routes.js";
 import { registerRouteRoutes } from "./routes/route-routes.js";
 import { registerRuntimeRoutes } from "./routes/runtime-routes.js";
 import { registerTenantRoutes } from "./routes/tenant-routes.js";
@@ -21,6 +24,9 @@ export interface ApiOptions {
 
 export const API_BASE = "/api/v1";
 const JSON_BODY_LIMIT = 64 * 1024;
+/** Manifests and config files carry file contents (up to 256 KiB each). */
+const LARGE_JSON_LIMIT = 4 * 1024 * 1024;
+const LARGE_JSON_PATHS = [/\/config\/files$/, /\/apply$/];
 
 /** The HTTP edge: validation, auth, routes and the OpenAPI document, all from the same schemas. */
 export function createApi(options: ApiOptions): OpenAPIHono {
@@ -43,14 +49,19 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   });
 
   api.use("*", async (c, next) => {
-    if (c.req.path === `${API_BASE}/healthz` || c.req.path === `${API_BASE}/openapi.json`) return next();
+    if (
+      c.req.path === `${API_BASE}/healthz` ||
+      c.req.path === `${API_BASE}/openapi.json` ||
+      c.req.path === `${API_BASE}/schemas/berth.yaml.json`
+    )
+      return next();
     return bearerAuth(options.isValidToken)(c, next);
   });
   api.use("*", async (c, next) => {
     // Build contexts are the one large body; everything else is small JSON, whatever it claims to be.
     if (c.req.method === "POST" && c.req.path.endsWith("/builds")) return next();
     return bodyLimit({
-      maxSize: JSON_BODY_LIMIT,
+      maxSize: LARGE_JSON_PATHS.some((p) => p.test(c.req.path)) ? LARGE_JSON_LIMIT : JSON_BODY_LIMIT,
       onError: (c) =>
         c.json({ error: { code: "invalid", message: "request body too large" } } satisfies ErrorBody, 413),
     })(c, next);
@@ -63,6 +74,9 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerBuildRoutes(api, options.services, options.logError);
   registerCanaryRoutes(api, options.services);
   registerRouteRoutes(api, options.services);
+  registerConfigRoutes(api, options.services);
+  registerManifestRoutes(api, options.services);
+  registerAdminRoutes(api, options.services);
 
   api.onError((error, c) => errorResponse(c, error, options.logError));
 

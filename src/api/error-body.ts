@@ -7,6 +7,10 @@ export const ErrorBody = z
       code: z.string().meta({ example: "invalid" }),
       message: z.string().meta({ example: "name must be a DNS label" }),
       field: z.string().optional(),
+      issues: z
+        .array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() }))
+        .optional()
+        .meta({ description: "Every validation problem (up to 50), for inputs such as manifests" }),
     }),
   })
   .meta({ id: "Error" });

@@ -33,10 +33,20 @@ export function errorResponse(c: Context, error: unknown, log: (err: unknown) =>
 }
 
 /** Turns a failed schema check into a 400 that names the first offending field. */
+/** A record key that fails its schema says only "Invalid key in record"; the key's own rule says why. */
+function explain(issue: ZodError["issues"][number]): string {
+  const inner = (issue as { issues?: { message: string }[] }).issues?.[0];
+  return issue.code === "invalid_key" && inner ? inner.message : issue.message;
+}
+
 export function validationResponse(c: Context, error: ZodError, target: string): Response {
   const issue = error.issues[0];
   const field = issue?.path.length ? issue.path.join(".") : target;
-  const message = issue ? `${field}: ${issue.message}` : `invalid ${target}`;
-  const body: ErrorBody = { error: { code: "invalid", message, field } };
+  const message = issue ? `${field}: ${explain(issue)}` : `invalid ${target}`;
+  const issues = error.issues.slice(0, 50).map((i) => ({
+    path: i.path.map((p) => (typeof p === "symbol" ? String(p) : p)),
+    message: explain(i),
+  }));
+  const body: ErrorBody = { error: { code: "invalid", message, field, issues } };
   return c.json(body, 400);
 }

@@ -1,8 +1,11 @@
+import type { AdminService } from "../services/admin-service.js";
 import type { AppService } from "../services/app-service.js";
 import type { BuildService } from "../services/build-service.js";
 import type { CanaryService } from "../services/canary-service.js";
+import type { ConfigService } from "../services/config-service.js";
 import type { DeployService } from "../services/deploy-service.js";
 import type { EnvironmentService } from "../services/environment-service.js";
+import type { ManifestService } from "../services/manifest-service.js";
 import type { RouteService } from "../services/route-service.js";
 import type { RuntimeService } from "../services/runtime-service.js";
 import type { TenantService } from "../services/tenant-service.js";
@@ -16,4 +19,7 @@ export interface ApiServices {
   builds: BuildService;
   canaries: CanaryService;
   routes: RouteService;
+  config: ConfigService;
+  manifests: ManifestService;
+  admin: AdminService;
 }

@@ -3,14 +3,25 @@ import type { Readable } from "node:stream";
 import type { z } from "zod";
 import type { ErrorBody } from "../api/error-body.js";
 import type { BuildLine } from "../api/routes/build-routes.js";
+import type { RotateKeyResult } from "../domain/admin.js";
 import type { App, AppInfo } from "../domain/app.js";
 import type { AppRoute, AppRouteRequest } from "../domain/app-route.js";
 import type { Canary, CanaryRulesPatch, CanaryStartRequest, CanaryStatus } from "../domain/canary.js";
+import type {
+  ConfigChangeRequest,
+  ConfigChangeResult,
+  ConfigDiff,
+  ConfigFileRemoveRequest,
+  ConfigFileRequest,
+  ConfigListing,
+} from "../domain/config.js";
 import type { ContainerRow } from "../domain/container-row.js";
 import type { Deployment, DeployRequest } from "../domain/deployment.js";
 import type { DeploymentEvent } from "../domain/deployment-event.js";
 import type { Environment } from "../domain/environment.js";
+import type { ApplyResult, Manifest } from "../domain/manifest.js";
 import type { Release } from "../domain/release.js";
+import type { ReleaseResources, SettingsPatch } from "../domain/settings.js";
 import type { Tenant } from "../domain/tenant.js";
 import { CliError, ServerUnreachable } from "./cli-error.js";
 import { httpRequest, readText } from "./http-request.js";
@@ -31,6 +42,12 @@ export type CanaryStartBody = z.input<typeof CanaryStartRequest>;
 export type AppRouteBody = z.input<typeof AppRouteRequest>;
 
 const seg = encodeURIComponent;
+const query = (q: Record<string, string | number | boolean | undefined>) =>
+  new URLSearchParams(
+    Object.entries(q)
+      .filter((e): e is [string, string | number | boolean] => e[1] !== undefined)
+      .map(([k, v]) => [k, String(v)]),
+  ).toString();
 
 /** A typed client of the REST API; its types come from the schemas that validate requests. */
 export class ApiClient {
@@ -67,12 +84,14 @@ export class ApiClient {
     if (status < 200 || status >= 300) {
       const text = await readText(res);
       let message = `${status} ${res.statusMessage ?? ""}`.trim();
+      let body: ErrorBody["error"] | undefined;
       try {
-        message = (JSON.parse(text) as ErrorBody).error.message;
+        body = (JSON.parse(text) as ErrorBody).error;
+        message = body.message;
       } catch {
         // Not a Berth error body (a proxy in the way?): show the status line.
       }
-      throw new CliError(message);
+      throw new CliError(message, 1, body?.field, body?.issues);
     }
     return res;
   }
@@ -128,6 +147,37 @@ export class ApiClient {
     this.json<AppRoute[]>("GET", `${this.appPath(t, e, a)}/routes`);
   removeRoute = (t: string, e: string, a: string, id: number) =>
     this.json<void>("DELETE", `${this.appPath(t, e, a)}/routes/${id}`);
+  changeConfig = (t: string, req: ConfigChangeRequest) =>
+    this.json<ConfigChangeResult>("PATCH", `/tenants/${seg(t)}/config`, req);
+  listConfig = (t: string, q: { app?: string; env?: string; showSecrets: boolean }) =>
+    this.json<ConfigListing>("GET", `/tenants/${seg(t)}/config?${query(q)}`);
+  putConfigFile = (t: string, req: ConfigFileRequest) =>
+    this.json<ConfigChangeResult>("PUT", `/tenants/${seg(t)}/config/files`, req);
+  removeConfigFile = (t: string, req: ConfigFileRemoveRequest) =>
+    this.json<ConfigChangeResult>("POST", `/tenants/${seg(t)}/config/files/remove`, req);
+  patchSettings = (
+    t: string,
+    req: { app?: string; env?: string; settings: SettingsPatch; stage?: boolean },
+  ) => this.json<ConfigChangeResult>("PATCH", `/tenants/${seg(t)}/settings`, req);
+  settings = (t: string, app: string, env: string) =>
+    this.json<{
+      settings: { name: string; value: unknown; layer: string }[];
+      replicas: number;
+      resources: ReleaseResources | null;
+    }>("GET", `/tenants/${seg(t)}/settings?${query({ app, env })}`);
+  configDiff = (t: string, e: string, a: string, q: { from?: number; to?: number; showSecrets: boolean }) =>
+    this.json<ConfigDiff>("GET", `${this.appPath(t, e, a)}/config/diff?${query(q)}`);
+  redeploy = (t: string, e: string, a: string) =>
+    this.json<DeployOutcome>("POST", `${this.appPath(t, e, a)}/redeploy`);
+  promote = (t: string, a: string, from: string, to: string) =>
+    this.json<DeployOutcome>("POST", `/tenants/${seg(t)}/apps/${seg(a)}/promote`, { from, to });
+  apply = (manifest: Manifest, dryRun: boolean) =>
+    this.json<ApplyResult>("POST", "/apply", { manifest, dryRun });
+  exportManifest = (tenant: string, env?: string) =>
+    this.json<Manifest>("GET", `/export?${query({ tenant, env })}`);
+  rotateKey = (prune: boolean) => this.json<RotateKeyResult>("POST", "/admin/rotate-key", { prune });
+  backup = () => this.request("GET", "/admin/backup");
+
   async caCertificate(): Promise<string> {
     return readText(await this.request("GET", "/tls/ca"));
   }

@@ -3,6 +3,10 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode = 1,
+    /** The request field the server blamed, when it named one. */
+    readonly field?: string,
+    /** Every validation problem, when the server listed them. */
+    readonly issues?: { path: (string | number)[]; message: string }[],
   ) {
     super(message);
     this.name = "CliError";

@@ -1,8 +1,12 @@
 import { Command } from "commander";
+import { registerAdminCommands } from "./commands/admin-commands.js";
 import { registerAppCommands } from "./commands/app-commands.js";
 import { registerBlueGreenCommands } from "./commands/blue-green-commands.js";
 import { registerCanaryCommands } from "./commands/canary-commands.js";
+import { registerConfigCommands } from "./commands/config-commands.js";
 import { registerDeployCommands } from "./commands/deploy-commands.js";
+import { registerImportCommands } from "./commands/import-commands.js";
+import { registerManifestCommands } from "./commands/manifest-commands.js";
 import { registerRouteCommands } from "./commands/route-commands.js";
 import { registerRuntimeCommands } from "./commands/runtime-commands.js";
 import { registerSessionCommands } from "./commands/session-commands.js";
@@ -10,6 +14,7 @@ import { registerTenantCommands } from "./commands/tenant-commands.js";
 
 export interface ServerCommandOptions {
   dataDir: string;
+  keyring?: string;
   listen: string;
   routerHost: string;
   routerPort: string;
@@ -31,6 +36,10 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
     .command("server")
     .description("run the Berth API server, reconciler and router (foreground)")
     .option("--data-dir <dir>", "where the database, admin token and router state live", "/var/lib/berth")
+    .option(
+      "--keyring <file>",
+      "the keys that encrypt secrets at rest (default DATA_DIR/keyring; keep a backup apart from the database)",
+    )
     .option("--listen <host:port>", "API address", "127.0.0.1:7070")
     .option("--router-host <ip>", "address the router listens on", "0.0.0.0")
     .option("--router-port <port>", "port the router listens on", "8080")
@@ -54,5 +63,9 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
   registerRouteCommands(program);
   registerCanaryCommands(program);
   registerBlueGreenCommands(program);
+  registerConfigCommands(program);
+  registerManifestCommands(program);
+  registerImportCommands(program);
+  registerAdminCommands(program);
   return program;
 }

@@ -37,3 +37,29 @@ export function collectPair(value: string, all: { name: string; value: string }[
 }
 
 export const collect = (value: string, all: string[] = []) => [...all, value];
+
+/** "512m", "1g", "1.5g", "256M" or plain MiB → MiB. */
+export function parseMemoryMb(value: string): number {
+  const m = /^(\d{1,7}(?:\.\d{1,3})?)\s*([mg])?i?b?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError("expected a memory size such as 512m or 1g");
+  const mb = Number(m[1]) * (m[2]?.toLowerCase() === "g" ? 1024 : 1);
+  if (!Number.isInteger(mb)) throw new InvalidArgumentError("memory must come to whole MiB, e.g. 1536m");
+  return mb;
+}
+
+/** "0.5", "2" → cores. */
+export function parseCpus(value: string): number {
+  if (!/^\d{1,3}(\.\d{1,3})?$/.test(value.trim()))
+    throw new InvalidArgumentError("expected cores such as 0.5 or 2");
+  return Number(value);
+}
+
+/** KEY=VALUE → [KEY, VALUE]; the value may hold '=' and anything else, the server checks it. */
+export function splitAssignment(text: string): [string, string] {
+  const i = text.indexOf("=");
+  if (i <= 0)
+    throw new InvalidArgumentError(
+      `expected KEY=VALUE, got '${text.length > 40 ? `${text.slice(0, 40)}...` : text}'`,
+    );
+  return [text.slice(0, i), text.slice(i + 1)];
+}

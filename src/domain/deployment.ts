@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { ConfigKey, ConfigValue } from "./config.js";
+import { EnvName } from "./dns-label.js";
 import { ImageRef } from "./image-ref.js";
 import { HealthPath, HealthTimeout, Port, Replicas } from "./runtime-spec.js";
 
@@ -30,6 +32,10 @@ export const DeployRequest = z
     replicas: Replicas.optional(),
     healthPath: HealthPath.optional(),
     healthTimeout: HealthTimeout.optional().meta({ description: "Seconds to wait for the health check" }),
+    config: z
+      .record(ConfigKey, ConfigValue)
+      .optional()
+      .meta({ description: "Release-layer values: this deploy only, above every other layer" }),
   })
   .meta({ id: "DeployRequest" });
 export type DeployRequest = z.infer<typeof DeployRequest>;
@@ -45,3 +51,11 @@ export const RollbackRequest = z
   .meta({ id: "RollbackRequest" });
 
 export const ScaleRequest = z.strictObject({ replicas: Replicas }).meta({ id: "ScaleRequest" });
+
+export const PromoteRequest = z
+  .strictObject({
+    from: EnvName.meta({ description: "The environment whose serving release's image is promoted" }),
+    to: EnvName,
+  })
+  .meta({ id: "PromoteRequest" });
+export type PromoteRequest = z.infer<typeof PromoteRequest>;

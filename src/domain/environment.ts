@@ -14,3 +14,7 @@ export type Environment = z.infer<typeof Environment>;
  * talk. This is the domain name; an engine may scope it further (see DockerEngine).
  */
 export const networkName = (tenant: string, env: string) => `berth.${tenant}.${env}`;
+
+/** A named volume belongs to one tenant-environment, like its network. */
+export const volumeName = (tenant: string, env: string, volume: string) =>
+  `berth.${tenant}.${env}.vol.${volume}`;

@@ -13,6 +13,16 @@ export interface WorkloadSpec {
   /** The tenant-environment network, created with ensureNetwork first. */
   network: string;
   env?: Record<string, string>;
+  /** Text files mounted read-only at their paths inside the container. */
+  files?: { path: string; content: string }[];
+  /** null: no limit. */
+  cpus?: number | null;
+  memoryMb?: number | null;
+  restart?: "no" | "on-failure" | "always" | "unless-stopped";
+  /** Overrides the image's command. */
+  command?: string[] | null;
+  /** Named volumes of the tenant-environment; the engine scopes the names. */
+  volumes?: { name: string; path: string }[];
 }
 
 export type WorkloadState = "created" | "running" | "restarting" | "paused" | "exited" | "dead" | "removing";
@@ -34,6 +44,12 @@ export interface Workload {
    */
   address: string | null;
   createdAt: string;
+}
+
+/** What one unlimited container can use. */
+export interface EngineCapacity {
+  memoryMb: number;
+  cpus: number;
 }
 
 export interface WorkloadSelector {
@@ -68,6 +84,7 @@ export interface BuildOptions {
  */
 export interface Engine {
   ping(): Promise<void>;
+  capacity(): Promise<EngineCapacity>;
   inspectImage(ref: string): Promise<ImageInfo | null>;
   /** Builds from a tar stream; each log line goes to onLog as it arrives. */
   build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo>;

@@ -1,4 +1,6 @@
+import { openRelease, resourcesOfRow } from "../config/open-release.js";
 import { parseAppKey } from "../domain/labels.js";
+import type { SecretBox } from "../domain/secret-box.js";
 import type { Engine, Workload } from "../engines/engine.js";
 import type { NamedDeploymentRow } from "../store/deployment-repository.js";
 import type { ReleaseRow } from "../store/release-repository.js";
@@ -7,7 +9,7 @@ import type { HealthProbe } from "./http-health-probe.js";
 import type { SyncResult } from "./keyed-work-queue.js";
 import { plan } from "./plan.js";
 import type { PlanExecutor } from "./plan-executor.js";
-import type { DesiredApp, DesiredCanary, ObservedContainer } from "./plan-types.js";
+import type { DesiredApp, DesiredCanary, DesiredRelease, ObservedContainer } from "./plan-types.js";
 
 /** One reconcile pass for one app in one environment: read desired, observe, plan, execute. */
 export class AppSync {
@@ -21,6 +23,7 @@ export class AppSync {
     private readonly engine: Engine,
     private readonly probe: HealthProbe,
     private readonly executor: PlanExecutor,
+    private readonly box: SecretBox,
     private readonly now: () => number = Date.now,
   ) {
     this.watchingSince = now();
@@ -43,14 +46,7 @@ export class AppSync {
     return {
       canary: await this.desiredCanary(row),
       identity: { tenant: row.tenant, env: row.env, app: row.app },
-      release: release
-        ? {
-            number: release.number,
-            imageId: release.image_id,
-            port: release.port,
-            healthPath: release.health_path,
-          }
-        : null,
+      release: release ? this.desiredRelease(release) : null,
       replicas: row.replicas,
       servingRelease: row.serving_release,
       phase: row.phase as DesiredApp["phase"],
@@ -67,12 +63,7 @@ export class AppSync {
     if (!c || !release) return null;
     return {
       id: c.id,
-      release: {
-        number: release.number,
-        imageId: release.image_id,
-        port: release.port,
-        healthPath: release.health_path,
-      },
+      release: this.desiredRelease(release),
       replicas: c.replicas,
       phase: c.phase as DesiredCanary["phase"],
       startedAt: Math.max(Date.parse(c.started_at), this.watchingSince),
@@ -80,11 +71,25 @@ export class AppSync {
     };
   }
 
+  private desiredRelease(row: ReleaseRow): DesiredRelease {
+    const opened = openRelease(row, this.box);
+    return {
+      number: row.number,
+      imageId: row.image_id,
+      port: opened.resources.port,
+      healthPath: opened.resources.healthPath,
+      healthCheck: opened.resources.healthCheck,
+      env: { ...opened.env, ...opened.secretEnv },
+      files: [...opened.files, ...opened.secretFiles],
+      resources: opened.resources,
+    };
+  }
+
   private async observe(w: Workload, row: NamedDeploymentRow | undefined): Promise<ObservedContainer> {
     const release = row ? await this.release(row, w.release) : undefined;
     const healthy =
       w.state === "running" && w.address !== null && release !== undefined
-        ? await this.probe(w.address, release.port, release.health_path)
+        ? await this.probe(w.address, release.port, healthOf(release))
         : false;
     return {
       id: w.id,
@@ -107,4 +112,8 @@ export class AppSync {
     }
     return hit ?? undefined;
   }
+}
+
+function healthOf(row: ReleaseRow): { kind: DesiredRelease["healthCheck"]; path: string } {
+  return { kind: resourcesOfRow(row).healthCheck, path: row.health_path };
 }

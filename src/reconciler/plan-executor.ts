@@ -100,20 +100,27 @@ export class PlanExecutor {
         image: target.imageId,
         port: target.port,
         network,
-        // Twelve-factor style: the app learns its port and identity from the environment.
+        // Twelve-factor style: the app learns its config, port and identity from the environment.
         env: {
+          ...target.env,
           PORT: String(target.port),
           BERTH_TENANT: tenant,
           BERTH_ENV: env,
           BERTH_APP: ctx.identity.app,
           BERTH_RELEASE: String(release),
         },
+        files: target.files,
+        cpus: target.resources.cpus,
+        memoryMb: target.resources.memoryMb,
+        restart: target.resources.restart,
+        command: target.resources.command,
+        volumes: target.resources.volumes,
       });
       await this.event(
         ctx,
         release,
         "container-started",
-        `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${target.healthPath}`,
+        `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${waitingFor(target)}`,
       );
     } catch (error) {
       // The network may have been collected meanwhile; ensure it again on the retry.
@@ -257,3 +264,8 @@ export class PlanExecutor {
 }
 
 const short = (id: string) => id.slice(0, 12);
+
+function waitingFor(r: { healthCheck: string; healthPath: string; port: number }): string {
+  if (r.healthCheck === "http") return r.healthPath;
+  return r.healthCheck === "tcp" ? `port ${r.port} to accept` : "it to run";
+}

@@ -1,11 +1,17 @@
 import type { DeploymentPhase } from "../domain/deployment.js";
 import type { WorkloadIdentity } from "../domain/labels.js";
+import type { HealthCheck, ReleaseResources } from "../domain/settings.js";
 
 export interface DesiredRelease {
   number: number;
   imageId: string;
   port: number;
   healthPath: string;
+  healthCheck: HealthCheck;
+  /** What its containers get: resolved config (secrets opened), rendered files, limits. */
+  env: Record<string, string>;
+  files: { path: string; content: string }[];
+  resources: ReleaseResources;
 }
 
 /** What the store says should run for one app in one environment. */

@@ -15,7 +15,7 @@ import type { Store } from "../store/store.js";
 import { canaryRulesText } from "./canary-rules-text.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RouterRefresher, TrafficMetrics } from "./ports.js";
-import { releaseFromImage } from "./release-from-image.js";
+import type { ReleaseMaker } from "./release-maker.js";
 import { rolloutOf, rulesOf, toCanary } from "./to-canary.js";
 
 export interface CanaryOutcome {
@@ -37,6 +37,7 @@ export class CanaryService {
     private readonly reconciler: Enqueuer,
     private readonly router: RouterRefresher,
     private readonly metrics: TrafficMetrics,
+    private readonly releases: ReleaseMaker,
     private readonly now: () => Date = () => new Date(),
   ) {}
 
@@ -66,10 +67,13 @@ export class CanaryService {
         "give either a weight or rollout steps: the steps set the weight",
         "rules.weight",
       );
-    const stableRow = await this.store.releases.find(where.app.id, where.env.id, stable);
-    const fromImage = req.image
-      ? await releaseFromImage(this.images, { tenant, app }, { ...req, image: req.image }, stableRow)
-      : undefined;
+    const image = req.image ? await this.images.inspectImage(req.image) : undefined;
+    if (req.image && !image)
+      throw new DomainError(
+        "invalid",
+        `image '${req.image}' is not on this host; build it with 'berth deploy ${app} --path DIR' or load it with 'docker load'`,
+        "image",
+      );
     const rules: TrafficRules = {
       ...req.rules,
       weight: req.rollout
@@ -87,15 +91,23 @@ export class CanaryService {
         );
       const eventCursor = await tx.events.lastId(where.app.id, where.env.id);
       let release = req.release;
-      if (fromImage) {
-        release = (await tx.releases.create({ ...fromImage, app_id: where.app.id, env_id: where.env.id }))
+      if (req.image && image) {
+        // The canary runs with this environment's config; port and health flags are its own.
+        const made = await this.releases.make(tx, where, {
+          image: req.image,
+          imageId: image.id,
+          exposedPorts: image.exposedPorts,
+          source: req.image.startsWith(`berth/${tenant}/${app}:build-`) ? "build" : "image",
+          releaseSettings: { port: req.port, healthPath: req.healthPath, healthTimeout: req.healthTimeout },
+        });
+        release = (await tx.releases.create({ ...made.fields, app_id: where.app.id, env_id: where.env.id }))
           .number;
         await tx.events.append(
           where.app.id,
           where.env.id,
           release,
           "release-created",
-          `release ${release} created from ${fromImage.image} (${fromImage.image_id.slice(7, 19)}) for a ${req.mode}`,
+          `release ${release} created from ${req.image} (${image.id.slice(7, 19)}) for a ${req.mode}: ${made.fields.changes}`,
         );
       } else if (!(await tx.releases.find(where.app.id, where.env.id, release as number))) {
         throw new DomainError(

@@ -1,3 +1,4 @@
+import { resourcesOfRow } from "../config/open-release.js";
 import type { Deployment, DeployRequest } from "../domain/deployment.js";
 import type { DeploymentEvent, DeploymentEventKind } from "../domain/deployment-event.js";
 import { DomainError } from "../domain/domain-error.js";
@@ -6,12 +7,12 @@ import type { Release } from "../domain/release.js";
 import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { ReleaseRow } from "../store/release-repository.js";
 import type { Store } from "../store/store.js";
+import { currentRelease } from "./current-release.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RoutingSettings } from "./ports.js";
-import { type NewRelease, releaseFromImage } from "./release-from-image.js";
+import type { ReleaseMaker } from "./release-maker.js";
+import { startRollout } from "./start-rollout.js";
 import { toDeployment } from "./to-deployment.js";
-
-const DEFAULT_HEALTH_TIMEOUT_S = 60;
 
 export interface DeployOutcome {
   release: number;
@@ -19,26 +20,118 @@ export interface DeployOutcome {
   deployment: Deployment;
 }
 
-/** Deploy, rollback and scale: each writes desired state in one transaction, then enqueues. */
+/** Deploy, redeploy, promote, rollback and scale: each writes desired state in one transaction, then enqueues. */
 export class DeployService {
   constructor(
     private readonly store: Store,
     private readonly images: ImageLookup,
     private readonly reconciler: Enqueuer,
     private readonly routing: RoutingSettings,
+    private readonly releases: ReleaseMaker,
   ) {}
 
   async deploy(tenant: string, env: string, app: string, req: DeployRequest): Promise<DeployOutcome> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    await this.refuseDuringCanary(where);
-    const previous = await this.currentRelease(where);
-    const release = await releaseFromImage(this.images, { tenant, app }, req, previous);
-    return this.roll(where, req, release);
+    await refuseDuringCanary(this.store, where);
+    const image = await this.images.inspectImage(req.image);
+    if (!image)
+      throw new DomainError(
+        "invalid",
+        `image '${req.image}' is not on this host; build it with 'berth deploy ${app} --path DIR' or load it with 'docker load'`,
+        "image",
+      );
+    // Deploy flags are settings of this app in this environment: later deploys keep them.
+    const flags = {
+      port: req.port,
+      healthPath: req.healthPath,
+      healthTimeout: req.healthTimeout,
+      replicas: req.replicas,
+    };
+    return this.commit(where, async (tx) => {
+      const scope = { tenantId: where.tenant.id, appId: where.app.id, envId: where.env.id };
+      for (const [name, value] of Object.entries(flags))
+        if (value !== undefined) await tx.config.putSetting(scope, name, JSON.stringify(value));
+      const made = await this.releases.make(tx, where, {
+        image: req.image,
+        imageId: image.id,
+        exposedPorts: image.exposedPorts,
+        // Images built by Berth carry this tag; anything else came from the user.
+        source: req.image.startsWith(`berth/${tenant}/${app}:build-`) ? "build" : "image",
+        releaseValues: req.config,
+      });
+      return startRollout(tx, where, made, {
+        replicas: made.snapshot.replicas,
+        healthTimeout: made.snapshot.resources.healthTimeout,
+        what: req.image,
+      });
+    });
+  }
+
+  /** A new release of the current image with the config as the layers say now. */
+  async redeploy(tenant: string, env: string, app: string): Promise<DeployOutcome> {
+    const where = await findAppInEnv(this.store, tenant, env, app);
+    await refuseDuringCanary(this.store, where);
+    const current = await currentRelease(this.store, where);
+    if (!current) throw new DomainError("conflict", `${app} has no release in ${env} yet; deploy it first`);
+    const image = await this.images.inspectImage(current.image_id);
+    return this.commit(where, async (tx) => {
+      const made = await this.releases.make(tx, where, {
+        image: current.image,
+        imageId: current.image_id,
+        exposedPorts: image?.exposedPorts ?? [],
+        source: "config",
+        releaseValues: JSON.parse(current.release_values) as Record<string, string>,
+      });
+      return startRollout(tx, where, made, {
+        replicas: made.snapshot.replicas,
+        healthTimeout: made.snapshot.resources.healthTimeout,
+        what: `${current.image} with the current config`,
+      });
+    });
+  }
+
+  /** The image serving in one environment, by digest, with the next environment's own config. */
+  async promote(tenant: string, app: string, fromEnv: string, toEnv: string): Promise<DeployOutcome> {
+    if (fromEnv === toEnv) throw new DomainError("invalid", "promote needs two different environments", "to");
+    const source = await findAppInEnv(this.store, tenant, fromEnv, app);
+    const where = await findAppInEnv(this.store, tenant, toEnv, app);
+    const deployment = await this.store.deployments.find(source.app.id, source.env.id);
+    const serving = deployment?.serving_release ?? null;
+    if (serving === null)
+      throw new DomainError(
+        "conflict",
+        `${app} is not serving in ${fromEnv}, so there is nothing to promote`,
+        "from",
+      );
+    const row = await this.store.releases.find(source.app.id, source.env.id, serving);
+    if (!row) throw new DomainError("conflict", `release ${serving} of ${app} in ${fromEnv} is gone`, "from");
+    await refuseDuringCanary(this.store, where);
+    const image = await this.images.inspectImage(row.image_id);
+    if (!image)
+      throw new DomainError(
+        "conflict",
+        `image ${row.image_id.slice(0, 19)} of ${app} release ${serving} in ${fromEnv} is no longer on this host`,
+        "from",
+      );
+    return this.commit(where, async (tx) => {
+      const made = await this.releases.make(tx, where, {
+        image: row.image,
+        imageId: row.image_id,
+        exposedPorts: image.exposedPorts,
+        source: "promotion",
+        promotedFrom: `${fromEnv}#${serving}`,
+      });
+      return startRollout(tx, where, made, {
+        replicas: made.snapshot.replicas,
+        healthTimeout: made.snapshot.resources.healthTimeout,
+        what: `${fromEnv} release ${serving}`,
+      });
+    });
   }
 
   async rollback(tenant: string, env: string, app: string, to?: number): Promise<DeployOutcome> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    await this.refuseDuringCanary(where);
+    await refuseDuringCanary(this.store, where);
     const current = await this.store.deployments.find(where.app.id, where.env.id);
     const releases = await this.store.releases.list(where.app.id, where.env.id);
     const reference = current?.serving_release ?? current?.release ?? null;
@@ -56,18 +149,14 @@ export class DeployService {
           : `${app} has no release ${to} in ${env}; see 'berth releases ${app} --env ${env}'`,
         to === undefined ? undefined : "to",
       );
-    return this.roll(
-      where,
-      {},
-      {
-        image: target.image,
-        image_id: target.image_id,
-        port: target.port,
-        health_path: target.health_path,
-        source: "rollback",
-        rolled_back_from: target.number,
-      },
-    );
+    return this.commit(where, async (tx) => {
+      const made = await this.releases.copy(tx, where, target);
+      return startRollout(tx, where, made, {
+        replicas: current?.replicas ?? 1,
+        healthTimeout: resourcesOfRow(target).healthTimeout,
+        what: `rollback to release ${target.number}`,
+      });
+    });
   }
 
   async scale(tenant: string, env: string, app: string, replicas: number): Promise<Deployment> {
@@ -75,6 +164,12 @@ export class DeployService {
     await this.store.transaction(async (tx) => {
       const row = await tx.deployments.find(where.app.id, where.env.id);
       if (!row) throw new DomainError("conflict", `${app} is not deployed in ${env}; deploy it first`);
+      // Scale is the replicas setting of this app in this environment, so later releases keep it.
+      await tx.config.putSetting(
+        { tenantId: where.tenant.id, appId: where.app.id, envId: where.env.id },
+        "replicas",
+        JSON.stringify(replicas),
+      );
       await tx.deployments.update(where.app.id, where.env.id, { replicas });
       await tx.events.append(
         where.app.id,
@@ -95,9 +190,17 @@ export class DeployService {
     return toDeployment({ tenant, env, app }, row, this.routing);
   }
 
-  async releases(tenant: string, env: string, app: string): Promise<Release[]> {
+  async releasesOf(tenant: string, env: string, app: string): Promise<Release[]> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    return (await this.store.releases.list(where.app.id, where.env.id)).map(toRelease);
+    return (await this.store.releases.list(where.app.id, where.env.id)).map((r) => {
+      const open = this.releases.openRelease(r);
+      const release = toRelease(r);
+      return {
+        ...release,
+        secretKeys: Object.keys(open.secretEnv).sort(),
+        files: [...release.files, ...open.secretFiles.map((f) => f.path)].sort(),
+      };
+    });
   }
 
   async events(
@@ -118,67 +221,44 @@ export class DeployService {
     }));
   }
 
-  /** A deploy or rollback would pull the stable release from under a canary's comparison. */
-  private async refuseDuringCanary(where: AppInEnv): Promise<void> {
-    const canary = await this.store.canaries.findActive(where.app.id, where.env.id);
-    if (canary)
-      throw new DomainError(
-        "conflict",
-        `canary release ${canary.release} of ${where.app.name} is ${canary.phase} in ${where.env.name}; promote or abort it first ('berth canary promote|abort ${where.app.name} --env ${where.env.name}')`,
-      );
-  }
-
-  private async currentRelease(where: AppInEnv): Promise<ReleaseRow | undefined> {
-    const row = await this.store.deployments.find(where.app.id, where.env.id);
-    const number = row?.release ?? row?.serving_release;
-    return number ? this.store.releases.find(where.app.id, where.env.id, number) : undefined;
-  }
-
-  private async roll(
+  private async commit(
     where: AppInEnv,
-    req: Pick<DeployRequest, "replicas" | "healthTimeout">,
-    release: NewRelease,
+    work: (tx: Store) => Promise<{ release: number; eventCursor: number }>,
   ): Promise<DeployOutcome> {
-    const { app, env } = where;
-    const outcome = await this.store.transaction(async (tx) => {
-      const eventCursor = await tx.events.lastId(app.id, env.id);
-      const created = await tx.releases.create({ ...release, app_id: app.id, env_id: env.id });
-      const existing = await tx.deployments.find(app.id, env.id);
-      const spec = {
-        release: created.number,
-        phase: "rolling-out",
-        message: `rolling out release ${created.number}`,
-        rollout_started_at: new Date().toISOString(),
-        replicas: req.replicas ?? existing?.replicas ?? 1,
-        health_timeout_s: req.healthTimeout ?? existing?.health_timeout_s ?? DEFAULT_HEALTH_TIMEOUT_S,
-      };
-      if (existing) await tx.deployments.update(app.id, env.id, spec);
-      else await tx.deployments.insert(app.id, env.id, { ...spec, serving_release: null });
-      const what = release.rolled_back_from
-        ? `rollback to release ${release.rolled_back_from}`
-        : release.image;
-      await tx.events.append(
-        app.id,
-        env.id,
-        created.number,
-        "release-created",
-        `release ${created.number} created from ${what} (${release.image_id.slice(7, 19)})`,
-      );
-      return { release: created.number, eventCursor };
-    });
-    const id = { tenant: where.tenant.name, env: env.name, app: app.name };
+    const outcome = await this.store.transaction(work);
+    const id = { tenant: where.tenant.name, env: where.env.name, app: where.app.name };
     this.reconciler.enqueue(appKey(id));
     return { ...outcome, deployment: await this.status(id.tenant, id.env, id.app) };
   }
 }
 
-const toRelease = (r: ReleaseRow): Release => ({
-  number: r.number,
-  image: r.image,
-  imageId: r.image_id,
-  port: r.port,
-  healthPath: r.health_path,
-  source: r.source as Release["source"],
-  rolledBackFrom: r.rolled_back_from,
-  createdAt: r.created_at,
-});
+/** A deploy or rollback would pull the stable release from under a canary's comparison. */
+export async function refuseDuringCanary(store: Store, where: AppInEnv): Promise<void> {
+  const canary = await store.canaries.findActive(where.app.id, where.env.id);
+  if (canary)
+    throw new DomainError(
+      "conflict",
+      `canary release ${canary.release} of ${where.app.name} is ${canary.phase} in ${where.env.name}; promote or abort it first ('berth canary promote|abort ${where.app.name} --env ${where.env.name}')`,
+    );
+}
+
+export const toRelease = (r: ReleaseRow): Release => {
+  const config = Object.keys(JSON.parse(r.config_json) as object).filter((k) => !k.startsWith("BERTH_"));
+  return {
+    number: r.number,
+    image: r.image,
+    imageId: r.image_id,
+    port: r.port,
+    healthPath: r.health_path,
+    source: r.source as Release["source"],
+    rolledBackFrom: r.rolled_back_from,
+    promotedFrom: r.promoted_from,
+    resources: resourcesOfRow(r),
+    configKeys: config.sort(),
+    // Sealed: their names are in the sealed part, filled in by the caller that holds the key.
+    secretKeys: [],
+    files: (JSON.parse(r.files_json) as { path: string }[]).map((f) => f.path),
+    changes: r.changes,
+    createdAt: r.created_at,
+  };
+};

@@ -8,6 +8,11 @@ export interface ImageLookup {
   inspectImage(ref: string): Promise<{ id: string; exposedPorts: number[] } | null>;
 }
 
+/** What an unlimited container can use on this engine: BERTH_MEMORY_MB / BERTH_CPUS without limits. */
+export interface HostCapacity {
+  capacity(): Promise<{ memoryMb: number; cpus: number }>;
+}
+
 export interface ImageBuilder {
   build(
     context: Readable,
@@ -32,7 +37,11 @@ export interface RunningView {
   logs(id: string, options: { follow: boolean; tail: number }): Promise<Readable>;
 }
 
-export type HealthCheck = (address: string, port: number, path: string) => Promise<boolean>;
+export type HealthCheck = (
+  address: string,
+  port: number,
+  check: { kind: "http" | "tcp" | "none"; path: string },
+) => Promise<boolean>;
 
 export interface RoutingSettings {
   domain: string;
@@ -76,4 +85,11 @@ export interface Certificates {
   caCertPem(): string;
   /** True when a certificate with this expiry should be replaced now. */
   isDue(notAfter: string): boolean;
+}
+
+/** The key ring as rotation sees it: the real one is crypto/KeyRing. */
+export interface KeyRotation {
+  rotate(): { id: string };
+  retain(ids: ReadonlySet<string>): string[];
+  ids(): string[];
 }

@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from "node:stream";
+import { resourcesOfRow } from "../config/open-release.js";
 import type { ContainerRow } from "../domain/container-row.js";
 import { DomainError } from "../domain/domain-error.js";
 import type { Store } from "../store/store.js";
@@ -26,9 +27,8 @@ export class RuntimeService {
         const release = releases.find((r) => r.number === w.release);
         let health: ContainerRow["health"] = "unknown";
         if (w.state === "running" && w.address !== null && release) {
-          health = (await this.healthCheck(w.address, release.port, release.health_path))
-            ? "healthy"
-            : "unhealthy";
+          const check = { kind: resourcesOfRow(release).healthCheck, path: release.health_path };
+          health = (await this.healthCheck(w.address, release.port, check)) ? "healthy" : "unhealthy";
         } else if (w.state === "restarting" || w.state === "created") health = "starting";
         return {
           id: w.id.slice(0, 12),

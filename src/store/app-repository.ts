@@ -29,6 +29,8 @@ export class AppRepository {
   }
 
   async delete(id: number): Promise<void> {
+    for (const table of ["config_entries", "config_files", "settings"] as const)
+      await this.db.deleteFrom(table).where("app_id", "=", id).execute();
     await this.db.deleteFrom("apps").where("id", "=", id).execute();
   }
 }

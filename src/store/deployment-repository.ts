@@ -79,6 +79,10 @@ export class DeploymentRepository {
     return this.named().orderBy("deployments.id").execute();
   }
 
+  listForTenant(tenant: string): Promise<NamedDeploymentRow[]> {
+    return this.named().where("tenants.name", "=", tenant).orderBy("deployments.id").execute();
+  }
+
   listForApp(appId: number): Promise<NamedDeploymentRow[]> {
     return this.named().where("deployments.app_id", "=", appId).orderBy("environments.name").execute();
   }

@@ -48,6 +48,12 @@ export class EndpointRepository {
           .onRef("endpoints.app_id", "=", "deployments.app_id")
           .onRef("endpoints.env_id", "=", "deployments.env_id"),
       )
+      .leftJoin("releases", (j) =>
+        j
+          .onRef("releases.app_id", "=", "endpoints.app_id")
+          .onRef("releases.env_id", "=", "endpoints.env_id")
+          .onRef("releases.number", "=", "endpoints.release"),
+      )
       .select([
         "deployments.id as deployment",
         "deployments.app_id",
@@ -60,6 +66,7 @@ export class EndpointRepository {
         "endpoints.port",
         "endpoints.release",
         "endpoints.container_id",
+        "releases.resources_json",
       ])
       .orderBy("deployments.id")
       .execute();
@@ -78,7 +85,14 @@ export class EndpointRepository {
         };
         byDeployment.set(r.deployment, routed);
       }
-      if (r.address !== null && r.port !== null && r.release !== null && r.container_id !== null) {
+      // Only releases checked over HTTP speak HTTP; tcp and none apps are reached by name, not routed.
+      if (
+        r.address !== null &&
+        r.port !== null &&
+        r.release !== null &&
+        r.container_id !== null &&
+        speaksHttp(r.resources_json)
+      ) {
         routed.endpoints.push({
           address: r.address,
           port: r.port,
@@ -89,4 +103,10 @@ export class EndpointRepository {
     }
     return [...byDeployment.values()];
   }
+}
+
+function speaksHttp(resourcesJson: string | null): boolean {
+  if (resourcesJson === null) return true;
+  const check = (JSON.parse(resourcesJson) as { healthCheck?: string }).healthCheck;
+  return check === undefined || check === "http";
 }

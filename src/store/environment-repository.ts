@@ -43,6 +43,8 @@ export class EnvironmentRepository {
   }
 
   async delete(id: number): Promise<void> {
+    for (const table of ["config_entries", "config_files", "settings"] as const)
+      await this.db.deleteFrom(table).where("env_id", "=", id).execute();
     await this.db.deleteFrom("environments").where("id", "=", id).execute();
   }
 }

@@ -8,15 +8,20 @@ export type NewRelease = Omit<Insertable<Database["releases"]>, "id" | "number" 
 export class ReleaseRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Numbers count up per app per environment; the unique constraint catches a racing writer. */
-  async create(release: NewRelease): Promise<ReleaseRow> {
+  /** The number the next create() in this transaction will give. */
+  async nextNumber(appId: number, envId: number): Promise<number> {
     const last = await this.db
       .selectFrom("releases")
       .select((eb) => eb.fn.max("number").as("max"))
-      .where("app_id", "=", release.app_id)
-      .where("env_id", "=", release.env_id)
+      .where("app_id", "=", appId)
+      .where("env_id", "=", envId)
       .executeTakeFirst();
-    const number = Number(last?.max ?? 0) + 1;
+    return Number(last?.max ?? 0) + 1;
+  }
+
+  /** Numbers count up per app per environment; the unique constraint catches a racing writer. */
+  async create(release: NewRelease): Promise<ReleaseRow> {
+    const number = await this.nextNumber(release.app_id, release.env_id);
     return this.db
       .insertInto("releases")
       .values({ ...release, number, created_at: nowIso() })
@@ -32,6 +37,16 @@ export class ReleaseRepository {
       .where("env_id", "=", envId)
       .orderBy("number", "desc")
       .execute();
+  }
+
+  /** For key rotation: every release holding sealed config. */
+  listSealed(): Promise<ReleaseRow[]> {
+    return this.db.selectFrom("releases").selectAll().where("sealed", "is not", null).execute();
+  }
+
+  /** The one change a release ever sees: its sealed part re-encrypted under a new key, same plaintext. */
+  async replaceSealed(id: number, sealed: string): Promise<void> {
+    await this.db.updateTable("releases").set({ sealed }).where("id", "=", id).execute();
   }
 
   find(appId: number, envId: number, number: number): Promise<ReleaseRow | undefined> {

@@ -17,6 +17,19 @@ export interface Database {
     source: string;
     rolled_back_from: number | null;
     created_at: string;
+    /** JSON map of the resolved plain config (environment variables). */
+    config_json: Generated<string>;
+    /** JSON [{path, content}] of rendered files that hold no secret. */
+    files_json: Generated<string>;
+    /** Sealed JSON {env, files} of everything secret or derived from a secret; null if none. */
+    sealed: string | null;
+    /** JSON of ReleaseResources. */
+    resources_json: Generated<string>;
+    /** JSON map of the release layer: raw values given with this deploy. */
+    release_values: Generated<string>;
+    /** One line: what changed against the release before it. */
+    changes: Generated<string>;
+    promoted_from: string | null;
   };
   deployments: {
     id: Generated<number>;
@@ -85,6 +98,38 @@ export interface Database {
     key_pem: string;
     not_after: string;
     fingerprint: string;
+    updated_at: string;
+  };
+  config_entries: {
+    id: Generated<number>;
+    tenant_id: number;
+    /** 0: every app of the tenant. */
+    app_id: number;
+    /** 0: every environment. */
+    env_id: number;
+    key: string;
+    secret: number;
+    /** The raw template, or for a secret its sealed form. */
+    value: string;
+    updated_at: string;
+  };
+  config_files: {
+    id: Generated<number>;
+    tenant_id: number;
+    app_id: number;
+    env_id: number;
+    path: string;
+    value: string;
+    updated_at: string;
+  };
+  settings: {
+    id: Generated<number>;
+    tenant_id: number;
+    app_id: number;
+    env_id: number;
+    name: string;
+    /** JSON of the setting's value. */
+    value: string;
     updated_at: string;
   };
   api_tokens: { id: Generated<number>; name: string; token_hash: string; created_at: string };

@@ -1,8 +1,10 @@
 import type { Kysely } from "kysely";
+import type { SecretBox } from "../domain/secret-box.js";
 import { AppRepository } from "./app-repository.js";
 import { AppRouteRepository } from "./app-route-repository.js";
 import { CanaryRepository } from "./canary-repository.js";
 import { CertificateRepository } from "./certificate-repository.js";
+import { ConfigRepository } from "./config-repository.js";
 import { DeploymentRepository } from "./deployment-repository.js";
 import { EndpointRepository } from "./endpoint-repository.js";
 import { EnvironmentRepository } from "./environment-repository.js";
@@ -25,8 +27,15 @@ export class Store {
   readonly canaries: CanaryRepository;
   readonly appRoutes: AppRouteRepository;
   readonly certificates: CertificateRepository;
+  readonly config: ConfigRepository;
 
-  constructor(private readonly db: Kysely<Database>) {
+  constructor(
+    private readonly db: Kysely<Database>,
+    /** A consistent copy of the whole database into a new file, while it stays in use. */
+    private readonly backupTo?: (file: string) => Promise<void>,
+    /** Seals what the store keeps secret by itself (TLS private keys). */
+    private readonly box?: SecretBox,
+  ) {
     this.tenants = new TenantRepository(db);
     this.environments = new EnvironmentRepository(db);
     this.apps = new AppRepository(db);
@@ -37,11 +46,17 @@ export class Store {
     this.tokens = new TokenRepository(db);
     this.canaries = new CanaryRepository(db);
     this.appRoutes = new AppRouteRepository(db);
-    this.certificates = new CertificateRepository(db);
+    this.certificates = new CertificateRepository(db, box);
+    this.config = new ConfigRepository(db);
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => work(new Store(trx)));
+    return this.db.transaction().execute((trx) => work(new Store(trx, this.backupTo, this.box)));
+  }
+
+  backup(file: string): Promise<void> {
+    if (!this.backupTo) throw new Error("this store cannot make backups");
+    return this.backupTo(file);
   }
 
   close(): Promise<void> {

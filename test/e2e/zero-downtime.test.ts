@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { join } from "node:path";
@@ -221,6 +221,32 @@ describe("zero downtime under load", () => {
     // Between one deploy's return and the next deploy's start, only the deployed build answers.
     expect(windows.flatMap((w) => wrongAnswers(report.samples, w.expected, w.from, w.to))).toEqual([]);
   }, 120_000);
+
+  it("20 config changes (values, a secret, a file, limits) each roll out a release: 0 failed requests", async () => {
+    const traffic = await load("web");
+    const before = (JSON.parse(await berth.ok(["releases", "web", "--json"])) as { number: number }[]).length;
+    const props = join(dirs[0] as string, "zd.properties");
+    const took: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const step = [
+        ["config", "set", "web", `ZD_STEP=${i}`, "HEAP=-Xmx${BERTH_MEMORY_MB * 3 / 4}m"],
+        ["secret", "set", "web", `ZD_SECRET=s${i}`],
+        ["resources", "set", "web", "--memory", `${256 + 32 * i}m`],
+        ["config", "file", "web", "--path", "/etc/zd.properties", "--from", props],
+      ][i % 4] as string[];
+      if (i % 4 === 3) writeFileSync(props, `step=${i}\nheap=\${BERTH_MEMORY_MB}\n`);
+      const r = await timed(step);
+      expect(r.code, r.stderr).toBe(0);
+      took.push(r.ms);
+    }
+    await sleep(500);
+    const report = await stop(traffic, "20 config changes");
+    const p = percentiles(took);
+    console.log(`20 config changes: each CLI call (rollout included) p50 ${p.p50} ms, p95 ${p.p95} ms`);
+    expectNoFailedRequests(report);
+    const after = (JSON.parse(await berth.ok(["releases", "web", "--json"])) as { number: number }[]).length;
+    expect(after - before).toBe(20);
+  }, 180_000);
 
   it("300 config changes, one a second (canary weight and header rules, routes with and without TLS): 0 failed requests", async () => {
     await berth.ok(["canary", "start", "web", "--image", image("v2"), "--weight", "50"]);

@@ -9,6 +9,7 @@ import type { TrafficWindow } from "../../src/services/ports.js";
 import { RolloutController } from "../../src/services/rollout-controller.js";
 import { openSqliteStore } from "../../src/store/open-sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
+import { testReleases } from "../support/release-maker.js";
 
 const window = (w: Partial<TrafficWindow> = {}): TrafficWindow => ({
   requests: 100,
@@ -53,8 +54,9 @@ describe("CanaryService", () => {
       },
     };
     const metrics = { stats: async () => traffic };
-    canaries = new CanaryService(store, images, enqueuer, router, metrics, now);
-    deploys = new DeployService(store, images, enqueuer, { domain: "localhost", routerPort: 8080 });
+    const { releases } = testReleases(dir);
+    canaries = new CanaryService(store, images, enqueuer, router, metrics, releases, now);
+    deploys = new DeployService(store, images, enqueuer, { domain: "localhost", routerPort: 8080 }, releases);
     const tenant = await store.tenants.create("acme");
     const env = await store.environments.create(tenant.id, "dev");
     const app = await store.apps.create(tenant.id, "web");

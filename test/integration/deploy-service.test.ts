@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DeployService } from "../../src/services/deploy-service.js";
 import { openSqliteStore } from "../../src/store/open-sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
+import { testReleases } from "../support/release-maker.js";
 
 /** DeployService on a real SQLite file; only the image lookup and the enqueuer are stand-ins. */
 describe("DeployService", () => {
@@ -31,6 +32,7 @@ describe("DeployService", () => {
         domain: "localhost",
         routerPort: 8080,
       },
+      testReleases(dir).releases,
     );
     const tenant = await store.tenants.create("acme");
     const env = await store.environments.create(tenant.id, "dev");
@@ -55,7 +57,7 @@ describe("DeployService", () => {
     expect(enqueued).toEqual(["acme/dev/web"]);
     const second = await service.deploy("acme", "dev", "web", { image: "web:2" });
     expect(second.release).toBe(2);
-    const [r2] = await service.releases("acme", "dev", "web");
+    const [r2] = await service.releasesOf("acme", "dev", "web");
     expect(r2).toMatchObject({ number: 2, port: 9000, healthPath: "/healthz", source: "image" });
     expect(await store.deployments.find(ids.app, ids.env)).toMatchObject({
       replicas: 3,
@@ -72,7 +74,7 @@ describe("DeployService", () => {
 
     const outcome = await service.rollback("acme", "dev", "web");
     expect(outcome.release).toBe(4);
-    const [r4, , , r1] = await service.releases("acme", "dev", "web");
+    const [r4, , , r1] = await service.releasesOf("acme", "dev", "web");
     expect(r4).toMatchObject({ source: "rollback", rolledBackFrom: 1, imageId: r1?.imageId });
   });
 
@@ -83,7 +85,7 @@ describe("DeployService", () => {
     await expect(service.rollback("acme", "dev", "web")).rejects.toThrow(
       /that ever served; pick one with --to N/,
     );
-    expect(await service.releases("acme", "dev", "web")).toHaveLength(2);
+    expect(await service.releasesOf("acme", "dev", "web")).toHaveLength(2);
   });
 
   it("scale of an app that is not deployed writes nothing", async () => {
@@ -97,6 +99,6 @@ describe("DeployService", () => {
       code: "invalid",
       field: "image",
     });
-    expect(await service.releases("acme", "dev", "web")).toEqual([]);
+    expect(await service.releasesOf("acme", "dev", "web")).toEqual([]);
   });
 });

@@ -21,6 +21,7 @@ export interface CliResult {
 export class BerthProcess {
   readonly configHome: string;
   private child: ChildProcess | undefined;
+  private output = "";
   token = "";
 
   private constructor(
@@ -50,6 +51,11 @@ export class BerthProcess {
     await p.launch();
     p.token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
     return p;
+  }
+
+  /** Everything the server printed (its pino log), across restarts. */
+  log(): string {
+    return this.output;
   }
 
   get url(): string {
@@ -83,17 +89,18 @@ export class BerthProcess {
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
-    let log = "";
+    const start = this.output.length;
     child.stdout?.on("data", (d: Buffer) => {
-      log += d.toString();
+      this.output += d.toString();
     });
     child.stderr?.on("data", (d: Buffer) => {
-      log += d.toString();
+      this.output += d.toString();
     });
+    const log = () => this.output.slice(start);
     this.child = child;
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`berth server exited (${child.exitCode}):\n${log}`);
+      if (child.exitCode !== null) throw new Error(`berth server exited (${child.exitCode}):\n${log()}`);
       try {
         const res = await fetch(`${this.url}/api/v1/healthz`);
         if (res.ok) return;
@@ -102,7 +109,7 @@ export class BerthProcess {
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`berth server did not answer within 20 s:\n${log}`);
+    throw new Error(`berth server did not answer within 20 s:\n${log()}`);
   }
 
   /** Kills the server process the hard way, as a crash or the OOM killer would. */
@@ -115,7 +122,10 @@ export class BerthProcess {
   }
 
   /** Runs the CLI exactly as a user would, with this server's URL and token in the environment. */
-  cli(args: string[], options: { env?: Record<string, string>; login?: boolean } = {}): Promise<CliResult> {
+  cli(
+    args: string[],
+    options: { env?: Record<string, string>; login?: boolean; input?: string } = {},
+  ): Promise<CliResult> {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: this.configHome,
@@ -124,7 +134,7 @@ export class BerthProcess {
       ...options.env,
     };
     return new Promise((resolve) => {
-      execFile(
+      const child = execFile(
         process.execPath,
         [BERTH_BIN, ...args],
         { env, maxBuffer: 32 * 1024 * 1024 },
@@ -133,6 +143,7 @@ export class BerthProcess {
           resolve({ code, stdout, stderr });
         },
       );
+      child.stdin?.end(options.input ?? "");
     });
   }
 
@@ -181,6 +192,12 @@ export async function removeInstanceWorkloads(dataDir: string): Promise<string[]
   for (const n of await docker.listNetworks({ filters: { label } })) {
     await docker
       .getNetwork(n.Id)
+      .remove()
+      .catch(() => undefined);
+  }
+  for (const v of (await docker.listVolumes({ filters: { label } })).Volumes ?? []) {
+    await docker
+      .getVolume(v.Name)
       .remove()
       .catch(() => undefined);
   }

@@ -17,6 +17,20 @@ const release = (number: number): DesiredRelease => ({
   imageId: `sha256:${String(number).repeat(64).slice(0, 64)}`,
   port: 8080,
   healthPath: "/healthz",
+  healthCheck: "http",
+  env: {},
+  files: [],
+  resources: {
+    cpus: null,
+    memoryMb: null,
+    port: 8080,
+    healthCheck: "http",
+    healthPath: "/healthz",
+    healthTimeout: 60,
+    restart: "unless-stopped",
+    command: null,
+    volumes: [],
+  },
 });
 
 function desired(overrides: Partial<DesiredApp> = {}): DesiredApp {

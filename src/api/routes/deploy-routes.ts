@@ -4,12 +4,13 @@ import {
   Deployment,
   DeployRequest,
   DeployResponse,
+  PromoteRequest,
   RollbackRequest,
   ScaleRequest,
 } from "../../domain/deployment.js";
 import { DeploymentEvent } from "../../domain/deployment-event.js";
 import { Release } from "../../domain/release.js";
-import { AppEnvParams } from "../path-params.js";
+import { AppEnvParams, AppParams } from "../path-params.js";
 import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
@@ -66,6 +67,37 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
   api.openapi(
     createRoute({
       method: "post",
+      path: `${base}/redeploy`,
+      tags: ["deployments"],
+      summary: "A new release of the current image with the config as the layers say now",
+      security,
+      request: { params: AppEnvParams },
+      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, env, app } = c.req.valid("param");
+      return c.json(await s.deploys.redeploy(tenant, env, app), 202);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/tenants/{tenant}/apps/{app}/promote",
+      tags: ["deployments"],
+      summary: "Deploy the image serving in one environment (by digest) to another, with that one's config",
+      security,
+      request: { params: AppParams, body: jsonBody(PromoteRequest) },
+      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, app } = c.req.valid("param");
+      const { from, to } = c.req.valid("json");
+      return c.json(await s.deploys.promote(tenant, app, from, to), 202);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "post",
       path: `${base}/scale`,
       tags: ["deployments"],
       security,
@@ -102,7 +134,7 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
-      return c.json(await s.deploys.releases(tenant, env, app), 200);
+      return c.json(await s.deploys.releasesOf(tenant, env, app), 200);
     },
   );
   api.openapi(

@@ -5,6 +5,7 @@ import { envOf, tenantOf } from "../cli-config.js";
 import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
 import { parseIntOption } from "../parse-int.js";
+import { collect, splitAssignment } from "../parse-units.js";
 import { waitForRollout } from "../wait-for-rollout.js";
 
 interface DeployOptions {
@@ -16,6 +17,7 @@ interface DeployOptions {
   replicas?: number;
   healthPath?: string;
   healthTimeout?: number;
+  config?: string[];
   wait: boolean;
 }
 
@@ -31,7 +33,7 @@ export function registerDeployCommands(program: Command): void {
     .option("--path <dir>", "build the directory (with a Dockerfile) and deploy the result")
     .option(
       "--port <n>",
-      "port the app listens on (default: previous release, the image's EXPOSE, or 8080)",
+      "port the app listens on, kept for later deploys (default: as set, the image's EXPOSE, or 8080)",
       parseIntOption(1, 65535),
     )
     .option("--replicas <n>", "containers to run (default: as before, or 1)", parseIntOption(0, 100))
@@ -40,6 +42,11 @@ export function registerDeployCommands(program: Command): void {
       "--health-timeout <s>",
       "seconds the new release may take to become healthy (default 60)",
       parseIntOption(1, 3600),
+    )
+    .option(
+      "--config <KEY=VALUE>",
+      "a value for this release only, above every layer (repeatable; later config changes keep it)",
+      collect,
     )
     .option("--no-wait", "return once the release is created")
     .action(async (app: string, opts: DeployOptions) => {
@@ -54,8 +61,38 @@ export function registerDeployCommands(program: Command): void {
         replicas: opts.replicas,
         healthPath: opts.healthPath,
         healthTimeout: opts.healthTimeout,
+        config: opts.config ? Object.fromEntries(opts.config.map(splitAssignment)) : undefined,
       });
       await follow(client, { tenant, env, app }, outcome, opts.wait);
+    });
+
+  program
+    .command("redeploy <app>")
+    .description("make a new release of the current image with the config as it is now, and roll it out")
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--no-wait", "return once the release is created")
+    .action(async (app: string, opts: { env?: string; tenant?: string; wait: boolean }) => {
+      const tenant = tenantOf(opts.tenant);
+      const env = envOf(opts.env);
+      const client = clientFromConfig();
+      await follow(client, { tenant, env, app }, await client.redeploy(tenant, env, app), opts.wait);
+    });
+
+  program
+    .command("promote <app>")
+    .description(
+      "deploy the image serving in one environment, by digest, to the next, with that one's config",
+    )
+    .requiredOption("--from <env>", "environment whose serving release is promoted")
+    .requiredOption("--to <env>", "environment to deploy it to")
+    .option("--tenant <tenant>", "tenant")
+    .option("--no-wait", "return once the release is created")
+    .action(async (app: string, opts: { from: string; to: string; tenant?: string; wait: boolean }) => {
+      const tenant = tenantOf(opts.tenant);
+      const client = clientFromConfig();
+      const outcome = await client.promote(tenant, app, opts.from, opts.to);
+      await follow(client, { tenant, env: opts.to, app }, outcome, opts.wait);
     });
 
   program

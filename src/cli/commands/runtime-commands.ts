@@ -50,15 +50,18 @@ export function registerRuntimeCommands(program: Command): void {
       ]);
       if (opts.json) return printJson(releases);
       printTable(
-        ["RELEASE", "IMAGE", "IMAGE ID", "PORT", "HEALTH", "SOURCE", "CREATED", ""],
+        ["RELEASE", "IMAGE", "IMAGE ID", "SOURCE", "CREATED", "CHANGES", ""],
         releases.map((r) => [
           r.number,
           r.image,
           r.imageId.slice(7, 19),
-          r.port,
-          r.healthPath,
-          r.rolledBackFrom ? `rollback of ${r.rolledBackFrom}` : r.source,
+          r.rolledBackFrom
+            ? `rollback of ${r.rolledBackFrom}`
+            : r.promotedFrom
+              ? `promoted from ${r.promotedFrom}`
+              : r.source,
           ago(r.createdAt),
+          r.changes.length > 70 ? `${r.changes.slice(0, 67)}...` : r.changes,
           r.number === deployment?.servingRelease ? "serving" : "",
         ]),
       );

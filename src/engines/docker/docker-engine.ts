@@ -1,10 +1,15 @@
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { DomainError } from "../../domain/domain-error.js";
+import { volumeName } from "../../domain/environment.js";
 import { containerName, LABEL, workloadLabels } from "../../domain/labels.js";
 import type {
   BuildOptions,
   Engine,
+  EngineCapacity,
   EngineEvent,
   ImageInfo,
   LogOptions,
@@ -23,6 +28,8 @@ export interface DockerEngineOptions {
   stopSignal?: string;
   /** Scopes everything this engine creates and sees to one Berth server (label berth.instance). */
   instance?: string;
+  /** Where config files are written for read-only bind mounts; needed only by workloads with files. */
+  filesDir?: string;
 }
 
 const isManaged = (labels: Record<string, string> | null | undefined) => labels?.[LABEL.managed] === "true";
@@ -44,6 +51,7 @@ export class DockerEngine implements Engine {
   readonly #networkLocks = new Map<string, Promise<void>>();
   /** Docker object names are global on a dockerd: each server prefixes its own (berth-<instance>.). */
   readonly #prefix: string;
+  readonly #filesDir: string | undefined;
 
   constructor(
     private readonly docker: Docker,
@@ -56,6 +64,7 @@ export class DockerEngine implements Engine {
     };
     this.#scope = Object.entries(this.#scopeLabels).map(([k, v]) => `${k}=${v}`);
     this.#prefix = options.instance ? `berth-${options.instance}.` : "berth.";
+    this.#filesDir = options.filesDir;
   }
 
   /** Engine-level name for a domain name such as berth.acme.dev (or berth.acme.dev.web.r1.0). */
@@ -69,6 +78,11 @@ export class DockerEngine implements Engine {
 
   async ping(): Promise<void> {
     await this.docker.ping();
+  }
+
+  async capacity(): Promise<EngineCapacity> {
+    const info = (await this.docker.info()) as { MemTotal?: number; NCPU?: number };
+    return { memoryMb: Math.floor((info.MemTotal ?? 0) / 1_048_576), cpus: info.NCPU ?? 1 };
   }
 
   async inspectImage(ref: string): Promise<ImageInfo | null> {
@@ -201,6 +215,23 @@ export class DockerEngine implements Engine {
   async start(spec: WorkloadSpec): Promise<Workload> {
     const name = this.#scoped(containerName(spec.identity, spec.release, spec.slot));
     const port = `${spec.port}/tcp`;
+    const network = this.#scoped(spec.network);
+    const mounts = [
+      ...(spec.files ?? []).map((f) => ({
+        Type: "bind" as const,
+        Source: this.#writeFile(f.content),
+        Target: f.path,
+        ReadOnly: true,
+      })),
+      ...(await Promise.all(
+        (spec.volumes ?? []).map(async (v) => ({
+          Type: "volume" as const,
+          Source: await this.#ensureVolume(spec.identity, v.name),
+          Target: v.path,
+          ReadOnly: false,
+        })),
+      )),
+    ];
     let container: Docker.Container;
     try {
       container = await this.docker.createContainer({
@@ -208,19 +239,25 @@ export class DockerEngine implements Engine {
         Image: spec.image,
         Labels: { ...workloadLabels(spec.identity, spec.release, spec.slot), ...this.#scopeLabels },
         Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
+        ...(spec.command ? { Cmd: spec.command } : {}),
         ExposedPorts: { [port]: {} },
         ...(this.#stopSignal ? { StopSignal: this.#stopSignal } : {}),
         HostConfig: {
           // Loopback only: apps are reached through Berth's router, never directly from outside.
           PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
           // Docker itself restarts crashed apps, even while Berth is down.
-          RestartPolicy: { Name: "unless-stopped" },
+          RestartPolicy: { Name: spec.restart ?? "unless-stopped" },
+          ...(spec.memoryMb ? { Memory: spec.memoryMb * 1_048_576 } : {}),
+          ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+          Mounts: mounts,
           // tini as PID 1 forwards SIGTERM and reaps zombies, so apps that were never written to be
           // PID 1 still stop promptly when drained.
           Init: true,
-          NetworkMode: this.#scoped(spec.network),
+          NetworkMode: network,
           LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
         },
+        // Other apps of the environment reach this one by its name, e.g. redis:6379.
+        NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.identity.app] } } },
       });
     } catch (error) {
       if (statusCode(error) === 409) {
@@ -238,6 +275,38 @@ export class DockerEngine implements Engine {
     const workload = workloadFromInspect(await container.inspect());
     if (!workload) throw new Error(`container ${name} lost its Berth labels`);
     return workload;
+  }
+
+  /**
+   * Files are named by their content's hash, so every container of a release shares one copy
+   * and nothing is rewritten under a running container. 0444 in a 0711 directory: the app's user
+   * can read its file by name, nobody can list the others.
+   */
+  #writeFile(content: string): string {
+    if (!this.#filesDir) throw new Error("this engine was not given a directory for config files");
+    mkdirSync(this.#filesDir, { recursive: true, mode: 0o711 });
+    const file = join(this.#filesDir, createHash("sha256").update(content).digest("hex"));
+    if (!existsSync(file)) {
+      const tmp = `${file}.${process.pid}.tmp`;
+      writeFileSync(tmp, content, { mode: 0o444 });
+      renameSync(tmp, file);
+    }
+    return file;
+  }
+
+  async #ensureVolume(identity: WorkloadSpec["identity"], name: string): Promise<string> {
+    const scoped = this.#scoped(volumeName(identity.tenant, identity.env, name));
+    const existing = await ignoreStatus(this.docker.getVolume(scoped).inspect(), 404);
+    if (existing) {
+      if (!isManaged(existing.Labels))
+        throw new DomainError("conflict", `refusing to mount volume ${scoped}: Berth does not manage it`);
+      return scoped;
+    }
+    await this.docker.createVolume({
+      Name: scoped,
+      Labels: { [LABEL.tenant]: identity.tenant, [LABEL.env]: identity.env, ...this.#scopeLabels },
+    });
+    return scoped;
   }
 
   async remove(id: string, graceSeconds: number): Promise<void> {

@@ -1,13 +1,18 @@
 import type { Migration, MigrationProvider } from "kysely";
 import { initialMigration } from "./001-initial.js";
 import { canariesRoutesMigration } from "./002-canaries-routes.js";
+import { configMigration } from "./003-config.js";
 import type { IdColumn } from "./id-column.js";
 
 /** Migrations live in code (not scanned from disk) so the compiled CLI carries them. */
 export function migrationProvider(id: IdColumn): MigrationProvider {
   return {
     async getMigrations(): Promise<Record<string, Migration>> {
-      return { "001-initial": initialMigration(id), "002-canaries-routes": canariesRoutesMigration(id) };
+      return {
+        "001-initial": initialMigration(id),
+        "002-canaries-routes": canariesRoutesMigration(id),
+        "003-config": configMigration(id),
+      };
     },
   };
 }

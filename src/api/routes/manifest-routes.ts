@@ -1,0 +1,59 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { z } from "zod";
+import { EnvName, TenantName } from "../../domain/dns-label.js";
+import { ApplyRequest, ApplyResult, Manifest, ManifestFile } from "../../domain/manifest.js";
+import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import type { ApiServices } from "../services.js";
+
+const security = [{ bearer: [] }];
+const tags = ["manifests"];
+
+const ExportQuery = z.object({
+  tenant: TenantName.meta({ param: { name: "tenant", in: "query" } }),
+  env: EnvName.optional().meta({ param: { name: "env", in: "query" } }),
+});
+
+export function registerManifestRoutes(api: OpenAPIHono, s: ApiServices): void {
+  api.openapi(
+    createRoute({
+      method: "post",
+      path: "/apply",
+      tags,
+      summary: "Make a tenant match a berth.yaml manifest; with dryRun, only say what would change",
+      security,
+      request: { body: jsonBody(ApplyRequest) },
+      responses: { 200: jsonResponse(ApplyResult, "Applied (or planned)"), ...errorResponses },
+    }),
+    async (c) => {
+      const { manifest, dryRun } = c.req.valid("json");
+      return c.json(await s.manifests.apply(manifest, dryRun), 200);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/export",
+      tags,
+      summary: "A tenant as a berth.yaml manifest; secrets appear as 'keep', never as values",
+      security,
+      request: { query: ExportQuery },
+      responses: { 200: jsonResponse(Manifest, "Manifest"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tenant, env } = c.req.valid("query");
+      return c.json(await s.manifests.export(tenant, env), 200);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/schemas/berth.yaml.json",
+      tags,
+      summary: "The JSON Schema of berth.yaml, for editors and CI checks",
+      responses: {
+        200: { description: "JSON Schema", content: { "application/json": { schema: z.object({}) } } },
+      },
+    }),
+    (c) => c.json(z.toJSONSchema(ManifestFile, { target: "draft-2020-12", io: "input" }) as object, 200),
+  );
+}

@@ -1,0 +1,390 @@
+import { readFileSync } from "node:fs";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { ApiClient } from "../api-client.js";
+import { envOf, tenantOf } from "../cli-config.js";
+import { CliError } from "../cli-error.js";
+import { clientFromConfig } from "../client-from-config.js";
+import { printJson, printTable } from "../output.js";
+import { parseIntOption } from "../parse-int.js";
+import { collect, parseCpus, parseMemoryMb, splitAssignment } from "../parse-units.js";
+import { readStdin } from "../read-stdin.js";
+import { waitForRollout } from "../wait-for-rollout.js";
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+interface ScopeOptions {
+  tenant?: string;
+  env?: string;
+  tenantWide?: boolean;
+  stage?: boolean;
+  wait: boolean;
+}
+
+type ChangeResult = Awaited<ReturnType<ApiClient["changeConfig"]>>;
+
+/** The scope a command writes: an app's layer (with --env, its override there) or, with --tenant-wide, the tenant's. */
+function scopeOf(appOrFirst: string, rest: string[], opts: ScopeOptions) {
+  const args = opts.tenantWide ? [appOrFirst, ...rest] : rest;
+  return { app: opts.tenantWide ? undefined : appOrFirst, env: opts.env, args };
+}
+
+const layerText = (app: string | undefined, env: string | undefined) =>
+  app === undefined
+    ? env === undefined
+      ? "the tenant's defaults"
+      : `the tenant's ${env} defaults`
+    : env === undefined
+      ? `${app}'s defaults (every environment)`
+      : `${app} in ${env}`;
+
+/** Prints what a change did and follows every rollout it started. */
+async function report(client: ApiClient, tenant: string, result: ChangeResult, wait: boolean): Promise<void> {
+  for (const s of result.staged)
+    out(`Staged for ${s.app} in ${s.env}: 'berth redeploy ${s.app} --env ${s.env}' rolls it out`);
+  if (result.releases.length === 0 && result.staged.length === 0)
+    out("Saved. No running deployment changed (none uses this layer yet, or what it runs is the same).");
+  for (const r of result.releases) out(`Release ${r.release} of ${r.app} in ${r.env}: rolling out`);
+  if (!wait) return;
+  for (const r of result.releases) {
+    await waitForRollout(client, { tenant, env: r.env, app: r.app }, r.release, r.eventCursor, out);
+    out(`${r.app} release ${r.release} is live in ${r.env}`);
+  }
+}
+
+const scopeOptions = (c: Command) =>
+  c
+    .option("--env <env>", "the environment's override (default: the app's default for every environment)")
+    .option("--tenant <tenant>", "tenant")
+    .option("--tenant-wide", "the tenant's default for every app (then every argument is KEY=VALUE)")
+    .option("--stage", "store only; running releases change at the next deploy or 'berth redeploy'")
+    .option("--no-wait", "return once the releases are created");
+
+export function registerConfigCommands(program: Command): void {
+  const config = program
+    .command("config")
+    .description("layered config per app and environment: values, secrets, files (see 'berth config list')");
+
+  scopeOptions(
+    config
+      .command("set <app> [pairs...]")
+      .description(
+        "set KEY=VALUE pairs; values may use ${BERTH_MEMORY_MB / 2}, ${OTHER_KEY}, ${X:-fallback}; every running deployment it reaches rolls out a new release",
+      ),
+  ).action(async (appOrFirst: string, rest: string[], opts: ScopeOptions) => {
+    const { app, env, args } = scopeOf(appOrFirst, rest, opts);
+    if (args.length === 0) throw new CliError("give at least one KEY=VALUE");
+    const values = Object.fromEntries(args.map(splitAssignment));
+    const tenant = tenantOf(opts.tenant);
+    const client = clientFromConfig();
+    const result = await client.changeConfig(tenant, { app, env, values, stage: opts.stage });
+    out(`Set ${Object.keys(values).join(", ")} in ${layerText(app, env)}`);
+    await report(client, tenant, result, opts.wait);
+  });
+
+  scopeOptions(
+    config.command("unset <app> [keys...]").description("remove values or secrets from one layer"),
+  ).action(async (appOrFirst: string, rest: string[], opts: ScopeOptions) => {
+    const { app, env, args } = scopeOf(appOrFirst, rest, opts);
+    if (args.length === 0) throw new CliError("give at least one KEY");
+    const tenant = tenantOf(opts.tenant);
+    const client = clientFromConfig();
+    const result = await client.changeConfig(tenant, { app, env, unset: args, stage: opts.stage });
+    out(`Unset ${args.join(", ")} in ${layerText(app, env)}`);
+    await report(client, tenant, result, opts.wait);
+  });
+
+  config
+    .command("list [app]")
+    .description("with --env: every key in effect, its value, the layer it came from and what it resolves to")
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--tenant-wide", "the tenant's own layer")
+    .option("--show-secrets", "show secret values (needs a role that may read them)")
+    .option("--json", "print the API's JSON")
+    .action(
+      async (
+        app: string | undefined,
+        opts: { env?: string; tenant?: string; tenantWide?: boolean; showSecrets?: boolean; json?: boolean },
+      ) => {
+        if (!app && !opts.tenantWide)
+          throw new CliError("give an app, or --tenant-wide for the tenant's defaults");
+        const listing = await clientFromConfig().listConfig(tenantOf(opts.tenant), {
+          app: opts.tenantWide ? undefined : app,
+          env: opts.env,
+          showSecrets: !!opts.showSecrets,
+        });
+        if (opts.json) return printJson(listing);
+        if (listing.entries.length === 0 && listing.files.length === 0) out("No config set here.");
+        else {
+          const effective = listing.entries.some((e) => e.resolved !== null);
+          printTable(
+            effective ? ["KEY", "VALUE", "LAYER", "RESOLVED"] : ["KEY", "VALUE", "LAYER"],
+            listing.entries.map((e) => {
+              const row = [e.key, clip(e.value), e.secret ? `${e.layer} (secret)` : e.layer];
+              return effective ? [...row, clip(e.resolved ?? "")] : row;
+            }),
+          );
+          for (const f of listing.files) out(`file ${f.path} (${f.bytes} bytes, ${f.layer})`);
+        }
+        if (listing.problem) out(`Problem: ${listing.problem}`);
+      },
+    );
+
+  config
+    .command("get <app> <key>")
+    .description("print one value: resolved with --env, else as set in the app's defaults")
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--show-secrets", "show a secret's value")
+    .action(
+      async (app: string, key: string, opts: { env?: string; tenant?: string; showSecrets?: boolean }) => {
+        const listing = await clientFromConfig().listConfig(tenantOf(opts.tenant), {
+          app,
+          env: opts.env,
+          showSecrets: !!opts.showSecrets,
+        });
+        const e = listing.entries.find((x) => x.key === key);
+        if (!e) throw new CliError(`${key} is not set for ${layerText(app, opts.env)}`);
+        if (listing.problem && e.resolved === null) throw new CliError(listing.problem);
+        out(e.resolved ?? e.value);
+      },
+    );
+
+  config
+    .command("diff <app>")
+    .description("what the next release would change against the live one, or between two releases")
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--from <n>", "release to compare from (default: the live one)", parseIntOption(1, 1e9))
+    .option("--to <n>", "release to compare to (default: the layers now)", parseIntOption(1, 1e9))
+    .option("--show-secrets", "show secret values")
+    .option("--json", "print the API's JSON")
+    .action(
+      async (
+        app: string,
+        opts: {
+          env?: string;
+          tenant?: string;
+          from?: number;
+          to?: number;
+          showSecrets?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const diff = await clientFromConfig().configDiff(tenantOf(opts.tenant), envOf(opts.env), app, {
+          from: opts.from,
+          to: opts.to,
+          showSecrets: !!opts.showSecrets,
+        });
+        if (opts.json) return printJson(diff);
+        out(`--- ${diff.from}`);
+        out(`+++ ${diff.to}`);
+        if (diff.lines.length === 0) out("(no differences)");
+        for (const l of diff.lines) {
+          if (l.from !== null) out(`- ${l.key}=${oneLine(l.from)}`);
+          if (l.to !== null) out(`+ ${l.key}=${oneLine(l.to)}`);
+        }
+      },
+    );
+
+  scopeOptions(
+    config
+      .command("file <app>")
+      .description("mount a config file (a template, like values) read-only into the app's containers")
+      .requiredOption("--path <path>", "absolute path inside the container")
+      .option("--from <file>", "local file with the content")
+      .option("--remove", "remove the file from this layer"),
+  ).action(async (app: string, opts: ScopeOptions & { path: string; from?: string; remove?: boolean }) => {
+    if (!!opts.from === !!opts.remove) throw new CliError("give exactly one of --from FILE or --remove");
+    const tenant = tenantOf(opts.tenant);
+    const client = clientFromConfig();
+    const req = { app, env: opts.env, path: opts.path, stage: opts.stage };
+    const result = opts.remove
+      ? await client.removeConfigFile(tenant, req)
+      : await client.putConfigFile(tenant, { ...req, content: readLocal(opts.from as string) });
+    out(`${opts.remove ? "Removed" : "Set"} file ${opts.path} in ${layerText(app, opts.env)}`);
+    await report(client, tenant, result, opts.wait);
+  });
+
+  const secret = program
+    .command("secret")
+    .description("secrets: stored encrypted, shown masked, never echoed ('berth config unset' removes them)");
+  scopeOptions(
+    secret
+      .command("set <app> [pairs...]")
+      .description(
+        "set KEY=VALUE secrets, or one KEY with --from-file or --stdin (keeps it out of shell history)",
+      )
+      .option("--from-file <file>", "read the value of the one KEY from a file")
+      .option(
+        "--stdin",
+        "read the value of the one KEY from standard input (one trailing newline is dropped)",
+      ),
+  ).action(
+    async (
+      appOrFirst: string,
+      rest: string[],
+      opts: ScopeOptions & { fromFile?: string; stdin?: boolean },
+    ) => {
+      const { app, env, args } = scopeOf(appOrFirst, rest, opts);
+      let secrets: Record<string, string>;
+      if (opts.fromFile || opts.stdin) {
+        if (opts.fromFile && opts.stdin) throw new CliError("give --from-file or --stdin, not both");
+        if (args.length !== 1 || args[0]?.includes("="))
+          throw new CliError("with --from-file or --stdin give exactly one KEY (no =VALUE)");
+        const value = opts.fromFile ? readLocal(opts.fromFile) : (await readStdin()).replace(/\r?\n$/, "");
+        secrets = { [args[0] as string]: value };
+      } else {
+        if (args.length === 0)
+          throw new CliError("give KEY=VALUE pairs, or one KEY with --from-file or --stdin");
+        secrets = Object.fromEntries(args.map(splitAssignment));
+      }
+      const tenant = tenantOf(opts.tenant);
+      const client = clientFromConfig();
+      const result = await client.changeConfig(tenant, { app, env, secrets, stage: opts.stage });
+      out(`Sealed ${Object.keys(secrets).join(", ")} in ${layerText(app, env)}`);
+      await report(client, tenant, result, opts.wait);
+    },
+  );
+
+  const resources = program
+    .command("resources")
+    .description("limits and runtime settings per app and environment, layered like config");
+  scopeOptions(
+    resources
+      .command("set [app]")
+      .description(
+        "set CPU and memory limits, replicas, port, health check, restart policy, command or volumes",
+      )
+      .option("--cpus <n>", "CPU limit in cores, e.g. 0.5", parseCpus)
+      .option(
+        "--memory <size>",
+        "memory limit, e.g. 512m or 1g (the app reads it as ${BERTH_MEMORY_MB})",
+        parseMemoryMb,
+      )
+      .option("--replicas <n>", "containers to run", parseIntOption(0, 100))
+      .option("--port <n>", "port the app listens on", parseIntOption(1, 65535))
+      .addOption(new Option("--health-check <kind>", "how health is judged").choices(["http", "tcp", "none"]))
+      .option("--health-path <path>", "HTTP path that answers 2xx/3xx when healthy")
+      .option(
+        "--health-timeout <s>",
+        "seconds a new release may take to become healthy",
+        parseIntOption(1, 3600),
+      )
+      .addOption(
+        new Option("--restart <policy>", "what Docker does when it exits").choices([
+          "no",
+          "on-failure",
+          "always",
+          "unless-stopped",
+        ]),
+      )
+      .option("--command <json>", 'override the image\'s command, as a JSON array: \'["node","worker.js"]\'')
+      .option("--volume <name:path>", "mount a named volume (repeatable; replaces the list)", collect)
+      .option("--unset <names>", "remove settings from this layer, e.g. cpus,memoryMb", (v: string) =>
+        v.split(","),
+      ),
+  ).action(async (app: string | undefined, opts: ScopeOptions & ResourceFlags) => {
+    if (!app && !opts.tenantWide) throw new CliError("give an app, or --tenant-wide");
+    const settings = settingsFrom(opts);
+    if (Object.keys(settings).length === 0) throw new CliError("give at least one setting (see --help)");
+    const tenant = tenantOf(opts.tenant);
+    const client = clientFromConfig();
+    const target = opts.tenantWide ? undefined : app;
+    const result = await client.patchSettings(tenant, {
+      app: target,
+      env: opts.env,
+      settings,
+      stage: opts.stage,
+    });
+    out(`Updated ${Object.keys(settings).join(", ")} in ${layerText(target, opts.env)}`);
+    await report(client, tenant, result, opts.wait);
+  });
+
+  resources
+    .command("show <app>")
+    .description("the settings in effect, the layer each came from, and what the next release runs with")
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--json", "print the API's JSON")
+    .action(async (app: string, opts: { env?: string; tenant?: string; json?: boolean }) => {
+      const s = await clientFromConfig().settings(tenantOf(opts.tenant), app, envOf(opts.env));
+      if (opts.json) return printJson(s);
+      const layers = new Map(s.settings.map((x) => [x.name, x.layer]));
+      const r = s.resources;
+      if (!r) return;
+      const rows: [string, unknown][] = [
+        ["replicas", s.replicas],
+        ["cpus", r.cpus ?? "no limit"],
+        ["memoryMb", r.memoryMb ?? "no limit"],
+        ["port", r.port],
+        ["healthCheck", r.healthCheck],
+        ["healthPath", r.healthPath],
+        ["healthTimeout", r.healthTimeout],
+        ["restart", r.restart],
+        ["command", r.command ? JSON.stringify(r.command) : "the image's"],
+        ["volumes", r.volumes.map((v) => `${v.name}:${v.path}`).join(", ") || "none"],
+      ];
+      printTable(
+        ["SETTING", "VALUE", "LAYER"],
+        rows.map(([name, value]) => [name, String(value), layers.get(name) ?? "default"]),
+      );
+    });
+}
+
+interface ResourceFlags {
+  cpus?: number;
+  memory?: number;
+  replicas?: number;
+  port?: number;
+  healthCheck?: "http" | "tcp" | "none";
+  healthPath?: string;
+  healthTimeout?: number;
+  restart?: "no" | "on-failure" | "always" | "unless-stopped";
+  command?: string;
+  volume?: string[];
+  unset?: string[];
+}
+
+function settingsFrom(o: ResourceFlags): Record<string, unknown> {
+  const s: Record<string, unknown> = {
+    cpus: o.cpus,
+    memoryMb: o.memory,
+    replicas: o.replicas,
+    port: o.port,
+    healthCheck: o.healthCheck,
+    healthPath: o.healthPath,
+    healthTimeout: o.healthTimeout,
+    restart: o.restart,
+  };
+  if (o.command !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(o.command);
+    } catch {
+      throw new InvalidArgumentError('--command takes a JSON array such as ["node","worker.js"]');
+    }
+    s.command = parsed;
+  }
+  if (o.volume)
+    s.volumes = o.volume.map((v) => {
+      const i = v.indexOf(":");
+      if (i <= 0) throw new CliError(`--volume takes NAME:/path, got '${v}'`);
+      return { name: v.slice(0, i), path: v.slice(i + 1) };
+    });
+  for (const name of o.unset ?? []) s[name] = null;
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined));
+}
+
+function readLocal(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
+const clip = (v: string) => oneLine(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+const oneLine = (v: string) => v.replace(/\n/g, "\\n");

@@ -1,0 +1,110 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { Manifest } from "../domain/manifest.js";
+import { CliError } from "./cli-error.js";
+
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** "file:line" for a path into the document (the deepest part of it that exists). */
+  where(path: readonly (string | number)[] | string): string;
+}
+
+/**
+ * Reads berth.yaml, resolving secrets given as fromEnv / fromFile on this machine (the server
+ * never sees where they came from). The server validates everything else.
+ */
+export function loadManifest(file: string, environ: NodeJS.ProcessEnv = process.env): LoadedManifest {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    const pos = e ? lines.linePos(e.pos[0]) : { line: 1 };
+    throw new CliError(`${file}:${pos.line}: ${e?.message.split("\n")[0] ?? "invalid YAML"}`);
+  }
+  const where = (path: readonly (string | number)[] | string) => {
+    const node = deepest(doc.contents as Node | null, typeof path === "string" ? path : path.map(String));
+    const offset = node?.range?.[0] ?? 0;
+    return `${file}:${lines.linePos(offset).line}`;
+  };
+  const raw = doc.toJS() as unknown;
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new CliError(`${file}:1: berth.yaml must be a mapping with apiVersion, tenant, apps...`);
+  const manifest = raw as Manifest & Record<string, unknown>;
+  const base = dirname(resolve(file));
+  const layers: [Record<string, unknown> | undefined, string[]][] = [[manifest, []]];
+  for (const [name, e] of Object.entries(asRecord(manifest.environments)))
+    layers.push([asRecord(e), ["environments", name]]);
+  for (const [name, a] of Object.entries(asRecord(manifest.apps))) {
+    layers.push([asRecord(a), ["apps", name]]);
+    for (const [env, e] of Object.entries(asRecord(asRecord(a).envs)))
+      layers.push([asRecord(e), ["apps", name, "envs", env]]);
+  }
+  for (const [layer, path] of layers) {
+    const secrets = asRecord(layer?.secrets);
+    for (const [key, source] of Object.entries(secrets)) {
+      const at = () => where([...path, "secrets", key]);
+      const s = source as { fromEnv?: unknown; fromFile?: unknown } | null;
+      if (s && typeof s === "object" && typeof s.fromEnv === "string") {
+        const value = environ[s.fromEnv];
+        if (value === undefined)
+          throw new CliError(`${at()}: secret ${key} reads $${s.fromEnv}, which is not set`);
+        secrets[key] = { value };
+      } else if (s && typeof s === "object" && typeof s.fromFile === "string") {
+        try {
+          secrets[key] = { value: readFileSync(resolve(base, s.fromFile), "utf8").replace(/\r?\n$/, "") };
+        } catch (error) {
+          throw new CliError(
+            `${at()}: secret ${key}: cannot read ${s.fromFile} (${(error as NodeJS.ErrnoException).code})`,
+          );
+        }
+      }
+    }
+  }
+  return { manifest, where };
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/**
+ * The node a path leads to, or the deepest that exists. A string path is dotted, but keys may
+ * hold dots themselves (file paths), so each step takes the longest key that fits.
+ */
+function deepest(root: Node | null, path: string[] | string): Node | null {
+  let node = root;
+  let rest = typeof path === "string" ? path : path.join("\u0000");
+  const sep = typeof path === "string" ? "." : "\u0000";
+  while (node && rest !== "") {
+    let next: Node | null = null;
+    let used = 0;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : "";
+        if ((rest === key || rest.startsWith(key + sep)) && key.length >= used) {
+          next = (pair.value as Node | null) ?? (pair.key as Node);
+          used = key.length;
+        }
+      }
+    } else if (isSeq(node)) {
+      const m = /^\d+/.exec(rest);
+      if (m) {
+        next = (node.items[Number(m[0])] as Node | undefined) ?? null;
+        used = m[0].length;
+      }
+    }
+    if (!next) break;
+    node = next;
+    rest = rest.slice(used + (rest.length > used ? sep.length : 0));
+  }
+  return node;
+}

@@ -1,0 +1,341 @@
+import type { SnapshotView } from "../config/diff-snapshots.js";
+import { diffSnapshots } from "../config/diff-snapshots.js";
+import { effective, layerOf } from "../config/layer-of.js";
+import { referencesOf, renderTemplate, resolveConfig } from "../config/render-template.js";
+import { DEFAULTS, factsFor, resolveSettings, resourcesFrom } from "../config/resolve-release.js";
+import { entryContext } from "../config/sealing-contexts.js";
+import {
+  type ConfigChangeRequest,
+  type ConfigChangeResult,
+  type ConfigDiff,
+  type ConfigEntry,
+  type ConfigFileRemoveRequest,
+  type ConfigFileRequest,
+  type ConfigListing,
+  type ConfigScope,
+  SECRET_MASK,
+} from "../domain/config.js";
+import { DomainError } from "../domain/domain-error.js";
+import { appKey } from "../domain/labels.js";
+import type { SecretBox } from "../domain/secret-box.js";
+import type { ReleaseResources, SettingsPatch } from "../domain/settings.js";
+import type { Enqueuer } from "../reconciler/enqueuer.js";
+import type { LayerScope } from "../store/config-repository.js";
+import type { Store } from "../store/store.js";
+import { currentRelease } from "./current-release.js";
+import { refuseDuringCanary } from "./deploy-service.js";
+import { findApp, findAppInEnv, findEnv, findTenant } from "./lookup.js";
+import type { ImageLookup } from "./ports.js";
+import type { ReleaseMaker } from "./release-maker.js";
+import { rollAffected } from "./roll-affected.js";
+
+/**
+ * Layered config, secrets, files and settings. Every change is checked against every deployment
+ * it reaches before anything is written, and (unless staged) rolls out as a new release.
+ */
+export class ConfigService {
+  constructor(
+    private readonly store: Store,
+    private readonly images: ImageLookup,
+    private readonly reconciler: Enqueuer,
+    private readonly releases: ReleaseMaker,
+    private readonly box: SecretBox,
+  ) {}
+
+  async change(tenant: string, req: ConfigChangeRequest): Promise<ConfigChangeResult> {
+    const both = Object.keys(req.values ?? {}).filter((k) => Object.hasOwn(req.secrets ?? {}, k));
+    if (both.length > 0)
+      throw new DomainError("invalid", `${both[0]} is given both as a value and as a secret`, both[0]);
+    const unsetClash = (req.unset ?? []).find(
+      (k) => Object.hasOwn(req.values ?? {}, k) || Object.hasOwn(req.secrets ?? {}, k),
+    );
+    if (unsetClash) throw new DomainError("invalid", `${unsetClash} is both set and unset`, unsetClash);
+    const scope = await this.scope(tenant, req);
+    return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
+      let changed = 0;
+      for (const [key, value] of Object.entries(req.values ?? {})) {
+        await tx.config.putEntry(scope, key, false, value);
+        changed++;
+      }
+      for (const [key, value] of Object.entries(req.secrets ?? {})) {
+        const sealed = this.box.seal(value, entryContext({ ...cols(scope), key }));
+        await tx.config.putEntry(scope, key, true, sealed);
+        changed++;
+      }
+      const removed = await tx.config.deleteEntries(scope, req.unset ?? []);
+      if (req.unset && removed < req.unset.length) {
+        const present = new Set((await tx.config.layer(scope)).entries.map((e) => e.key));
+        const missing = req.unset.filter((k) => !present.has(k));
+        if (removed === 0 && missing.length === req.unset.length)
+          throw new DomainError(
+            "not_found",
+            `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set in ${layerName(req)}`,
+            missing[0],
+          );
+      }
+      return changed + removed;
+    });
+  }
+
+  async putFile(tenant: string, req: ConfigFileRequest): Promise<ConfigChangeResult> {
+    const scope = await this.scope(tenant, req);
+    renderCheck(req.content, `file ${req.path}`);
+    return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
+      await tx.config.putFile(scope, req.path, req.content);
+      return 1;
+    });
+  }
+
+  async removeFile(tenant: string, req: ConfigFileRemoveRequest): Promise<ConfigChangeResult> {
+    const scope = await this.scope(tenant, req);
+    return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
+      const n = await tx.config.deleteFile(scope, req.path);
+      if (n === 0) throw new DomainError("not_found", `no file ${req.path} in ${layerName(req)}`, "path");
+      return n;
+    });
+  }
+
+  async patchSettings(
+    tenant: string,
+    req: ConfigScope & { settings: SettingsPatch; stage?: boolean },
+  ): Promise<ConfigChangeResult> {
+    const scope = await this.scope(tenant, req);
+    return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
+      let changed = 0;
+      for (const [name, value] of Object.entries(req.settings)) {
+        if (value === undefined) continue;
+        if (value === null) changed += await tx.config.deleteSetting(scope, name);
+        else {
+          await tx.config.putSetting(scope, name, JSON.stringify(value));
+          changed++;
+        }
+      }
+      return changed;
+    });
+  }
+
+  async list(tenant: string, scope: ConfigScope, showSecrets: boolean): Promise<ConfigListing> {
+    const layerScope = await this.scope(tenant, scope);
+    if (scope.app === undefined || scope.env === undefined) {
+      const rows = await this.store.config.layer(layerScope);
+      const layer = layerOf({ app_id: scope.app ? 1 : 0, env_id: scope.env ? 1 : 0 });
+      return {
+        scope,
+        entries: rows.entries.map((r) => ({
+          key: r.key,
+          value:
+            r.secret === 1 ? (showSecrets ? this.box.open(r.value, entryContext(r)) : SECRET_MASK) : r.value,
+          secret: r.secret === 1,
+          layer,
+          resolved: null,
+        })),
+        files: rows.files.map((f) => ({
+          path: f.path,
+          layer,
+          bytes: Buffer.byteLength(f.value),
+          content: showSecrets ? f.value : null,
+        })),
+        problem: null,
+      };
+    }
+    const where = await findAppInEnv(this.store, tenant, scope.env, scope.app);
+    const layers = await this.releases.layers(this.store, where);
+    const current = await currentRelease(this.store, where);
+    const releaseValues = current ? (JSON.parse(current.release_values) as Record<string, string>) : {};
+    const all = [
+      ...layers.entries,
+      ...Object.entries(releaseValues).map(([key, value]) => ({
+        layer: "release" as const,
+        key,
+        secret: false,
+        value,
+      })),
+    ];
+    const winners = effective(all, (e) => e.key);
+    let resolved: { values: Record<string, string>; secret: Set<string> } | undefined;
+    let problem: string | null = null;
+    let facts: Record<string, string> = {};
+    try {
+      const resources = resourcesFrom(resolveSettings(layers.settings), undefined);
+      const next = (await this.store.releases.nextNumber(where.app.id, where.env.id)) as number;
+      facts = factsFor(
+        { tenant, env: scope.env, app: scope.app },
+        next,
+        resources,
+        await this.releases.hostCapacity(),
+      );
+      const values = Object.fromEntries([...winners].map(([k, e]) => [k, e.value]));
+      const secrets = new Set([...winners].filter(([, e]) => e.secret).map(([k]) => k));
+      resolved = resolveConfig({ values, secrets, facts });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      problem = error.message;
+    }
+    const entries: ConfigEntry[] = [...winners.values()].map((e) => {
+      const tainted = e.secret || (resolved?.secret.has(e.key) ?? false);
+      return {
+        key: e.key,
+        value: e.secret && !showSecrets ? SECRET_MASK : e.value,
+        secret: e.secret,
+        layer: e.layer,
+        resolved: resolved
+          ? tainted && !showSecrets
+            ? SECRET_MASK
+            : (resolved.values[e.key] ?? null)
+          : null,
+      };
+    });
+    const files = [...effective(layers.files, (f) => f.path).values()].map((f) => {
+      let content: string | null = null;
+      if (resolved) {
+        try {
+          const out = renderTemplate(f.template, resolved, facts, `file ${f.path}`);
+          content = out.secret && !showSecrets ? null : out.text;
+        } catch (error) {
+          if (!(error instanceof DomainError)) throw error;
+          problem ??= error.message;
+        }
+      }
+      return { path: f.path, layer: f.layer, bytes: Buffer.byteLength(f.template), content };
+    });
+    return { scope, entries: entries.sort((a, b) => a.key.localeCompare(b.key)), files, problem };
+  }
+
+  async settings(
+    tenant: string,
+    app: string,
+    env: string,
+  ): Promise<{
+    settings: { name: string; value: unknown; layer: string }[];
+    replicas: number;
+    resources: ReleaseResources | null;
+  }> {
+    const where = await findAppInEnv(this.store, tenant, env, app);
+    const layers = await this.releases.layers(this.store, where);
+    const winners = effective(layers.settings, (x) => x.name);
+    const current = await currentRelease(this.store, where);
+    const exposed = current ? ((await this.images.inspectImage(current.image_id))?.exposedPorts ?? []) : [];
+    const resolved = resolveSettings(layers.settings);
+    return {
+      settings: [...winners.values()].map((x) => ({ name: x.name, value: x.value, layer: x.layer })),
+      replicas: resolved.replicas ?? DEFAULTS.replicas,
+      resources: resourcesFrom(resolved, exposed.length === 1 ? exposed[0] : undefined),
+    };
+  }
+
+  /** Between two releases, or (by default) what the next release would change against the live one. */
+  async diff(
+    tenant: string,
+    env: string,
+    app: string,
+    q: { from?: number; to?: number; showSecrets: boolean },
+  ): Promise<ConfigDiff> {
+    const where = await findAppInEnv(this.store, tenant, env, app);
+    const live = await currentRelease(this.store, where);
+    const release = async (n: number) => {
+      const row = await this.store.releases.find(where.app.id, where.env.id, n);
+      if (!row)
+        throw new DomainError(
+          "not_found",
+          `${app} has no release ${n} in ${env}; see 'berth releases ${app} --env ${env}'`,
+        );
+      return this.releases.view(row);
+    };
+    const liveView = async (): Promise<[string, SnapshotView]> => {
+      if (!live) throw new DomainError("conflict", `${app} has no release in ${env} yet; deploy it first`);
+      return [`live (release ${live.number})`, this.releases.view(live)];
+    };
+    let from: [string, SnapshotView];
+    let to: [string, SnapshotView];
+    if (q.from !== undefined) from = [`release ${q.from}`, await release(q.from)];
+    else from = await liveView();
+    if (q.to !== undefined) to = [`release ${q.to}`, await release(q.to)];
+    else if (q.from !== undefined) to = await liveView();
+    else {
+      const current = live as NonNullable<typeof live>;
+      const image = await this.images.inspectImage(current.image_id);
+      to = [
+        "pending (the layers now)",
+        await this.releases.pending(
+          this.store,
+          where,
+          {
+            image: current.image,
+            imageId: current.image_id,
+            exposedPorts: image?.exposedPorts ?? [],
+            source: "config",
+            releaseValues: JSON.parse(current.release_values) as Record<string, string>,
+          },
+          current.number,
+        ),
+      ];
+    }
+    return { from: from[0], to: to[0], lines: diffSnapshots(from[1], to[1], q.showSecrets) };
+  }
+
+  /**
+   * Writes one layer, then re-resolves and rolls every deployment the layer reaches (rollAffected),
+   * all in one transaction: a value that no longer resolves anywhere changes nothing.
+   */
+  private async changeLayer(
+    tenant: string,
+    scope: ConfigScope,
+    stage: boolean,
+    write: (tx: Store) => Promise<number>,
+  ): Promise<ConfigChangeResult> {
+    const reached = (await this.store.deployments.listForTenant(tenant)).filter(
+      (d) =>
+        (scope.app === undefined || d.app === scope.app) && (scope.env === undefined || d.env === scope.env),
+    );
+    const wheres = await Promise.all(reached.map((d) => findAppInEnv(this.store, tenant, d.env, d.app)));
+    const images = new Map<string, number[]>();
+    for (const where of wheres) {
+      const current = await currentRelease(this.store, where);
+      if (current && !images.has(current.image_id))
+        images.set(current.image_id, (await this.images.inspectImage(current.image_id))?.exposedPorts ?? []);
+      if (!stage) await refuseDuringCanary(this.store, where).catch(stageHint);
+    }
+    const result = await this.store.transaction(async (tx) => {
+      const changed = await write(tx);
+      const rolled = await rollAffected(
+        tx,
+        this.releases,
+        wheres.map((where) => ({ where })),
+        (id) => images.get(id) ?? [],
+        stage,
+      );
+      return { changed, releases: rolled.releases, staged: rolled.staged };
+    });
+    for (const where of wheres)
+      this.reconciler.enqueue(appKey({ tenant, env: where.env.name, app: where.app.name }));
+    return result;
+  }
+
+  private async scope(tenant: string, scope: ConfigScope): Promise<LayerScope> {
+    const t = await findTenant(this.store, tenant);
+    const app = scope.app === undefined ? undefined : await findApp(this.store, t, scope.app);
+    const env = scope.env === undefined ? undefined : await findEnv(this.store, t, scope.env);
+    return { tenantId: t.id, appId: app?.id ?? 0, envId: env?.id ?? 0 };
+  }
+}
+
+function cols(scope: LayerScope) {
+  return { tenant_id: scope.tenantId, app_id: scope.appId, env_id: scope.envId };
+}
+
+function layerName(scope: ConfigScope): string {
+  if (scope.app === undefined)
+    return scope.env === undefined ? "the tenant's defaults" : `the tenant's ${scope.env} defaults`;
+  return scope.env === undefined ? `${scope.app}'s defaults` : `${scope.app} in ${scope.env}`;
+}
+
+function stageHint(error: unknown): never {
+  if (error instanceof DomainError)
+    throw new DomainError(error.code, `${error.message}; or store the change with --stage`, error.field);
+  throw error;
+}
+
+/** Fails on a bad template now, not at the next release. */
+function renderCheck(text: string, label: string): void {
+  referencesOf(text, label);
+}

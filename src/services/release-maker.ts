@@ -1,0 +1,227 @@
+import { diffSnapshots, type SnapshotView, summarizeChanges } from "../config/diff-snapshots.js";
+import { layerOf } from "../config/layer-of.js";
+import { type OpenedRelease, openRelease, resourcesOfRow } from "../config/open-release.js";
+import {
+  type LayeredEntry,
+  type LayeredSetting,
+  type ReleaseSnapshot,
+  resolveRelease,
+} from "../config/resolve-release.js";
+import { entryContext, releaseContext } from "../config/sealing-contexts.js";
+import type { ConfigLayer } from "../domain/config.js";
+import { DomainError } from "../domain/domain-error.js";
+import type { SecretBox } from "../domain/secret-box.js";
+import type { SettingName, Settings } from "../domain/settings.js";
+import type { ReleaseRow } from "../store/release-repository.js";
+import type { Store } from "../store/store.js";
+import type { AppInEnv } from "./lookup.js";
+import type { HostCapacity } from "./ports.js";
+
+export type NewReleaseFields = Omit<ReleaseRow, "id" | "number" | "created_at" | "app_id" | "env_id">;
+
+export interface ReleaseSpec {
+  image: string;
+  imageId: string;
+  exposedPorts: number[];
+  source: "image" | "build" | "rollback" | "config" | "promotion";
+  /** Release-layer values: given with this deploy, carried by config-change releases made from it. */
+  releaseValues?: Record<string, string>;
+  /** Release-layer settings, e.g. a canary's port: they do not outlive this release. */
+  releaseSettings?: Settings;
+  promotedFrom?: string;
+}
+
+export interface MadeRelease {
+  fields: NewReleaseFields;
+  number: number;
+  snapshot: ReleaseSnapshot;
+}
+
+/**
+ * Turns the layers into an immutable release: resolves config, files and settings against the
+ * platform facts, seals whatever is secret, and records what changed since the release before.
+ */
+export class ReleaseMaker {
+  private host: { memoryMb: number; cpus: number } | undefined;
+
+  constructor(
+    private readonly box: SecretBox,
+    private readonly capacity: HostCapacity,
+  ) {}
+
+  async make(tx: Store, where: AppInEnv, spec: ReleaseSpec): Promise<MadeRelease> {
+    const number = await tx.releases.nextNumber(where.app.id, where.env.id);
+    const snapshot = await this.resolve(tx, where, spec, number);
+    const sealedPart = {
+      env: snapshot.secretEnv,
+      files: snapshot.secretFiles,
+    };
+    const hasSecrets = Object.keys(sealedPart.env).length > 0 || sealedPart.files.length > 0;
+    const previous = (await tx.releases.list(where.app.id, where.env.id))[0];
+    const fields: NewReleaseFields = {
+      image: spec.image,
+      image_id: spec.imageId,
+      port: snapshot.resources.port,
+      health_path: snapshot.resources.healthPath,
+      source: spec.source,
+      rolled_back_from: null,
+      // The facts go with the values: the containers read them back, and a changed fact shows in diffs.
+      config_json: JSON.stringify({ ...snapshot.facts, ...snapshot.env }),
+      files_json: JSON.stringify(snapshot.files),
+      sealed: hasSecrets
+        ? this.box.seal(JSON.stringify(sealedPart), releaseContext(where.app.id, where.env.id, number))
+        : null,
+      resources_json: JSON.stringify(snapshot.resources),
+      release_values: JSON.stringify(spec.releaseValues ?? {}),
+      changes: "",
+      promoted_from: spec.promotedFrom ?? null,
+    };
+    fields.changes = previous
+      ? summarizeChanges(diffSnapshots(this.view(previous), this.viewOf(spec, snapshot), false))
+      : "first release";
+    return { fields, number, snapshot };
+  }
+
+  /** A new release with an old one's image and resolved config, re-sealed under its new number. */
+  async copy(
+    tx: Store,
+    where: AppInEnv,
+    from: ReleaseRow,
+  ): Promise<{ fields: NewReleaseFields; number: number }> {
+    const number = await tx.releases.nextNumber(where.app.id, where.env.id);
+    const previous = (await tx.releases.list(where.app.id, where.env.id))[0];
+    const sealed = from.sealed
+      ? this.box.seal(
+          this.box.open(from.sealed, releaseContext(where.app.id, where.env.id, from.number)),
+          releaseContext(where.app.id, where.env.id, number),
+        )
+      : null;
+    const fields: NewReleaseFields = {
+      image: from.image,
+      image_id: from.image_id,
+      port: from.port,
+      health_path: from.health_path,
+      source: "rollback",
+      rolled_back_from: from.number,
+      config_json: from.config_json,
+      files_json: from.files_json,
+      sealed,
+      resources_json: from.resources_json,
+      release_values: from.release_values,
+      changes: "",
+      promoted_from: null,
+    };
+    fields.changes = previous
+      ? summarizeChanges(diffSnapshots(this.view(previous), this.view(from), false))
+      : "first release";
+    return { fields, number };
+  }
+
+  /** What a release would be made of now, without writing anything. */
+  async pending(store: Store, where: AppInEnv, spec: ReleaseSpec, number: number): Promise<SnapshotView> {
+    return this.viewOf(spec, await this.resolve(store, where, spec, number));
+  }
+
+  /** A stored release, opened for comparison or for running. */
+  view(row: ReleaseRow): SnapshotView {
+    const open = this.openRelease(row);
+    return {
+      image: row.image,
+      imageId: row.image_id,
+      env: { ...open.env, ...open.secretEnv },
+      secretKeys: new Set(Object.keys(open.secretEnv)),
+      files: Object.fromEntries([...open.files, ...open.secretFiles].map((f) => [f.path, f.content])),
+      secretFiles: new Set(open.secretFiles.map((f) => f.path)),
+      resources: open.resources,
+    };
+  }
+
+  openRelease(row: ReleaseRow): OpenedRelease {
+    return openRelease(row, this.box);
+  }
+
+  /** Layers of one app in one environment, secrets opened, for resolution or listing. */
+  async layers(
+    store: Store,
+    where: AppInEnv,
+  ): Promise<{
+    entries: LayeredEntry[];
+    files: { layer: ConfigLayer; path: string; template: string }[];
+    settings: LayeredSetting[];
+  }> {
+    const rows = await store.config.layersFor({
+      tenantId: where.tenant.id,
+      appId: where.app.id,
+      envId: where.env.id,
+    });
+    return {
+      entries: rows.entries.map((r) => ({
+        layer: layerOf(r),
+        key: r.key,
+        secret: r.secret === 1,
+        value: r.secret === 1 ? this.box.open(r.value, entryContext(r)) : r.value,
+      })),
+      files: rows.files.map((r) => ({ layer: layerOf(r), path: r.path, template: r.value })),
+      settings: rows.settings.map((r) => ({
+        layer: layerOf(r),
+        name: r.name as SettingName,
+        value: JSON.parse(r.value) as unknown,
+      })),
+    };
+  }
+
+  async hostCapacity(): Promise<{ memoryMb: number; cpus: number }> {
+    this.host ??= await this.capacity.capacity();
+    return this.host;
+  }
+
+  private async resolve(
+    store: Store,
+    where: AppInEnv,
+    spec: ReleaseSpec,
+    number: number,
+  ): Promise<ReleaseSnapshot> {
+    const layers = await this.layers(store, where);
+    const releaseEntries: LayeredEntry[] = Object.entries(spec.releaseValues ?? {}).map(([key, value]) => ({
+      layer: "release",
+      key,
+      secret: false,
+      value,
+    }));
+    const releaseSettings: LayeredSetting[] = Object.entries(spec.releaseSettings ?? {})
+      .filter(([, v]) => v !== undefined)
+      .map(([name, value]) => ({ layer: "release", name: name as SettingName, value }));
+    const exposed = spec.exposedPorts.length === 1 ? spec.exposedPorts[0] : undefined;
+    try {
+      return resolveRelease({
+        entries: [...layers.entries, ...releaseEntries],
+        files: layers.files,
+        settings: [...layers.settings, ...releaseSettings],
+        identity: { tenant: where.tenant.name, env: where.env.name, app: where.app.name },
+        release: number,
+        host: await this.hostCapacity(),
+        imagePort: exposed,
+      });
+    } catch (error) {
+      if (error instanceof DomainError)
+        throw new DomainError(
+          error.code,
+          `${where.app.name} in ${where.env.name}: ${error.message}`,
+          error.field,
+        );
+      throw error;
+    }
+  }
+
+  viewOf(spec: ReleaseSpec, s: ReleaseSnapshot): SnapshotView {
+    return {
+      image: spec.image,
+      imageId: spec.imageId,
+      env: { ...s.facts, ...s.env, ...s.secretEnv },
+      secretKeys: new Set(Object.keys(s.secretEnv)),
+      files: Object.fromEntries([...s.files, ...s.secretFiles].map((f) => [f.path, f.content])),
+      secretFiles: new Set(s.secretFiles.map((f) => f.path)),
+      resources: s.resources,
+    };
+  }
+}
