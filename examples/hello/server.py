@@ -14,7 +14,9 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/healthz":
             return self.reply(200, {"ok": True})
         return self.reply(200, {
-            "message": "Hello from Berth!",
+            # Set with `berth config set hello GREETING=...` (scripts/up sets one per environment).
+            "message": os.environ.get("GREETING", "Hello from Berth!"),
+            "memoryMb": os.environ.get("BERTH_MEMORY_MB"),
             "app": os.environ.get("BERTH_APP"),
             "env": os.environ.get("BERTH_ENV"),
             "tenant": os.environ.get("BERTH_TENANT"),

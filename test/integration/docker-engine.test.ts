@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import Docker from "dockerode";
 import tar from "tar-stream";
@@ -342,5 +345,80 @@ describe("DockerEngine scoped to a server instance", () => {
     expect((await theirs.list(id)).map((x) => x.id)).toEqual([other.id]);
     expect(await mine.listNetworks()).toContain(net);
     expect(await theirs.listNetworks()).toContain(net);
+  });
+});
+
+describe("DockerEngine: what a release runs with", () => {
+  const t = `r${Date.now().toString(36)}`;
+  const filesDir = mkdtempSync(join(tmpdir(), "berth-files-"));
+  const withFiles = new DockerEngine(docker, { instance: `f${t}`, filesDir });
+  const net = `berth.${t}.dev`;
+  const id: WorkloadIdentity = { tenant: t, env: "dev", app: "cache" };
+
+  afterAll(async () => {
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`berth.tenant=${t}`] } }))
+      await docker.getContainer(c.Id).remove({ force: true });
+    await withFiles.removeNetwork(net).catch(() => undefined);
+    for (const v of (await docker.listVolumes({ filters: { label: [`berth.tenant=${t}`] } })).Volumes ?? [])
+      await docker.getVolume(v.Name).remove();
+    rmSync(filesDir, { recursive: true, force: true });
+  });
+
+  it("mounts files read-only, a named volume, limits, restart policy, command and an alias by app name", async () => {
+    const image = await withFiles.inspectImage("berth/busybox:latest");
+    await withFiles.ensureNetwork(net, {});
+    const w = await withFiles.start({
+      identity: id,
+      release: 1,
+      slot: 0,
+      image: image?.id as string,
+      port: 6379,
+      network: net,
+      files: [{ path: "/app/config/app.properties", content: "level=debug\n" }],
+      cpus: 0.25,
+      memoryMb: 64,
+      restart: "on-failure",
+      command: ["sh", "-c", "echo $$ > /data/pid; exec httpd -f -p 6379 -h /app/config"],
+      volumes: [{ name: "data", path: "/data" }],
+    });
+    const info = await docker.getContainer(w.id).inspect();
+    expect(info.HostConfig.Memory).toBe(64 * 1024 * 1024);
+    expect(info.HostConfig.NanoCpus).toBe(250_000_000);
+    expect(info.HostConfig.RestartPolicy?.Name).toBe("on-failure");
+    expect(info.Config.Cmd).toEqual([
+      "sh",
+      "-c",
+      "echo $$ > /data/pid; exec httpd -f -p 6379 -h /app/config",
+    ]);
+    const file = info.Mounts.find((m) => m.Destination === "/app/config/app.properties");
+    expect(file).toMatchObject({ Type: "bind", RW: false });
+    expect(statSync(file?.Source as string).mode & 0o777).toBe(0o444);
+    const volume = info.Mounts.find((m) => m.Destination === "/data");
+    expect(volume).toMatchObject({ Type: "volume", Name: `berth-f${t}.${t}.dev.vol.data`, RW: true });
+    expect(info.NetworkSettings.Networks[`berth-f${t}.${t}.dev`]?.Aliases).toContain("cache");
+
+    const exec = async (cmd: string[]) => {
+      const e = await docker.getContainer(w.id).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+      const stream = await e.start({});
+      const out = await readText(stream);
+      return { out, code: (await e.inspect()).ExitCode };
+    };
+    expect((await exec(["cat", "/app/config/app.properties"])).out).toContain("level=debug");
+    const write = await exec(["sh", "-c", "echo x > /app/config/app.properties"]);
+    expect(write.code).not.toBe(0);
+    expect(write.out).toContain("Read-only file system");
+    // Another container of the environment reaches this one by the app's name.
+    const client = await withFiles.start({
+      identity: { ...id, app: "client" },
+      release: 1,
+      slot: 0,
+      image: image?.id as string,
+      port: 8080,
+      network: net,
+      command: ["sh", "-c", "wget -qO- http://cache:6379/app.properties; sleep 60"],
+    });
+    expect(
+      await readText(await withFiles.logs(client.id, { follow: true, tail: 100 }), "level=debug"),
+    ).toContain("level=debug");
   });
 });
