@@ -3,6 +3,7 @@ import { dirname, resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { Manifest } from "../domain/manifest.js";
 import { CliError } from "./cli-error.js";
+import { readLocalFile } from "./read-local-file.js";
 
 export interface LoadedManifest {
   manifest: Manifest;
@@ -15,14 +16,7 @@ export interface LoadedManifest {
  * never sees where they came from). The server validates everything else.
  */
 export function loadManifest(file: string, environ: NodeJS.ProcessEnv = process.env): LoadedManifest {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new CliError(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
+  const text = readLocalFile(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length > 0) {

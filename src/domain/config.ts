@@ -121,17 +121,15 @@ export const ConfigListing = z
   .meta({ id: "ConfigListing" });
 export type ConfigListing = z.infer<typeof ConfigListing>;
 
+/** A release a change started; its rollout's events follow eventCursor. */
+export const StartedRelease = z
+  .object({ app: z.string(), env: z.string(), release: z.number().int(), eventCursor: z.number().int() })
+  .meta({ id: "StartedRelease" });
+
 export const ConfigChangeResult = z
   .object({
     changed: z.number().int(),
-    releases: z.array(
-      z.object({
-        app: z.string(),
-        env: z.string(),
-        release: z.number().int(),
-        eventCursor: z.number().int(),
-      }),
-    ),
+    releases: z.array(StartedRelease),
     staged: z.array(z.object({ app: z.string(), env: z.string() })),
   })
   .meta({ id: "ConfigChangeResult" });

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { RouteHost, RoutePath } from "./app-route.js";
 import { CanaryMode, RolloutPlan } from "./canary.js";
-import { CONFIG_FILE_MAX, ConfigKey, ConfigValue, ContainerFilePath } from "./config.js";
+import { CONFIG_FILE_MAX, ConfigKey, ConfigValue, ContainerFilePath, StartedRelease } from "./config.js";
 import { AppName, EnvName, TenantName } from "./dns-label.js";
 import { ImageRef } from "./image-ref.js";
 import { Settings } from "./settings.js";
@@ -106,14 +106,7 @@ export const ApplyResult = z
   .object({
     dryRun: z.boolean(),
     steps: z.array(PlanStep),
-    releases: z.array(
-      z.object({
-        app: z.string(),
-        env: z.string(),
-        release: z.number().int(),
-        eventCursor: z.number().int(),
-      }),
-    ),
+    releases: z.array(StartedRelease),
     notes: z.array(z.string()),
   })
   .meta({ id: "ApplyResult" });

@@ -15,6 +15,8 @@ import type { DesiredApp, DesiredCanary, DesiredRelease, ObservedContainer } fro
 export class AppSync {
   // Releases are immutable, so caching them forever is safe.
   private readonly releases = new Map<string, ReleaseRow | null>();
+  /** Opened once per release: decrypting on every pass would be work done again for nothing. */
+  private readonly opened = new Map<string, DesiredRelease>();
   /** Time the server was down does not count against a rollout's health deadline. */
   private readonly watchingSince: number;
 
@@ -72,8 +74,11 @@ export class AppSync {
   }
 
   private desiredRelease(row: ReleaseRow): DesiredRelease {
+    const key = `${row.app_id}/${row.env_id}/${row.number}`;
+    const hit = this.opened.get(key);
+    if (hit) return hit;
     const opened = openRelease(row, this.box);
-    return {
+    const desired: DesiredRelease = {
       number: row.number,
       imageId: row.image_id,
       port: opened.resources.port,
@@ -83,6 +88,8 @@ export class AppSync {
       files: [...opened.files, ...opened.secretFiles],
       resources: opened.resources,
     };
+    this.opened.set(key, desired);
+    return desired;
   }
 
   private async observe(w: Workload, row: NamedDeploymentRow | undefined): Promise<ObservedContainer> {

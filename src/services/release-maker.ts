@@ -57,7 +57,7 @@ export class ReleaseMaker {
       files: snapshot.secretFiles,
     };
     const hasSecrets = Object.keys(sealedPart.env).length > 0 || sealedPart.files.length > 0;
-    const previous = (await tx.releases.list(where.app.id, where.env.id))[0];
+    const previous = await tx.releases.latest(where.app.id, where.env.id);
     const fields: NewReleaseFields = {
       image: spec.image,
       image_id: spec.imageId,
@@ -89,7 +89,7 @@ export class ReleaseMaker {
     from: ReleaseRow,
   ): Promise<{ fields: NewReleaseFields; number: number }> {
     const number = await tx.releases.nextNumber(where.app.id, where.env.id);
-    const previous = (await tx.releases.list(where.app.id, where.env.id))[0];
+    const previous = await tx.releases.latest(where.app.id, where.env.id);
     const sealed = from.sealed
       ? this.box.seal(
           this.box.open(from.sealed, releaseContext(where.app.id, where.env.id, from.number)),

@@ -49,6 +49,18 @@ export class ReleaseRepository {
     await this.db.updateTable("releases").set({ sealed }).where("id", "=", id).execute();
   }
 
+  /** The newest release, whatever its state: what a new release's changes are measured against. */
+  latest(appId: number, envId: number): Promise<ReleaseRow | undefined> {
+    return this.db
+      .selectFrom("releases")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("env_id", "=", envId)
+      .orderBy("number", "desc")
+      .limit(1)
+      .executeTakeFirst();
+  }
+
   find(appId: number, envId: number, number: number): Promise<ReleaseRow | undefined> {
     return this.db
       .selectFrom("releases")

@@ -7,6 +7,7 @@ import { clientFromConfig } from "../client-from-config.js";
 import { printJson, printTable } from "../output.js";
 import { parseIntOption } from "../parse-int.js";
 import { collect, parseCpus, parseMemoryMb, splitAssignment } from "../parse-units.js";
+import { readLocalFile } from "../read-local-file.js";
 import { readStdin } from "../read-stdin.js";
 import { waitForRollout } from "../wait-for-rollout.js";
 
@@ -201,7 +202,7 @@ export function registerConfigCommands(program: Command): void {
     const req = { app, env: opts.env, path: opts.path, stage: opts.stage };
     const result = opts.remove
       ? await client.removeConfigFile(tenant, req)
-      : await client.putConfigFile(tenant, { ...req, content: readLocal(opts.from as string) });
+      : await client.putConfigFile(tenant, { ...req, content: readLocalFile(opts.from as string) });
     out(`${opts.remove ? "Removed" : "Set"} file ${opts.path} in ${layerText(app, opts.env)}`);
     await report(client, tenant, result, opts.wait);
   });
@@ -232,7 +233,9 @@ export function registerConfigCommands(program: Command): void {
         if (opts.fromFile && opts.stdin) throw new CliError("give --from-file or --stdin, not both");
         if (args.length !== 1 || args[0]?.includes("="))
           throw new CliError("with --from-file or --stdin give exactly one KEY (no =VALUE)");
-        const value = opts.fromFile ? readLocal(opts.fromFile) : (await readStdin()).replace(/\r?\n$/, "");
+        const value = opts.fromFile
+          ? readLocalFile(opts.fromFile)
+          : (await readStdin()).replace(/\r?\n$/, "");
         secrets = { [args[0] as string]: value };
       } else {
         if (args.length === 0)
@@ -374,16 +377,6 @@ function settingsFrom(o: ResourceFlags): Record<string, unknown> {
     });
   for (const name of o.unset ?? []) s[name] = null;
   return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined));
-}
-
-function readLocal(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (error) {
-    throw new CliError(
-      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
 }
 
 const clip = (v: string) => oneLine(v.length > 60 ? `${v.slice(0, 57)}...` : v);

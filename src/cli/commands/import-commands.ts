@@ -8,6 +8,7 @@ import { envOf, tenantOf } from "../cli-config.js";
 import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
 import { composeToManifest } from "../compose/compose-to-manifest.js";
+import { readLocalFile } from "../read-local-file.js";
 import { applyManifest } from "./manifest-commands.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -34,14 +35,7 @@ export function registerImportCommands(program: Command): void {
         const tenant = tenantOf(opts.tenant);
         const env = envOf(opts.env);
         const dir = dirname(resolve(file));
-        let text: string;
-        try {
-          text = readFileSync(file, "utf8");
-        } catch (error) {
-          throw new CliError(
-            `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-          );
-        }
+        const text = readLocalFile(file);
         const imported = composeToManifest({
           text,
           fileName: basename(file),
