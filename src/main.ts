@@ -19,6 +19,7 @@ import { NginxRouter } from "./router/nginx-router.js";
 import { routerListenHosts, type ServerConfig } from "./server-config.js";
 import { AdminService } from "./services/admin-service.js";
 import { AppService } from "./services/app-service.js";
+import { AuditService } from "./services/audit-service.js";
 import { BuildService } from "./services/build-service.js";
 import { CanaryService } from "./services/canary-service.js";
 import { CertificateRenewer } from "./services/certificate-renewer.js";
@@ -113,7 +114,10 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   );
   const api = createApi({
     version: VERSION,
-    isValidToken: async (hash) => (await store.tokens.findByHash(hash)) !== undefined,
+    findToken: async (hash) => {
+      const row = await store.tokens.findByHash(hash);
+      return row ? { id: row.id, name: row.name } : undefined;
+    },
     logError: (err) => log.error({ err }, "request failed"),
     services: {
       tenants: new TenantService(store),
@@ -123,6 +127,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
       config: new ConfigService(store, engine, reconciler, releases, box),
       manifests: new ManifestService(store, engine, reconciler, releases, box, routeService, canaries),
       admin: new AdminService(store, box, ring),
+      audit: new AuditService(store),
       runtime: new RuntimeService(store, engine, probe),
       builds: new BuildService(store, engine),
       canaries,

@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { bearerAuth } from "./bearer-auth.js";
+import { auditTrail } from "./audit-trail.js";
+import { bearerAuth, type TokenIdentity } from "./bearer-auth.js";
 import type { ErrorBody } from "./error-body.js";
 import { errorResponse, validationResponse } from "./error-mapper.js";
 import { registerAdminRoutes } from "./routes/admin-routes.js";
@@ -17,7 +18,7 @@ import type { ApiServices } from "./services.js";
 
 export interface ApiOptions {
   services: ApiServices;
-  isValidToken: (tokenHash: string) => Promise<boolean>;
+  findToken: (tokenHash: string) => Promise<TokenIdentity | undefined>;
   version: string;
   logError: (err: unknown) => void;
 }
@@ -48,6 +49,10 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     servers: [{ url: API_BASE }],
   });
 
+  api.use(
+    "*",
+    auditTrail((entry) => options.services.audit.record(entry), options.logError),
+  );
   api.use("*", async (c, next) => {
     if (
       c.req.path === `${API_BASE}/healthz` ||
@@ -55,7 +60,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
       c.req.path === `${API_BASE}/schemas/berth.yaml.json`
     )
       return next();
-    return bearerAuth(options.isValidToken)(c, next);
+    return bearerAuth(options.findToken)(c, next);
   });
   api.use("*", async (c, next) => {
     // Build contexts are the one large body; everything else is small JSON, whatever it claims to be.

@@ -1,5 +1,6 @@
 import type { AdminService } from "../services/admin-service.js";
 import type { AppService } from "../services/app-service.js";
+import type { AuditService } from "../services/audit-service.js";
 import type { BuildService } from "../services/build-service.js";
 import type { CanaryService } from "../services/canary-service.js";
 import type { ConfigService } from "../services/config-service.js";
@@ -22,4 +23,5 @@ export interface ApiServices {
   config: ConfigService;
   manifests: ManifestService;
   admin: AdminService;
+  audit: AuditService;
 }

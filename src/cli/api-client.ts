@@ -6,6 +6,7 @@ import type { BuildLine } from "../api/routes/build-routes.js";
 import type { RotateKeyResult } from "../domain/admin.js";
 import type { App, AppInfo } from "../domain/app.js";
 import type { AppRoute, AppRouteRequest } from "../domain/app-route.js";
+import type { AuditEntry } from "../domain/audit.js";
 import type { Canary, CanaryRulesPatch, CanaryStartRequest, CanaryStatus } from "../domain/canary.js";
 import type {
   ConfigChangeRequest,
@@ -177,6 +178,8 @@ export class ApiClient {
     this.json<Manifest>("GET", `/export?${query({ tenant, env })}`);
   rotateKey = (prune: boolean) => this.json<RotateKeyResult>("POST", "/admin/rotate-key", { prune });
   backup = () => this.request("GET", "/admin/backup");
+  audit = (q: { tenant?: string; since?: string; limit?: number }) =>
+    this.json<AuditEntry[]>("GET", `/audit?${query(q)}`);
 
   async caCertificate(): Promise<string> {
     return readText(await this.request("GET", "/tls/ca"));

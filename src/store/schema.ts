@@ -132,5 +132,16 @@ export interface Database {
     value: string;
     updated_at: string;
   };
+  audit_log: {
+    id: Generated<number>;
+    at: string;
+    actor: string;
+    token_id: number | null;
+    tenant: string | null;
+    action: string;
+    target: string;
+    result: number;
+    source: string;
+  };
   api_tokens: { id: Generated<number>; name: string; token_hash: string; created_at: string };
 }

@@ -2,6 +2,7 @@ import type { Kysely } from "kysely";
 import type { SecretBox } from "../domain/secret-box.js";
 import { AppRepository } from "./app-repository.js";
 import { AppRouteRepository } from "./app-route-repository.js";
+import { AuditRepository } from "./audit-repository.js";
 import { CanaryRepository } from "./canary-repository.js";
 import { CertificateRepository } from "./certificate-repository.js";
 import { ConfigRepository } from "./config-repository.js";
@@ -28,6 +29,7 @@ export class Store {
   readonly appRoutes: AppRouteRepository;
   readonly certificates: CertificateRepository;
   readonly config: ConfigRepository;
+  readonly audit: AuditRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -48,6 +50,7 @@ export class Store {
     this.appRoutes = new AppRouteRepository(db);
     this.certificates = new CertificateRepository(db, box);
     this.config = new ConfigRepository(db);
+    this.audit = new AuditRepository(db);
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

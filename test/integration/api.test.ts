@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditEntry as AuditRow } from "../../src/domain/audit.js";
 import { DNS_LABEL } from "../../src/domain/dns-label.js";
 import { BerthProcess } from "../support/berth-process.js";
 
@@ -136,5 +137,81 @@ describe("REST API", () => {
     });
     expect(sneaky.status).toBe(413);
     expect((await call("GET", "/tenants")).body).toHaveLength(1);
+  });
+
+  it("records every mutating call in the audit log, refused ones too, and never a body", async () => {
+    const last = ((await call("GET", "/audit?limit=1")).body as { id: number }[])[0]?.id ?? 0;
+    await call("POST", "/tenants", { name: "audited" });
+    await call("POST", "/tenants", { name: "audited" });
+    await call("POST", "/tenants", { name: "nope" }, "berth_not-a-real-token");
+    await call("PATCH", "/tenants/acme/config", { app: "web", secrets: { PW: "audit-plaintext-42" } });
+    await call("GET", "/tenants");
+    const since = encodeURIComponent(new Date(Date.now() - 60_000).toISOString());
+    const { status, body: all } = await call("GET", `/audit?since=${since}`);
+    expect(status).toBe(200);
+    const body = (all as AuditRow[]).filter((e) => e.id > last);
+    const rows = (
+      body as {
+        actor: string;
+        tokenId: number | null;
+        tenant: string | null;
+        action: string;
+        target: string;
+        result: number;
+        source: string;
+      }[]
+    ).map(({ actor, tokenId, tenant, action, target, result, source }) => ({
+      actor,
+      tokenId,
+      tenant,
+      action,
+      target,
+      result,
+      source,
+    }));
+    expect(rows).toEqual([
+      {
+        actor: "admin",
+        tokenId: 1,
+        tenant: "audited",
+        action: "POST /tenants",
+        target: "/tenants",
+        result: 201,
+        source: "127.0.0.1",
+      },
+      {
+        actor: "admin",
+        tokenId: 1,
+        tenant: "audited",
+        action: "POST /tenants",
+        target: "/tenants",
+        result: 409,
+        source: "127.0.0.1",
+      },
+      {
+        actor: "anonymous",
+        tokenId: null,
+        tenant: null,
+        action: "POST /tenants",
+        target: "/tenants",
+        result: 401,
+        source: "127.0.0.1",
+      },
+      {
+        actor: "admin",
+        tokenId: 1,
+        tenant: "acme",
+        action: "PATCH /tenants/{tenant}/config",
+        target: "/tenants/acme/config",
+        result: 200,
+        source: "127.0.0.1",
+      },
+    ]);
+    expect(JSON.stringify(body)).not.toContain("audit-plaintext-42");
+    const byTenant = await call("GET", "/audit?tenant=acme");
+    expect((byTenant.body as { tenant: string }[]).every((e) => e.tenant === "acme")).toBe(true);
+    // Append-only from the API: there is no way to change or remove an entry.
+    expect((await call("DELETE", "/audit")).status).toBe(404);
+    expect((await call("PATCH", "/audit", {})).status).toBe(404);
   });
 });

@@ -105,7 +105,12 @@ describe("openSqliteStore", () => {
     expect((await third.environments.list(tenant.id)).map((e) => e.name)).toEqual(["dev", "prod"]);
     const db = rawDb();
     const migrations = db.prepare("select name from kysely_migration").all() as { name: string }[];
-    expect(migrations.map((m) => m.name)).toEqual(["001-initial", "002-canaries-routes", "003-config"]);
+    expect(migrations.map((m) => m.name)).toEqual([
+      "001-initial",
+      "002-canaries-routes",
+      "003-config",
+      "004-audit",
+    ]);
   });
 });
 

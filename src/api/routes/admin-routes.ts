@@ -2,6 +2,7 @@ import { Readable } from "node:stream";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { RotateKeyRequest, RotateKeyResult } from "../../domain/admin.js";
+import { AuditEntry, AuditQuery } from "../../domain/audit.js";
 import { errorResponses, jsonBody, jsonResponse, streamed } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
@@ -20,6 +21,19 @@ export function registerAdminRoutes(api: OpenAPIHono, s: ApiServices): void {
       responses: { 200: jsonResponse(RotateKeyResult, "Rotated"), ...errorResponses },
     }),
     async (c) => c.json(await s.admin.rotateKey(c.req.valid("json").prune), 200),
+  );
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/audit",
+      tags,
+      summary:
+        "The audit log: every mutating API call with actor, token, tenant, action, target, result and source",
+      security,
+      request: { query: AuditQuery },
+      responses: { 200: jsonResponse(z.array(AuditEntry), "Entries, oldest first"), ...errorResponses },
+    }),
+    async (c) => c.json(await s.audit.list(c.req.valid("query")), 200),
   );
   api.openapi(
     createRoute({

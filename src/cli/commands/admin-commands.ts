@@ -1,13 +1,43 @@
 import { createWriteStream, renameSync } from "node:fs";
 import { pipeline } from "node:stream/promises";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
-import { printJson } from "../output.js";
+import { printJson, printTable } from "../output.js";
+import { parseIntOption } from "../parse-int.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 export function registerAdminCommands(program: Command): void {
+  program
+    .command("audit")
+    .description("who did what, when, from where, with what result (every mutating API call)")
+    .option("--tenant <tenant>", "only calls on this tenant")
+    .option("--since <duration>", "only the last 30m, 1h, 7d ...", parseSince)
+    .option("--limit <n>", "at most this many, the newest", parseIntOption(1, 10_000), 1000)
+    .option("--json", "print the API's JSON")
+    .action(async (opts: { tenant?: string; since?: string; limit: number; json?: boolean }) => {
+      const entries = await clientFromConfig().audit({
+        tenant: opts.tenant,
+        since: opts.since,
+        limit: opts.limit,
+      });
+      if (opts.json) return printJson(entries);
+      printTable(
+        ["TIME", "ACTOR", "TOKEN", "TENANT", "ACTION", "TARGET", "RESULT", "SOURCE"],
+        entries.map((e) => [
+          e.at.replace("T", " ").slice(0, 19),
+          e.actor,
+          e.tokenId,
+          e.tenant,
+          e.action,
+          e.target,
+          e.result,
+          e.source,
+        ]),
+      );
+    });
+
   const admin = program.command("admin").description("platform chores: key rotation, backups");
 
   admin
@@ -45,4 +75,12 @@ export function registerAdminCommands(program: Command): void {
       }
       out(`Wrote ${opts.output}`);
     });
+}
+
+/** "30m", "1h", "7d" → the ISO time that long ago. */
+function parseSince(value: string): string {
+  const m = /^(\d{1,6})(m|h|d)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError("expected a duration such as 30m, 1h or 7d");
+  const minutes = Number(m[1]) * (m[2] === "d" ? 1440 : m[2] === "h" ? 60 : 1);
+  return new Date(Date.now() - minutes * 60_000).toISOString();
 }

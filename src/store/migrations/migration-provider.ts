@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import { initialMigration } from "./001-initial.js";
 import { canariesRoutesMigration } from "./002-canaries-routes.js";
 import { configMigration } from "./003-config.js";
+import { auditMigration } from "./004-audit.js";
 import type { IdColumn } from "./id-column.js";
 
 /** Migrations live in code (not scanned from disk) so the compiled CLI carries them. */
@@ -12,6 +13,7 @@ export function migrationProvider(id: IdColumn): MigrationProvider {
         "001-initial": initialMigration(id),
         "002-canaries-routes": canariesRoutesMigration(id),
         "003-config": configMigration(id),
+        "004-audit": auditMigration(id),
       };
     },
   };
