@@ -92,7 +92,7 @@ export function resourcesFrom(s: Settings, imagePort: number | undefined): Relea
   };
 }
 
-export function factsFor(
+function factsFor(
   identity: ReleaseInputs["identity"],
   release: number,
   resources: ReleaseResources,

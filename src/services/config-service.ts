@@ -1,8 +1,7 @@
-import type { SnapshotView } from "../config/diff-snapshots.js";
-import { diffSnapshots } from "../config/diff-snapshots.js";
+import { diffSnapshots, type SnapshotView } from "../config/diff-snapshots.js";
 import { effective, layerOf } from "../config/layer-of.js";
-import { referencesOf, renderTemplate, resolveConfig } from "../config/render-template.js";
-import { DEFAULTS, factsFor, resolveSettings, resourcesFrom } from "../config/resolve-release.js";
+import { referencesOf } from "../config/render-template.js";
+import { DEFAULTS, type ReleaseSnapshot, resolveSettings, resourcesFrom } from "../config/resolve-release.js";
 import { entryContext } from "../config/sealing-contexts.js";
 import {
   type ConfigChangeRequest,
@@ -142,61 +141,54 @@ export class ConfigService {
     const layers = await this.releases.layers(this.store, where);
     const current = await currentRelease(this.store, where);
     const releaseValues = current ? (JSON.parse(current.release_values) as Record<string, string>) : {};
-    const all = [
-      ...layers.entries,
-      ...Object.entries(releaseValues).map(([key, value]) => ({
-        layer: "release" as const,
-        key,
-        secret: false,
-        value,
-      })),
-    ];
-    const winners = effective(all, (e) => e.key);
-    let resolved: { values: Record<string, string>; secret: Set<string> } | undefined;
+    const winners = effective(
+      [
+        ...layers.entries,
+        ...Object.entries(releaseValues).map(([key, value]) => ({
+          layer: "release" as const,
+          key,
+          secret: false,
+          value,
+        })),
+      ],
+      (e) => e.key,
+    );
+    // Resolved exactly as the next release would be, so what `list` shows is what would run.
+    let snapshot: ReleaseSnapshot | undefined;
     let problem: string | null = null;
-    let facts: Record<string, string> = {};
     try {
-      const resources = resourcesFrom(resolveSettings(layers.settings), undefined);
-      const next = (await this.store.releases.nextNumber(where.app.id, where.env.id)) as number;
-      facts = factsFor(
-        { tenant, env: scope.env, app: scope.app },
-        next,
-        resources,
-        await this.releases.hostCapacity(),
-      );
-      const values = Object.fromEntries([...winners].map(([k, e]) => [k, e.value]));
-      const secrets = new Set([...winners].filter(([, e]) => e.secret).map(([k]) => k));
-      resolved = resolveConfig({ values, secrets, facts });
+      const exposedPorts = current
+        ? ((await this.images.inspectImage(current.image_id))?.exposedPorts ?? [])
+        : [];
+      const next = await this.store.releases.nextNumber(where.app.id, where.env.id);
+      snapshot = await this.releases.resolve(this.store, where, { exposedPorts, releaseValues }, next);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       problem = error.message;
     }
+    const mask = (value: string | undefined, secret: boolean) =>
+      value === undefined ? null : secret && !showSecrets ? SECRET_MASK : value;
     const entries: ConfigEntry[] = [...winners.values()].map((e) => {
-      const tainted = e.secret || (resolved?.secret.has(e.key) ?? false);
+      const tainted = snapshot ? Object.hasOwn(snapshot.secretEnv, e.key) : e.secret;
       return {
         key: e.key,
-        value: e.secret && !showSecrets ? SECRET_MASK : e.value,
+        value: mask(e.value, e.secret) as string,
         secret: e.secret,
         layer: e.layer,
-        resolved: resolved
-          ? tainted && !showSecrets
-            ? SECRET_MASK
-            : (resolved.values[e.key] ?? null)
-          : null,
+        resolved: mask(snapshot?.env[e.key] ?? snapshot?.secretEnv[e.key], tainted),
       };
     });
+    const rendered = new Map<string, { content: string; secret: boolean }>();
+    for (const f of snapshot?.files ?? []) rendered.set(f.path, { content: f.content, secret: false });
+    for (const f of snapshot?.secretFiles ?? []) rendered.set(f.path, { content: f.content, secret: true });
     const files = [...effective(layers.files, (f) => f.path).values()].map((f) => {
-      let content: string | null = null;
-      if (resolved) {
-        try {
-          const out = renderTemplate(f.template, resolved, facts, `file ${f.path}`);
-          content = out.secret && !showSecrets ? null : out.text;
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
-          problem ??= error.message;
-        }
-      }
-      return { path: f.path, layer: f.layer, bytes: Buffer.byteLength(f.template), content };
+      const out = rendered.get(f.path);
+      return {
+        path: f.path,
+        layer: f.layer,
+        bytes: Buffer.byteLength(f.template),
+        content: out && !(out.secret && !showSecrets) ? out.content : null,
+      };
     });
     return { scope, entries: entries.sort((a, b) => a.key.localeCompare(b.key)), files, problem };
   }

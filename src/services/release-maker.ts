@@ -175,10 +175,11 @@ export class ReleaseMaker {
     return this.host;
   }
 
-  private async resolve(
+  /** What a release would hold if made now with `spec`; throws DomainError naming the key at fault. */
+  async resolve(
     store: Store,
     where: AppInEnv,
-    spec: ReleaseSpec,
+    spec: Pick<ReleaseSpec, "exposedPorts" | "releaseValues" | "releaseSettings">,
     number: number,
   ): Promise<ReleaseSnapshot> {
     const layers = await this.layers(store, where);
