@@ -4,10 +4,11 @@ import { join } from "node:path";
 import { serve } from "@hono/node-server";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { hashToken, newToken } from "./api/bearer-auth.js";
+import { requestNotes } from "./api/audit-trail.js";
 import { createApi } from "./api/create-api.js";
 import { AesGcmBox } from "./crypto/aes-gcm-box.js";
 import { KeyRing } from "./crypto/key-ring.js";
+import { ScryptPasswordHasher } from "./crypto/scrypt-password-hasher.js";
 import { DockerEngine } from "./engines/docker/docker-engine.js";
 import { AccessLogMetrics } from "./metrics/access-log-metrics.js";
 import { AppSync } from "./reconciler/app-sync.js";
@@ -17,7 +18,9 @@ import { Reconciler } from "./reconciler/reconciler.js";
 import { RoutePublisher } from "./reconciler/route-publisher.js";
 import { NginxRouter } from "./router/nginx-router.js";
 import { routerListenHosts, type ServerConfig } from "./server-config.js";
+import { AccessService } from "./services/access-service.js";
 import { AdminService } from "./services/admin-service.js";
+import { hashToken, mintToken } from "./services/api-token.js";
 import { AppService } from "./services/app-service.js";
 import { AuditService } from "./services/audit-service.js";
 import { BuildService } from "./services/build-service.js";
@@ -26,8 +29,13 @@ import { CertificateRenewer } from "./services/certificate-renewer.js";
 import { ConfigService } from "./services/config-service.js";
 import { DeployService } from "./services/deploy-service.js";
 import { EnvironmentService } from "./services/environment-service.js";
+import { IdentityService } from "./services/identity-service.js";
+import { LoginThrottle } from "./services/login-throttle.js";
 import { ManifestService } from "./services/manifest-service.js";
+import { MemberService } from "./services/member-service.js";
+import { PolicyService } from "./services/policy-service.js";
 import type { Certificates, TrafficMetrics } from "./services/ports.js";
+import { QuotaService } from "./services/quota-service.js";
 import { ReleaseMaker } from "./services/release-maker.js";
 import { RolloutController } from "./services/rollout-controller.js";
 import { RouteService } from "./services/route-service.js";
@@ -103,7 +111,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   };
 
   const routing = { domain: config.domain, routerPort: config.routerPort };
-  const releases = new ReleaseMaker(box, engine);
+  const releases = new ReleaseMaker(box, engine, requestNotes);
   const canaries = new CanaryService(store, engine, reconciler, routes, traffic, releases);
   const routeService = new RouteService(store, certificates, routes, {
     ...routing,
@@ -112,14 +120,18 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   const rollouts = new RolloutController(store, canaries, traffic, (err) =>
     log.error({ err }, "staged rollout step failed"),
   );
+  const accessPolicy = new AccessService(store);
+  const identity = new IdentityService(store, new ScryptPasswordHasher(), accessPolicy, new LoginThrottle());
   const api = createApi({
     version: VERSION,
-    findToken: async (hash) => {
-      const row = await store.tokens.findByHash(hash);
-      return row ? { id: row.id, name: row.name } : undefined;
-    },
+    authenticate: (token) => identity.authenticate(token),
     logError: (err) => log.error({ err }, "request failed"),
     services: {
+      access: accessPolicy,
+      identity,
+      members: new MemberService(store),
+      quotas: new QuotaService(store),
+      policy: new PolicyService(store, requestNotes),
       tenants: new TenantService(store),
       environments: new EnvironmentService(store),
       apps: new AppService(store, reconciler, routing),
@@ -168,12 +180,16 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   };
 }
 
-/** First start only: make an admin token and leave it where only root can read it. */
+/**
+ * First start only: a token for the bootstrap user `admin` (a platform admin without a password),
+ * left where only root can read it. Sign-in with passwords starts once someone sets one.
+ */
 async function ensureAdminToken(store: Store, dataDir: string, log: { info(o: object, m: string): void }) {
   const file = join(dataDir, "admin-token");
   if ((await store.tokens.count()) > 0) return;
-  const token = newToken();
-  await store.tokens.create("admin", hashToken(token));
+  const admin = (await store.users.find("admin")) ?? (await store.users.create("admin", null, true));
+  const token = mintToken();
+  await store.tokens.create({ user_id: admin.id, name: "admin", token_hash: hashToken(token), kind: "api" });
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
   chmodSync(file, 0o600);
   log.info({ file }, "created the admin token");

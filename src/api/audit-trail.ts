@@ -1,7 +1,22 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AuditEntry } from "../domain/audit.js";
-import { tokenOf } from "./bearer-auth.js";
+import type { AuditNotes } from "../services/ports.js";
+import { principalOf } from "./bearer-auth.js";
+
+const notesOfRequest = new AsyncLocalStorage<string[]>();
+
+/**
+ * What services say about the call being served (an exception relied on, say) lands in that
+ * call's audit record. Outside an API call (the reconciler, a staged rollout) notes go nowhere:
+ * there is no caller to attribute them to.
+ */
+export const requestNotes: AuditNotes = {
+  note: (text) => {
+    notesOfRequest.getStore()?.push(text);
+  },
+};
 
 const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 const TENANT_IN_PATH = /\/tenants\/([a-z0-9-]{1,63})(?:\/|$)/;
@@ -17,18 +32,21 @@ export function auditTrail(
 ): MiddlewareHandler {
   return async (c, next) => {
     if (!MUTATING.has(c.req.method)) return next();
+    const notes: string[] = [];
     try {
-      await next();
+      await notesOfRequest.run(notes, next);
     } finally {
-      const token = tokenOf(c);
+      const caller = principalOf(c);
       await record({
-        actor: token?.name ?? "anonymous",
-        tokenId: token?.id ?? null,
+        actor: caller?.user ?? "anonymous",
+        tokenId: caller?.tokenId ?? null,
         tenant: tenantOf(c),
         action: `${c.req.method} ${routeOf(c)}`,
         target: c.req.path.replace(/^\/api\/v1/, ""),
         result: c.res.status,
         source: sourceOf(c),
+        // A failed call did not do what its notes say it was about to.
+        detail: notes.length > 0 && c.res.status < 400 ? notes.join("; ") : null,
       }).catch(onError);
     }
   };
@@ -55,7 +73,8 @@ function tenantOf(c: Context): string | null {
   }
 }
 
-function sourceOf(c: Context): string {
+/** The TCP peer of the request. */
+export function sourceOf(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? "unknown";
   } catch {

@@ -1,44 +1,41 @@
-import { createHash, randomBytes } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
+import type { Principal } from "../domain/identity.js";
 import type { ErrorBody } from "./error-body.js";
 
-export const hashToken = (token: string) => createHash("sha256").update(token, "utf8").digest("hex");
-export const newToken = () => `berth_${randomBytes(32).toString("base64url")}`;
+const PRINCIPAL_KEY = "berthPrincipal";
 
-/** Who a request acts as, once its token is accepted. */
-export interface TokenIdentity {
-  id: number;
-  name: string;
-}
+/** The caller of this request, once its token is accepted (the audit log records it). */
+export const principalOf = (c: Context): Principal | undefined =>
+  c.get(PRINCIPAL_KEY as never) as Principal | undefined;
 
-const TOKEN_KEY = "berthToken";
-
-/** The accepted token of this request, if any (the audit log records it). */
-export const tokenOf = (c: Context): TokenIdentity | undefined =>
-  c.get(TOKEN_KEY as never) as TokenIdentity | undefined;
+/** For handlers behind bearerAuth, where a caller always exists. */
+export const callerOf = (c: Context): Principal => {
+  const p = principalOf(c);
+  if (!p) throw new Error("no principal: route registered outside bearer auth");
+  return p;
+};
 
 /**
- * Bearer-token check. Tokens are looked up by their SHA-256, so the comparison never touches
- * the secret itself and the store never holds it.
+ * Bearer-token check on every request. Unknown, malformed, expired and revoked tokens all get
+ * the same 401: nothing tells a caller which of these their token is.
  */
 export function bearerAuth(
-  find: (tokenHash: string) => Promise<TokenIdentity | undefined>,
+  authenticate: (token: string) => Promise<Principal | undefined>,
 ): MiddlewareHandler {
   return async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = header.match(/^Bearer ([A-Za-z0-9_-]{1,200})$/);
-    const token = match?.[1] ? await find(hashToken(match[1])) : undefined;
-    if (!token) {
+    const principal = match?.[1] ? await authenticate(match[1]) : undefined;
+    if (!principal) {
       const body: ErrorBody = {
         error: {
           code: "unauthorized",
-          message:
-            "missing or invalid API token; run 'berth login URL --token TOKEN' (the admin token is in the server's data dir)",
+          message: "missing, expired or revoked API token; sign in with 'berth login URL' (or --token TOKEN)",
         },
       };
       return c.json(body, 401);
     }
-    c.set(TOKEN_KEY as never, token as never);
+    c.set(PRINCIPAL_KEY as never, principal as never);
     await next();
   };
 }

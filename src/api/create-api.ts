@@ -1,7 +1,8 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import type { Principal } from "../domain/identity.js";
 import { auditTrail } from "./audit-trail.js";
-import { bearerAuth, type TokenIdentity } from "./bearer-auth.js";
+import { bearerAuth } from "./bearer-auth.js";
 import type { ErrorBody } from "./error-body.js";
 import { errorResponse, validationResponse } from "./error-mapper.js";
 import { registerAdminRoutes } from "./routes/admin-routes.js";
@@ -10,7 +11,11 @@ import { registerBuildRoutes } from "./routes/build-routes.js";
 import { registerCanaryRoutes } from "./routes/canary-routes.js";
 import { registerConfigRoutes } from "./routes/config-routes.js";
 import { registerDeployRoutes } from "./routes/deploy-routes.js";
+import { registerIdentityRoutes } from "./routes/identity-routes.js";
 import { registerManifestRoutes } from "./routes/manifest-routes.js";
+import { registerMemberRoutes } from "./routes/member-routes.js";
+import { registerPolicyRoutes } from "./routes/policy-routes.js";
+import { registerQuotaRoutes } from "./routes/quota-routes.js";
 import { registerRouteRoutes } from "./routes/route-routes.js";
 import { registerRuntimeRoutes } from "./routes/runtime-routes.js";
 import { registerTenantRoutes } from "./routes/tenant-routes.js";
@@ -18,7 +23,7 @@ import type { ApiServices } from "./services.js";
 
 export interface ApiOptions {
   services: ApiServices;
-  findToken: (tokenHash: string) => Promise<TokenIdentity | undefined>;
+  authenticate: (token: string) => Promise<Principal | undefined>;
   version: string;
   logError: (err: unknown) => void;
 }
@@ -53,15 +58,15 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     "*",
     auditTrail((entry) => options.services.audit.record(entry), options.logError),
   );
-  api.use("*", async (c, next) => {
-    if (
-      c.req.path === `${API_BASE}/healthz` ||
-      c.req.path === `${API_BASE}/openapi.json` ||
-      c.req.path === `${API_BASE}/schemas/berth.yaml.json`
-    )
-      return next();
-    return bearerAuth(options.findToken)(c, next);
-  });
+  // The only routes without a token; every other route also declares who may call it (guard.ts).
+  const open = new Set([
+    `GET ${API_BASE}/healthz`,
+    `GET ${API_BASE}/openapi.json`,
+    `GET ${API_BASE}/schemas/berth.yaml.json`,
+    `POST ${API_BASE}/sessions`,
+  ]);
+  const auth = bearerAuth(options.authenticate);
+  api.use("*", async (c, next) => (open.has(`${c.req.method} ${c.req.path}`) ? next() : auth(c, next)));
   api.use("*", async (c, next) => {
     // Build contexts are the one large body; everything else is small JSON, whatever it claims to be.
     if (c.req.method === "POST" && c.req.path.endsWith("/builds")) return next();
@@ -72,7 +77,11 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     })(c, next);
   });
 
+  registerIdentityRoutes(api, options.services);
   registerTenantRoutes(api, options.services);
+  registerMemberRoutes(api, options.services);
+  registerQuotaRoutes(api, options.services);
+  registerPolicyRoutes(api, options.services);
   registerAppRoutes(api, options.services);
   registerDeployRoutes(api, options.services);
   registerRuntimeRoutes(api, options.services);

@@ -8,6 +8,10 @@ import type { ErrorBody } from "./error-body.js";
 const STATUS: Record<DomainErrorCode, ContentfulStatusCode> = {
   invalid: 400,
   unauthorized: 401,
+  forbidden: 403,
+  rate_limited: 429,
+  // As Kubernetes answers an exceeded ResourceQuota; the code tells it apart from a missing right.
+  quota_exceeded: 403,
   not_found: 404,
   conflict: 409,
   failed: 422,

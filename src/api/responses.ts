@@ -1,16 +1,17 @@
 import type { z } from "zod";
 import { ErrorBody } from "./error-body.js";
 
-const error = (description: string) => ({
+export const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorBody } },
 });
 
 export const errorResponses = {
-  400: error("Invalid input; nothing was changed"),
-  401: error("Missing or invalid token"),
-  404: error("Not found"),
-  409: error("Conflicts with current state"),
+  400: errorResponse("Invalid input; nothing was changed"),
+  401: errorResponse("Missing, expired or revoked token"),
+  403: errorResponse("The token is valid but lacks the right; nothing was changed"),
+  404: errorResponse("Not found"),
+  409: errorResponse("Conflicts with current state"),
 } as const;
 
 export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({

@@ -20,8 +20,20 @@ import type { ContainerRow } from "../domain/container-row.js";
 import type { Deployment, DeployRequest } from "../domain/deployment.js";
 import type { DeploymentEvent } from "../domain/deployment-event.js";
 import type { Environment } from "../domain/environment.js";
+import type {
+  CreateTokenRequest,
+  CreateUserRequest,
+  IssuedToken,
+  Member,
+  TokenInfo,
+  User,
+  WhoAmI,
+} from "../domain/identity.js";
+import type { ExceptionKind, PolicyException } from "../domain/isolation.js";
 import type { ApplyResult, Manifest } from "../domain/manifest.js";
+import type { QuotaReport, QuotaRequest } from "../domain/quota.js";
 import type { Release } from "../domain/release.js";
+import type { Role } from "../domain/roles.js";
 import type { ReleaseResources, SettingsPatch } from "../domain/settings.js";
 import type { Tenant } from "../domain/tenant.js";
 import { CliError, ServerUnreachable } from "./cli-error.js";
@@ -63,7 +75,8 @@ export class ApiClient {
     body?: unknown,
     raw?: { body: Readable; contentType: string },
   ): Promise<IncomingMessage> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
+    // Signing in is the one call made before there is a token.
+    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
     let payload: string | Readable | undefined;
     if (raw) {
       headers["content-type"] = raw.contentType;
@@ -104,8 +117,38 @@ export class ApiClient {
   }
 
   health = () => this.json<{ ok: boolean; version: string }>("GET", "/healthz");
+  login = (user: string, password: string, expiresInSeconds?: number | null) =>
+    this.json<IssuedToken>("POST", "/sessions", { user, password, expiresInSeconds });
+  whoami = () => this.json<WhoAmI>("GET", "/whoami");
+  listUsers = () => this.json<User[]>("GET", "/users");
+  createUser = (req: z.input<typeof CreateUserRequest>) => this.json<User>("POST", "/users", req);
+  deleteUser = (name: string) => this.json<void>("DELETE", `/users/${seg(name)}`);
+  setPassword = (name: string, password: string) =>
+    this.json<void>("PUT", `/users/${seg(name)}/password`, { password });
+  listTokens = (all: boolean) => this.json<TokenInfo[]>("GET", `/tokens?${query({ all })}`);
+  createToken = (req: CreateTokenRequest) => this.json<IssuedToken>("POST", "/tokens", req);
+  revokeToken = (id: number) => this.json<TokenInfo>("DELETE", `/tokens/${id}`);
+  listMembers = (t: string) => this.json<Member[]>("GET", `/tenants/${seg(t)}/members`);
+  putMember = (t: string, user: string, role: Role) =>
+    this.json<Member>("PUT", `/tenants/${seg(t)}/members`, { user, role });
+  removeMember = (t: string, user: string) =>
+    this.json<void>("DELETE", `/tenants/${seg(t)}/members/${seg(user)}`);
+  protectEnv = (t: string, env: string, minRole: Role) =>
+    this.json<void>("PUT", `/tenants/${seg(t)}/envs/${seg(env)}/protection`, { minRole });
+  unprotectEnv = (t: string, env: string) =>
+    this.json<void>("DELETE", `/tenants/${seg(t)}/envs/${seg(env)}/protection`);
+  quota = (t: string) => this.json<QuotaReport>("GET", `/tenants/${seg(t)}/quota`);
+  setQuota = (t: string, req: QuotaRequest) => this.json<QuotaReport>("PUT", `/tenants/${seg(t)}/quota`, req);
+  listExceptions = (t: string) => this.json<PolicyException[]>("GET", `/tenants/${seg(t)}/exceptions`);
+  grantException = (t: string, kind: ExceptionKind, values: string[], reason: string) =>
+    this.json<PolicyException>("PUT", `/tenants/${seg(t)}/exceptions/${seg(kind)}`, { values, reason });
+  revokeException = (t: string, kind: ExceptionKind) =>
+    this.json<{ kind: ExceptionKind; stillRunning: string[] }>(
+      "DELETE",
+      `/tenants/${seg(t)}/exceptions/${seg(kind)}`,
+    );
   listTenants = () => this.json<Tenant[]>("GET", "/tenants");
-  createTenant = (name: string) => this.json<Tenant>("POST", "/tenants", { name });
+  createTenant = (name: string, owner?: string) => this.json<Tenant>("POST", "/tenants", { name, owner });
   deleteTenant = (name: string) => this.json<void>("DELETE", `/tenants/${seg(name)}`);
   listEnvs = (t: string) => this.json<Environment[]>("GET", `/tenants/${seg(t)}/envs`);
   createEnv = (t: string, name: string) =>

@@ -5,8 +5,12 @@ import { registerBlueGreenCommands } from "./commands/blue-green-commands.js";
 import { registerCanaryCommands } from "./commands/canary-commands.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
 import { registerDeployCommands } from "./commands/deploy-commands.js";
+import { registerIdentityCommands } from "./commands/identity-commands.js";
 import { registerImportCommands } from "./commands/import-commands.js";
 import { registerManifestCommands } from "./commands/manifest-commands.js";
+import { registerPolicyCommands } from "./commands/policy-commands.js";
+import { registerQuotaCommands } from "./commands/quota-commands.js";
+import { registerResourcesCommands } from "./commands/resources-commands.js";
 import { registerRouteCommands } from "./commands/route-commands.js";
 import { registerRuntimeCommands } from "./commands/runtime-commands.js";
 import { registerSessionCommands } from "./commands/session-commands.js";
@@ -56,6 +60,9 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
     .action(serve);
 
   registerSessionCommands(program);
+  registerIdentityCommands(program);
+  registerQuotaCommands(program);
+  registerPolicyCommands(program);
   registerTenantCommands(program);
   registerAppCommands(program);
   registerDeployCommands(program);
@@ -64,6 +71,7 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
   registerCanaryCommands(program);
   registerBlueGreenCommands(program);
   registerConfigCommands(program);
+  registerResourcesCommands(program);
   registerManifestCommands(program);
   registerImportCommands(program);
   registerAdminCommands(program);

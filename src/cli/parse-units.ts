@@ -63,3 +63,17 @@ export function splitAssignment(text: string): [string, string] {
     );
   return [text.slice(0, i), text.slice(i + 1)];
 }
+
+/**
+ * "30d", "12h", "90m" → seconds; "never" stays the word (commander turns a parsed null into ""),
+ * and ttlOf() makes it null for the API: a token that does not expire.
+ */
+export function parseTtlSeconds(value: string): number | "never" {
+  if (value.trim() === "never") return "never";
+  const m = /^(\d{1,5})(m|h|d)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError("expected a lifetime such as 90m, 12h, 30d or never");
+  return Number(m[1]) * (m[2] === "d" ? 86_400 : m[2] === "h" ? 3600 : 60);
+}
+
+export const ttlOf = (v: number | "never" | undefined): number | null | undefined =>
+  v === "never" ? null : v;

@@ -60,5 +60,11 @@ export function resourcesOfRow(
     restart: stored.restart ?? "unless-stopped",
     command: stored.command ?? null,
     volumes: stored.volumes ?? [],
+    privileged: stored.privileged ?? false,
+    hostNetwork: stored.hostNetwork ?? false,
+    hostPid: stored.hostPid ?? false,
+    capAdd: stored.capAdd ?? [],
+    devices: stored.devices ?? [],
+    hostMounts: stored.hostMounts ?? [],
   };
 }

@@ -89,6 +89,12 @@ export function resourcesFrom(s: Settings, imagePort: number | undefined): Relea
     restart: s.restart ?? DEFAULTS.restart,
     command: s.command ?? null,
     volumes: s.volumes ?? [],
+    privileged: s.privileged ?? false,
+    hostNetwork: s.hostNetwork ?? false,
+    hostPid: s.hostPid ?? false,
+    capAdd: s.capAdd ?? [],
+    devices: s.devices ?? [],
+    hostMounts: s.hostMounts ?? [],
   };
 }
 
@@ -140,9 +146,12 @@ export function resolveRelease(inputs: ReleaseInputs): ReleaseSnapshot {
   const mounts = new Set<string>();
   for (const p of [...files, ...secretFiles]
     .map((f) => f.path)
-    .concat(resources.volumes.map((v) => v.path))) {
+    .concat(
+      resources.volumes.map((v) => v.path),
+      resources.hostMounts.map((m) => m.path),
+    )) {
     if (mounts.has(p))
-      throw new DomainError("invalid", `two mounts want ${p}: a config file and a volume`, p);
+      throw new DomainError("invalid", `two mounts want ${p} (config files, volumes and host mounts)`, p);
     mounts.add(p);
   }
   return {

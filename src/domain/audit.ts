@@ -13,6 +13,10 @@ export const AuditEntry = z
     target: z.string().meta({ example: "/tenants/acme/envs/prod/apps/web/deploy" }),
     result: z.number().int().meta({ description: "HTTP status of the answer" }),
     source: z.string().meta({ description: "Client address" }),
+    detail: z
+      .string()
+      .nullable()
+      .meta({ description: "What the call relied on beyond its route, e.g. an isolation exception" }),
   })
   .meta({ id: "AuditEntry" });
 export type AuditEntry = z.infer<typeof AuditEntry>;

@@ -7,6 +7,9 @@ export type DomainErrorCode =
   | "not_found"
   | "conflict"
   | "unauthorized"
+  | "forbidden"
+  | "rate_limited"
+  | "quota_exceeded"
   | "unavailable"
   | "failed";
 

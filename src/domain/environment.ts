@@ -1,12 +1,24 @@
 import { z } from "zod";
 import { EnvName, TenantName } from "./dns-label.js";
+import { ProtectionRole } from "./roles.js";
 
 export const CreateEnvironmentRequest = z
   .strictObject({ name: EnvName })
   .meta({ id: "CreateEnvironmentRequest" });
 export const Environment = z
-  .object({ tenant: TenantName, name: EnvName, createdAt: z.string() })
+  .object({
+    tenant: TenantName,
+    name: EnvName,
+    protectedFor: ProtectionRole.nullable().meta({
+      description: "null: unprotected; otherwise the weakest role that may deploy or read secrets there",
+    }),
+    createdAt: z.string(),
+  })
   .meta({ id: "Environment" });
+
+export const ProtectRequest = z
+  .strictObject({ minRole: ProtectionRole.default("maintainer") })
+  .meta({ id: "ProtectRequest" });
 export type Environment = z.infer<typeof Environment>;
 
 /**

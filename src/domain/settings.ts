@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ContainerFilePath } from "./config.js";
 import { dnsLabel } from "./dns-label.js";
+import { ELEVATED_SHAPES, HostMount } from "./isolation.js";
 import { HealthPath, HealthTimeout, Port, Replicas } from "./runtime-spec.js";
 
 export const HealthCheck = z.enum(["http", "tcp", "none"]).meta({
@@ -43,6 +44,7 @@ export const SETTING_SHAPES = {
   restart: RestartPolicy,
   command: z.array(CommandArg).min(1).max(64).meta({ description: "Overrides the image's command" }),
   volumes: z.array(VolumeMount).max(16),
+  ...ELEVATED_SHAPES,
 } as const;
 export type SettingName = keyof typeof SETTING_SHAPES;
 export const SETTING_NAMES = Object.keys(SETTING_SHAPES) as SettingName[];
@@ -58,6 +60,12 @@ export const Settings = z.strictObject({
   restart: SETTING_SHAPES.restart.optional(),
   command: SETTING_SHAPES.command.optional(),
   volumes: SETTING_SHAPES.volumes.optional(),
+  privileged: SETTING_SHAPES.privileged.optional(),
+  hostNetwork: SETTING_SHAPES.hostNetwork.optional(),
+  hostPid: SETTING_SHAPES.hostPid.optional(),
+  capAdd: SETTING_SHAPES.capAdd.optional(),
+  devices: SETTING_SHAPES.devices.optional(),
+  hostMounts: SETTING_SHAPES.hostMounts.optional(),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -73,6 +81,12 @@ export const SettingsPatch = z
     restart: SETTING_SHAPES.restart.nullable().optional(),
     command: SETTING_SHAPES.command.nullable().optional(),
     volumes: SETTING_SHAPES.volumes.nullable().optional(),
+    privileged: SETTING_SHAPES.privileged.nullable().optional(),
+    hostNetwork: SETTING_SHAPES.hostNetwork.nullable().optional(),
+    hostPid: SETTING_SHAPES.hostPid.nullable().optional(),
+    capAdd: SETTING_SHAPES.capAdd.nullable().optional(),
+    devices: SETTING_SHAPES.devices.nullable().optional(),
+    hostMounts: SETTING_SHAPES.hostMounts.nullable().optional(),
   })
   .meta({ id: "SettingsPatch", description: "Fields to set in one layer; null removes a field from it" });
 export type SettingsPatch = z.infer<typeof SettingsPatch>;
@@ -89,6 +103,12 @@ export const ReleaseResources = z
     restart: RestartPolicy,
     command: z.array(z.string()).nullable(),
     volumes: z.array(VolumeMount),
+    privileged: z.boolean(),
+    hostNetwork: z.boolean(),
+    hostPid: z.boolean(),
+    capAdd: z.array(z.string()),
+    devices: z.array(z.string()),
+    hostMounts: z.array(HostMount),
   })
   .meta({ id: "ReleaseResources" });
 export type ReleaseResources = z.infer<typeof ReleaseResources>;

@@ -23,6 +23,16 @@ export interface WorkloadSpec {
   command?: string[] | null;
   /** Named volumes of the tenant-environment; the engine scopes the names. */
   volumes?: { name: string; path: string }[];
+  /**
+   * Isolation exceptions a platform admin granted the tenant; the services have checked them.
+   * Host mount sources must be canonical paths: the engine refuses a symlink anywhere in one.
+   */
+  privileged?: boolean;
+  hostNetwork?: boolean;
+  hostPid?: boolean;
+  capAdd?: string[];
+  devices?: string[];
+  hostMounts?: { hostPath: string; path: string; readOnly: boolean }[];
 }
 
 export type WorkloadState = "created" | "running" | "restarting" | "paused" | "exited" | "dead" | "removing";

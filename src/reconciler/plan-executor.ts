@@ -115,6 +115,12 @@ export class PlanExecutor {
         restart: target.resources.restart,
         command: target.resources.command,
         volumes: target.resources.volumes,
+        privileged: target.resources.privileged,
+        hostNetwork: target.resources.hostNetwork,
+        hostPid: target.resources.hostPid,
+        capAdd: target.resources.capAdd,
+        devices: target.resources.devices,
+        hostMounts: target.resources.hostMounts,
       });
       await this.event(
         ctx,

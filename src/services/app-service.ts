@@ -5,6 +5,7 @@ import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { Store } from "../store/store.js";
 import { findApp, findTenant } from "./lookup.js";
 import type { RoutingSettings } from "./ports.js";
+import { withinQuota } from "./quota-guard.js";
 import { toDeployment } from "./to-deployment.js";
 
 export class AppService {
@@ -19,7 +20,7 @@ export class AppService {
       const t = await findTenant(tx, tenant);
       if (await tx.apps.find(t.id, name))
         throw new DomainError("conflict", `app '${name}' already exists in tenant '${tenant}'`, "name");
-      const row = await tx.apps.create(t.id, name);
+      const row = await withinQuota(tx, t.id, () => tx.apps.create(t.id, name));
       return { tenant, name: row.name, createdAt: row.created_at };
     });
   }

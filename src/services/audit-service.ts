@@ -15,6 +15,7 @@ export class AuditService {
       target: entry.target,
       result: entry.result,
       source: entry.source,
+      detail: entry.detail,
     });
   }
 
@@ -30,6 +31,7 @@ export class AuditService {
       target: r.target,
       result: r.result,
       source: r.source,
+      detail: r.detail,
     }));
   }
 }

@@ -15,6 +15,7 @@ import type { Store } from "../store/store.js";
 import { canaryRulesText } from "./canary-rules-text.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RouterRefresher, TrafficMetrics } from "./ports.js";
+import { quotaCheckpoint } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { rolloutOf, rulesOf, toCanary } from "./to-canary.js";
 
@@ -84,6 +85,7 @@ export class CanaryService {
     };
 
     const outcome = await this.store.transaction(async (tx) => {
+      const quota = await quotaCheckpoint(tx, where.tenant.id);
       if (await tx.canaries.findActive(where.app.id, where.env.id))
         throw new DomainError(
           "conflict",
@@ -142,6 +144,7 @@ export class CanaryService {
         started_at: startedAt,
       });
       await tx.events.append(where.app.id, where.env.id, row.release, "canary-started", message);
+      await quota.verify();
       return { canary: toCanary(row), eventCursor };
     });
     this.reconciler.enqueue(appKey({ tenant, env, app }));
@@ -198,6 +201,7 @@ export class CanaryService {
           : `canary release ${row.release} is already being promoted`,
       );
     const outcome = await this.store.transaction(async (tx) => {
+      const quota = await quotaCheckpoint(tx, where.tenant.id);
       const eventCursor = await tx.events.lastId(where.app.id, where.env.id);
       const message = `promoting canary release ${row.release}: it takes all the traffic once ${row.stable_release}'s replicas are replaced`;
       if (!(await tx.canaries.update(row.id, { phase: "promoting", message }, ["running"])))
@@ -212,6 +216,7 @@ export class CanaryService {
         rollout_started_at: this.now().toISOString(),
       });
       await tx.events.append(where.app.id, where.env.id, row.release, "canary-promoting", message);
+      await quota.verify();
       return { canary: toCanary({ ...row, phase: "promoting", message }), eventCursor };
     });
     this.reconciler.enqueue(appKey({ tenant, env, app }));

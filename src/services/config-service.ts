@@ -23,8 +23,10 @@ import type { LayerScope } from "../store/config-repository.js";
 import type { Store } from "../store/store.js";
 import { currentRelease } from "./current-release.js";
 import { refuseDuringCanary } from "./deploy-service.js";
+import { assertIsolation, elevationOf } from "./isolation-guard.js";
 import { findApp, findAppInEnv, findEnv, findTenant } from "./lookup.js";
 import type { ImageLookup } from "./ports.js";
+import { quotaCheckpoint } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { rollAffected } from "./roll-affected.js";
 
@@ -100,6 +102,12 @@ export class ConfigService {
   ): Promise<ConfigChangeResult> {
     const scope = await this.scope(tenant, req);
     return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
+      await assertIsolation(
+        tx,
+        { id: scope.tenantId, name: tenant },
+        elevationOf(req.settings),
+        layerName(req),
+      );
       let changed = 0;
       for (const [name, value] of Object.entries(req.settings)) {
         if (value === undefined) continue;
@@ -287,7 +295,9 @@ export class ConfigService {
         images.set(current.image_id, (await this.images.inspectImage(current.image_id))?.exposedPorts ?? []);
       if (!stage) await refuseDuringCanary(this.store, where).catch(stageHint);
     }
+    const tenantId = (await findTenant(this.store, tenant)).id;
     const result = await this.store.transaction(async (tx) => {
+      const quota = await quotaCheckpoint(tx, tenantId);
       const changed = await write(tx);
       const rolled = await rollAffected(
         tx,
@@ -296,6 +306,7 @@ export class ConfigService {
         (id) => images.get(id) ?? [],
         stage,
       );
+      await quota.verify();
       return { changed, releases: rolled.releases, staged: rolled.staged };
     });
     for (const where of wheres)

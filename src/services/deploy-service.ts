@@ -10,6 +10,7 @@ import type { Store } from "../store/store.js";
 import { currentRelease } from "./current-release.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RoutingSettings } from "./ports.js";
+import { quotaCheckpoint, withinQuota } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { startRollout } from "./start-rollout.js";
 import { toDeployment } from "./to-deployment.js";
@@ -162,6 +163,7 @@ export class DeployService {
   async scale(tenant: string, env: string, app: string, replicas: number): Promise<Deployment> {
     const where = await findAppInEnv(this.store, tenant, env, app);
     await this.store.transaction(async (tx) => {
+      const quota = await quotaCheckpoint(tx, where.tenant.id);
       const row = await tx.deployments.find(where.app.id, where.env.id);
       if (!row) throw new DomainError("conflict", `${app} is not deployed in ${env}; deploy it first`);
       // Scale is the replicas setting of this app in this environment, so later releases keep it.
@@ -178,6 +180,7 @@ export class DeployService {
         "scaled",
         `scaled to ${replicas} replica(s)`,
       );
+      await quota.verify();
     });
     this.reconciler.enqueue(appKey({ tenant, env, app }));
     return this.status(tenant, env, app);
@@ -225,7 +228,7 @@ export class DeployService {
     where: AppInEnv,
     work: (tx: Store) => Promise<{ release: number; eventCursor: number }>,
   ): Promise<DeployOutcome> {
-    const outcome = await this.store.transaction(work);
+    const outcome = await this.store.transaction((tx) => withinQuota(tx, where.tenant.id, () => work(tx)));
     const id = { tenant: where.tenant.name, env: where.env.name, app: where.app.name };
     this.reconciler.enqueue(appKey(id));
     return { ...outcome, deployment: await this.status(id.tenant, id.env, id.app) };

@@ -1,5 +1,6 @@
 import { DomainError } from "../domain/domain-error.js";
 import type { Environment } from "../domain/environment.js";
+import type { EnvironmentRow } from "../store/environment-repository.js";
 import type { Store } from "../store/store.js";
 import { findEnv, findTenant } from "./lookup.js";
 
@@ -41,8 +42,9 @@ export class EnvironmentService {
   }
 }
 
-const toEnvironment = (tenant: string, r: { name: string; created_at: string }): Environment => ({
+const toEnvironment = (tenant: string, r: EnvironmentRow): Environment => ({
   tenant,
   name: r.name,
+  protectedFor: (r.min_role as Environment["protectedFor"]) ?? null,
   createdAt: r.created_at,
 });

@@ -1,25 +1,20 @@
 import { DomainError } from "../domain/domain-error.js";
 import { appKey } from "../domain/labels.js";
-import {
-  type ApplyResult,
-  MANIFEST_API_VERSION,
-  type Manifest,
-  type ManifestAppEnv,
-  type PlanStep,
-} from "../domain/manifest.js";
+import { type ApplyResult, type Manifest, type ManifestAppEnv, type PlanStep } from "../domain/manifest.js";
 import type { SecretBox } from "../domain/secret-box.js";
-import { SETTING_NAMES, type Settings } from "../domain/settings.js";
 import type { TrafficRules } from "../domain/traffic-rules.js";
 import type { Enqueuer } from "../reconciler/enqueuer.js";
-import type { LayerScope } from "../store/config-repository.js";
+import type { AppRow } from "../store/app-repository.js";
+import type { EnvironmentRow } from "../store/environment-repository.js";
 import type { Store } from "../store/store.js";
 import { applyLayer, type LayerSpec } from "./apply-layer.js";
 import type { CanaryService } from "./canary-service.js";
 import { currentRelease } from "./current-release.js";
 import { exportManifest } from "./export-manifest.js";
-import { type AppInEnv, findTenant } from "./lookup.js";
+import type { AppInEnv } from "./lookup.js";
 import { orderByDependencies } from "./order-by-dependencies.js";
 import type { ImageLookup } from "./ports.js";
+import { quotaCheckpoint } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { type Reached, rollAffected } from "./roll-affected.js";
 import type { RouteService } from "./route-service.js";
@@ -60,6 +55,8 @@ export class ManifestService {
         const notes: string[] = [];
         const step = (action: string, target: string, detail = "") => steps.push({ action, target, detail });
         let tenant = await tx.tenants.find(m.tenant);
+        // A tenant made here has no quotas yet.
+        const quota = tenant ? await quotaCheckpoint(tx, tenant.id) : { verify: async () => {} };
         if (!tenant) {
           tenant = await tx.tenants.create(m.tenant);
           step("create tenant", m.tenant);
@@ -67,7 +64,7 @@ export class ManifestService {
         const envNames = new Set(Object.keys(m.environments ?? {}));
         for (const a of Object.values(m.apps ?? {}))
           for (const e of Object.keys(a.envs ?? {})) envNames.add(e);
-        const envs = new Map<string, { id: number; name: string; tenant_id: number; created_at: string }>();
+        const envs = new Map<string, EnvironmentRow>();
         for (const name of [...envNames].sort()) {
           let env = await tx.environments.find(tenant.id, name);
           if (!env) {
@@ -76,7 +73,7 @@ export class ManifestService {
           }
           envs.set(name, env);
         }
-        const apps = new Map<string, { id: number; name: string; tenant_id: number; created_at: string }>();
+        const apps = new Map<string, AppRow>();
         for (const name of order) {
           let app = await tx.apps.find(tenant.id, name);
           if (!app) {
@@ -91,7 +88,16 @@ export class ManifestService {
         const changedScopes: { appId: number; envId: number }[] = [];
         const layer = async (appId: number, envId: number, spec: LayerSpec, target: string, path: string) => {
           const before = steps.length;
-          await applyLayer(tx, this.box, { tenantId: t.id, appId, envId }, spec, target, path, step);
+          await applyLayer(
+            tx,
+            this.box,
+            { tenantId: t.id, appId, envId },
+            spec,
+            m.tenant,
+            target,
+            path,
+            step,
+          );
           if (steps.length > before) changedScopes.push({ appId, envId });
         };
         const touched = (where: AppInEnv) =>
@@ -159,6 +165,7 @@ export class ManifestService {
         const rolled = await rollAffected(tx, this.releases, reached, (id) => exposed.get(id) ?? [], false);
         for (const r of rolled.releases) step("release", `${r.app}/${r.env}`, `release ${r.release}`);
         for (const s of rolled.scaled) step("scale", `${s.app}/${s.env}`, `${s.replicas} replica(s)`);
+        await quota.verify();
         for (const name of order)
           for (const [envName, spec] of Object.entries(m.apps?.[name]?.envs ?? {})) {
             const where = this.where(t, envs.get(envName), apps.get(name));

@@ -93,3 +93,8 @@ export interface KeyRotation {
   retain(ids: ReadonlySet<string>): string[];
   ids(): string[];
 }
+
+/** Adds a line to the audit record of the API call being served, e.g. an isolation exception it relies on. */
+export interface AuditNotes {
+  note(text: string): void;
+}

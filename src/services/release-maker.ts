@@ -11,11 +11,12 @@ import { entryContext, releaseContext } from "../config/sealing-contexts.js";
 import type { ConfigLayer } from "../domain/config.js";
 import { DomainError } from "../domain/domain-error.js";
 import type { SecretBox } from "../domain/secret-box.js";
-import type { SettingName, Settings } from "../domain/settings.js";
+import type { ReleaseResources, SettingName, Settings } from "../domain/settings.js";
 import type { ReleaseRow } from "../store/release-repository.js";
 import type { Store } from "../store/store.js";
+import { assertIsolation, elevationOf } from "./isolation-guard.js";
 import type { AppInEnv } from "./lookup.js";
-import type { HostCapacity } from "./ports.js";
+import type { AuditNotes, HostCapacity } from "./ports.js";
 
 export type NewReleaseFields = Omit<ReleaseRow, "id" | "number" | "created_at" | "app_id" | "env_id">;
 
@@ -47,11 +48,14 @@ export class ReleaseMaker {
   constructor(
     private readonly box: SecretBox,
     private readonly capacity: HostCapacity,
+    /** Where a release that relies on isolation exceptions is recorded: the API call's audit entry. */
+    private readonly notes: AuditNotes = { note: () => {} },
   ) {}
 
   async make(tx: Store, where: AppInEnv, spec: ReleaseSpec): Promise<MadeRelease> {
     const number = await tx.releases.nextNumber(where.app.id, where.env.id);
     const snapshot = await this.resolve(tx, where, spec, number);
+    await this.checkIsolation(tx, where, snapshot.resources, number);
     const sealedPart = {
       env: snapshot.secretEnv,
       files: snapshot.secretFiles,
@@ -89,6 +93,8 @@ export class ReleaseMaker {
     from: ReleaseRow,
   ): Promise<{ fields: NewReleaseFields; number: number }> {
     const number = await tx.releases.nextNumber(where.app.id, where.env.id);
+    // The old release may rely on an exception that has been revoked since.
+    await this.checkIsolation(tx, where, resourcesOfRow(from), number);
     const previous = await tx.releases.latest(where.app.id, where.env.id);
     const sealed = from.sealed
       ? this.box.seal(
@@ -115,6 +121,13 @@ export class ReleaseMaker {
       ? summarizeChanges(diffSnapshots(this.view(previous), this.view(from), false))
       : "first release";
     return { fields, number };
+  }
+
+  private async checkIsolation(tx: Store, where: AppInEnv, resources: ReleaseResources, number: number) {
+    const what = `${where.app.name} in ${where.env.name}`;
+    const used = await assertIsolation(tx, where.tenant, elevationOf(resources), what);
+    if (used.length > 0)
+      this.notes.note(`release ${number} of ${what} relies on isolation exceptions: ${used.join(", ")}`);
   }
 
   /** What a release would be made of now, without writing anything. */

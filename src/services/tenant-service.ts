@@ -6,11 +6,20 @@ import { findTenant } from "./lookup.js";
 export class TenantService {
   constructor(private readonly store: Store) {}
 
-  async create(name: string): Promise<Tenant> {
+  async create(name: string, owner?: string): Promise<Tenant> {
     return this.store.transaction(async (tx) => {
       if (await tx.tenants.find(name))
         throw new DomainError("conflict", `tenant '${name}' already exists`, "name");
-      return toTenant(await tx.tenants.create(name));
+      const user = owner === undefined ? undefined : await tx.users.find(owner);
+      if (owner !== undefined && !user)
+        throw new DomainError(
+          "not_found",
+          `user '${owner}' does not exist; create it with 'berth user create ${owner}'`,
+          "owner",
+        );
+      const row = await tx.tenants.create(name);
+      if (user) await tx.memberships.put(row.id, user.id, "owner");
+      return toTenant(row);
     });
   }
 

@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import type { ResourceRow } from "./deployment-repository.js";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
 
@@ -42,6 +43,33 @@ export class CanaryRepository {
       .select(["tenants.name as tenant", "environments.name as env", "apps.name as app"])
       .where("canaries.phase", "in", ACTIVE)
       .orderBy("canaries.id")
+      .execute();
+  }
+
+  /**
+   * Starting and running canaries of a tenant with their release's resources: they run beside
+   * the stable slots. A promoting canary is counted as its deployment, whose release it now is.
+   */
+  activeWithResources(tenantId: number): Promise<ResourceRow[]> {
+    return this.db
+      .selectFrom("canaries")
+      .innerJoin("apps", "apps.id", "canaries.app_id")
+      .innerJoin("environments", "environments.id", "canaries.env_id")
+      .leftJoin("releases", (j) =>
+        j
+          .onRef("releases.app_id", "=", "canaries.app_id")
+          .onRef("releases.env_id", "=", "canaries.env_id")
+          .onRef("releases.number", "=", "canaries.release"),
+      )
+      .select([
+        "canaries.env_id",
+        "environments.name as env",
+        "apps.name as app",
+        "canaries.replicas",
+        "releases.resources_json",
+      ])
+      .where("apps.tenant_id", "=", tenantId)
+      .where("canaries.phase", "in", ["starting", "running"])
       .execute();
   }
 

@@ -7,6 +7,13 @@ export type DeploymentPatch = Omit<
   Updateable<Database["deployments"]>,
   "id" | "app_id" | "env_id" | "updated_at"
 >;
+export interface ResourceRow {
+  env_id: number;
+  env: string;
+  app: string;
+  replicas: number;
+  resources_json: string | null;
+}
 export type NamedDeploymentRow = DeploymentRow & { tenant: string; env: string; app: string };
 
 export class DeploymentRepository {
@@ -85,6 +92,33 @@ export class DeploymentRepository {
 
   listForApp(appId: number): Promise<NamedDeploymentRow[]> {
     return this.named().where("deployments.app_id", "=", appId).orderBy("environments.name").execute();
+  }
+
+  /** Each deployment of a tenant with the resources of the release it should run (quotas count these). */
+  withResources(tenantId: number): Promise<ResourceRow[]> {
+    return (
+      this.db
+        .selectFrom("deployments")
+        .innerJoin("apps", "apps.id", "deployments.app_id")
+        .innerJoin("environments", "environments.id", "deployments.env_id")
+        .leftJoin("releases", (j) =>
+          j
+            .onRef("releases.app_id", "=", "deployments.app_id")
+            .onRef("releases.env_id", "=", "deployments.env_id")
+            .onRef("releases.number", "=", "deployments.release"),
+        )
+        .select([
+          "deployments.env_id",
+          "environments.name as env",
+          "apps.name as app",
+          "deployments.replicas",
+          "releases.resources_json",
+        ])
+        .where("apps.tenant_id", "=", tenantId)
+        // A first deploy that failed left nothing running (its desired release went back to none).
+        .where("deployments.release", "is not", null)
+        .execute()
+    );
   }
 
   countForEnv(envId: number): Promise<number> {

@@ -42,8 +42,12 @@ export class EnvironmentRepository {
       .execute();
   }
 
+  async setMinRole(id: number, minRole: string | null): Promise<void> {
+    await this.db.updateTable("environments").set({ min_role: minRole }).where("id", "=", id).execute();
+  }
+
   async delete(id: number): Promise<void> {
-    for (const table of ["config_entries", "config_files", "settings"] as const)
+    for (const table of ["config_entries", "config_files", "settings", "quotas"] as const)
       await this.db.deleteFrom(table).where("env_id", "=", id).execute();
     await this.db.deleteFrom("environments").where("id", "=", id).execute();
   }

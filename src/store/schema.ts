@@ -3,7 +3,14 @@ import type { Generated } from "kysely";
 /** Table shapes as Kysely sees them. Times are ISO-8601 text so SQLite and PostgreSQL agree. */
 export interface Database {
   tenants: { id: Generated<number>; name: string; created_at: string };
-  environments: { id: Generated<number>; tenant_id: number; name: string; created_at: string };
+  environments: {
+    id: Generated<number>;
+    tenant_id: number;
+    name: string;
+    created_at: string;
+    /** The weakest role that may deploy there; null: unprotected (developers may). */
+    min_role: string | null;
+  };
   apps: { id: Generated<number>; tenant_id: number; name: string; created_at: string };
   releases: {
     id: Generated<number>;
@@ -142,6 +149,61 @@ export interface Database {
     target: string;
     result: number;
     source: string;
+    /** What the call did beyond its route, e.g. an isolation exception it relied on. */
+    detail: string | null;
   };
-  api_tokens: { id: Generated<number>; name: string; token_hash: string; created_at: string };
+  users: {
+    id: Generated<number>;
+    name: string;
+    /** scrypt$N$r$p$salt$hash, or null for a user who signs in only with API tokens. */
+    password_hash: string | null;
+    admin: number;
+    created_at: string;
+  };
+  api_tokens: {
+    id: Generated<number>;
+    name: string;
+    token_hash: string;
+    created_at: string;
+    user_id: number;
+    /** Scope: one tenant (and optionally one of its environments), at most `role`; null: all the user's rights. */
+    tenant_id: number | null;
+    env_id: number | null;
+    role: string | null;
+    kind: Generated<string>;
+    expires_at: string | null;
+    revoked_at: string | null;
+    last_used_at: string | null;
+  };
+  memberships: { tenant_id: number; user_id: number; role: string; created_at: string };
+  quotas: {
+    id: Generated<number>;
+    tenant_id: number;
+    /** 0: the tenant as a whole. */
+    env_id: number;
+    cpus: number | null;
+    memory_mb: number | null;
+    replicas: number | null;
+    apps: number | null;
+    updated_at: string;
+  };
+  policy_exceptions: {
+    id: Generated<number>;
+    tenant_id: number;
+    kind: string;
+    /** JSON string[]: the paths, capabilities or devices the exception covers ([] for a switch). */
+    values_json: string;
+    reason: string;
+    granted_by: string;
+    granted_at: string;
+  };
+  network_links: {
+    id: Generated<number>;
+    app_id: number;
+    env_id: number;
+    to_app_id: number;
+    to_env_id: number;
+    created_by: string;
+    created_at: string;
+  };
 }

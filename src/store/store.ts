@@ -10,10 +10,14 @@ import { DeploymentRepository } from "./deployment-repository.js";
 import { EndpointRepository } from "./endpoint-repository.js";
 import { EnvironmentRepository } from "./environment-repository.js";
 import { EventRepository } from "./event-repository.js";
+import { MembershipRepository } from "./membership-repository.js";
+import { PolicyExceptionRepository } from "./policy-exception-repository.js";
+import { QuotaRepository } from "./quota-repository.js";
 import { ReleaseRepository } from "./release-repository.js";
 import type { Database } from "./schema.js";
 import { TenantRepository } from "./tenant-repository.js";
 import { TokenRepository } from "./token-repository.js";
+import { UserRepository } from "./user-repository.js";
 
 /** The repositories over one connection or one transaction; nothing here knows the SQL dialect. */
 export class Store {
@@ -30,6 +34,10 @@ export class Store {
   readonly certificates: CertificateRepository;
   readonly config: ConfigRepository;
   readonly audit: AuditRepository;
+  readonly users: UserRepository;
+  readonly memberships: MembershipRepository;
+  readonly quotas: QuotaRepository;
+  readonly exceptions: PolicyExceptionRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -51,6 +59,10 @@ export class Store {
     this.certificates = new CertificateRepository(db, box);
     this.config = new ConfigRepository(db);
     this.audit = new AuditRepository(db);
+    this.users = new UserRepository(db);
+    this.memberships = new MembershipRepository(db);
+    this.quotas = new QuotaRepository(db);
+    this.exceptions = new PolicyExceptionRepository(db);
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

@@ -23,6 +23,10 @@ export class TenantRepository {
     return this.db.selectFrom("tenants").selectAll().where("name", "=", name).executeTakeFirst();
   }
 
+  findById(id: number): Promise<TenantRow | undefined> {
+    return this.db.selectFrom("tenants").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
   async delete(id: number): Promise<void> {
     await this.db.deleteFrom("tenants").where("id", "=", id).execute();
   }

@@ -1,26 +1,72 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Insertable, Kysely, Selectable } from "kysely";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
 
 export type TokenRow = Selectable<Database["api_tokens"]>;
 
+/** A token with the names of what it belongs to, as authentication and listings need it. */
+export interface TokenView extends TokenRow {
+  user: string;
+  user_admin: number;
+  tenant: string | null;
+  env: string | null;
+}
+
 /** Only hashes are stored: a leaked database does not leak working tokens. */
 export class TokenRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async create(name: string, tokenHash: string): Promise<void> {
-    await this.db
+  async create(row: Omit<Insertable<Database["api_tokens"]>, "id" | "created_at">): Promise<number> {
+    const created = await this.db
       .insertInto("api_tokens")
-      .values({ name, token_hash: tokenHash, created_at: nowIso() })
+      .values({ ...row, created_at: nowIso() })
+      .returning("id")
+      .executeTakeFirstOrThrow();
+    return created.id;
+  }
+
+  private joined() {
+    return this.db
+      .selectFrom("api_tokens")
+      .innerJoin("users", "users.id", "api_tokens.user_id")
+      .leftJoin("tenants", "tenants.id", "api_tokens.tenant_id")
+      .leftJoin("environments", "environments.id", "api_tokens.env_id")
+      .selectAll("api_tokens")
+      .select([
+        "users.name as user",
+        "users.admin as user_admin",
+        "tenants.name as tenant",
+        "environments.name as env",
+      ]);
+  }
+
+  findByHash(tokenHash: string): Promise<TokenView | undefined> {
+    return this.joined().where("api_tokens.token_hash", "=", tokenHash).executeTakeFirst();
+  }
+
+  find(id: number): Promise<TokenView | undefined> {
+    return this.joined().where("api_tokens.id", "=", id).executeTakeFirst();
+  }
+
+  /** Newest first; all users' when userId is undefined. */
+  list(filter: { userId?: number; tenantId?: number }): Promise<TokenView[]> {
+    let q = this.joined();
+    if (filter.userId !== undefined) q = q.where("api_tokens.user_id", "=", filter.userId);
+    if (filter.tenantId !== undefined) q = q.where("api_tokens.tenant_id", "=", filter.tenantId);
+    return q.orderBy("api_tokens.id", "desc").execute();
+  }
+
+  async revoke(id: number): Promise<void> {
+    await this.db
+      .updateTable("api_tokens")
+      .set({ revoked_at: nowIso() })
+      .where("id", "=", id)
+      .where("revoked_at", "is", null)
       .execute();
   }
 
-  findByHash(tokenHash: string): Promise<TokenRow | undefined> {
-    return this.db
-      .selectFrom("api_tokens")
-      .selectAll()
-      .where("token_hash", "=", tokenHash)
-      .executeTakeFirst();
+  async touch(id: number): Promise<void> {
+    await this.db.updateTable("api_tokens").set({ last_used_at: nowIso() }).where("id", "=", id).execute();
   }
 
   async count(): Promise<number> {

@@ -2,8 +2,11 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
+import { Kysely, Migrator, SqliteDialect } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DeploymentPatch } from "../../src/store/deployment-repository.js";
+import { sqliteId } from "../../src/store/migrations/id-column.js";
+import { migrationProvider } from "../../src/store/migrations/migration-provider.js";
 import { openSqliteStore } from "../../src/store/open-sqlite-store.js";
 import type { NewRelease } from "../../src/store/release-repository.js";
 import type { Store } from "../../src/store/store.js";
@@ -110,7 +113,31 @@ describe("openSqliteStore", () => {
       "002-canaries-routes",
       "003-config",
       "004-audit",
+      "005-tenancy",
     ]);
+  });
+
+  it("upgrades a database from before users: its tokens belong to the bootstrap admin, unscoped", async () => {
+    const sqlite = new SqliteDatabase(file);
+    const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const migrator = new Migrator({ db, provider: migrationProvider(sqliteId) });
+    expect((await migrator.migrateTo("004-audit")).error).toBeUndefined();
+    sqlite
+      .prepare(
+        "insert into api_tokens (name, token_hash, created_at) values ('admin', 'old-hash', '2026-01-01')",
+      )
+      .run();
+    await db.destroy();
+    const store = await open();
+    expect(await store.tokens.findByHash("old-hash")).toMatchObject({
+      user: "admin",
+      user_admin: 1,
+      tenant_id: null,
+      env_id: null,
+      role: null,
+      expires_at: null,
+      revoked_at: null,
+    });
   });
 });
 
@@ -406,7 +433,8 @@ describe("cascades and transactions", () => {
       store.transaction(async (tx) => {
         const t = await tx.tenants.create("acme");
         await tx.environments.create(t.id, "prod");
-        await tx.tokens.create("admin", "hash-1");
+        const admin = await tx.users.find("admin");
+        await tx.tokens.create({ user_id: admin?.id as number, name: "admin", token_hash: "hash-1" });
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
@@ -423,19 +451,91 @@ describe("cascades and transactions", () => {
   });
 });
 
-describe("tokens", () => {
-  it("create, findByHash and count; hashes are unique", async () => {
+describe("users, tokens and memberships", () => {
+  it("tokens: create, findByHash with their owner and scope, revoke; hashes are unique", async () => {
     const store = await open();
     expect(await store.tokens.count()).toBe(0);
-    await store.tokens.create("admin", "hash-a");
-    await store.tokens.create("ci", "hash-b");
+    const admin = await store.users.find("admin");
+    expect(admin).toMatchObject({ admin: 1, password_hash: null });
+    const alice = await store.users.create("alice", "scrypt$x", false);
+    const t = await store.tenants.create("acme");
+    const dev = await store.environments.create(t.id, "dev");
+    const a = await store.tokens.create({
+      user_id: admin?.id as number,
+      name: "admin",
+      token_hash: "hash-a",
+    });
+    await store.tokens.create({
+      user_id: alice.id,
+      name: "ci",
+      token_hash: "hash-b",
+      tenant_id: t.id,
+      env_id: dev.id,
+      role: "developer",
+      expires_at: "2030-01-01T00:00:00.000Z",
+    });
     expect(await store.tokens.count()).toBe(2);
-    expect(await store.tokens.findByHash("hash-a")).toMatchObject({ name: "admin", token_hash: "hash-a" });
-    expect(await store.tokens.findByHash("hash-b")).toMatchObject({ name: "ci" });
+    expect(await store.tokens.findByHash("hash-a")).toMatchObject({
+      name: "admin",
+      user: "admin",
+      user_admin: 1,
+      tenant: null,
+      env: null,
+      kind: "api",
+      revoked_at: null,
+    });
+    expect(await store.tokens.findByHash("hash-b")).toMatchObject({
+      name: "ci",
+      user: "alice",
+      tenant: "acme",
+      env: "dev",
+      role: "developer",
+    });
     expect(await store.tokens.findByHash("hash-c")).toBeUndefined();
     expect(await store.tokens.findByHash("")).toBeUndefined();
-    await expect(store.tokens.create("again", "hash-a")).rejects.toThrow(/UNIQUE/);
-    expect(await store.tokens.count()).toBe(2);
+    await expect(
+      store.tokens.create({ user_id: alice.id, name: "again", token_hash: "hash-a" }),
+    ).rejects.toThrow(/UNIQUE/);
+    await store.tokens.revoke(a);
+    expect((await store.tokens.find(a))?.revoked_at).toMatch(/^\d{4}-/);
+    expect((await store.tokens.list({ userId: alice.id })).map((x) => x.name)).toEqual(["ci"]);
+  });
+
+  it("a token never outlives its scope: deleting the environment, tenant or user deletes it", async () => {
+    const store = await open();
+    const bob = await store.users.create("bob", null, false);
+    const t = await store.tenants.create("acme");
+    const prod = await store.environments.create(t.id, "prod");
+    const scoped = (name: string, extra: object) =>
+      store.tokens.create({ user_id: bob.id, name, token_hash: `h-${name}`, ...extra });
+    await scoped("env", { tenant_id: t.id, env_id: prod.id });
+    await scoped("tenant", { tenant_id: t.id });
+    await scoped("mine", {});
+    await store.memberships.put(t.id, bob.id, "viewer");
+    await store.environments.delete(prod.id);
+    expect((await store.tokens.list({ userId: bob.id })).map((x) => x.name).sort()).toEqual([
+      "mine",
+      "tenant",
+    ]);
+    await store.tenants.delete(t.id);
+    expect((await store.tokens.list({ userId: bob.id })).map((x) => x.name)).toEqual(["mine"]);
+    expect(await store.memberships.ofUser(bob.id)).toEqual([]);
+    await store.users.delete(bob.id);
+    expect(await store.tokens.list({ userId: bob.id })).toEqual([]);
+  });
+
+  it("memberships: put adds or changes the role, remove removes", async () => {
+    const store = await open();
+    const u = await store.users.create("carol", null, false);
+    const t = await store.tenants.create("acme");
+    await store.memberships.put(t.id, u.id, "viewer");
+    await store.memberships.put(t.id, u.id, "owner");
+    expect(await store.memberships.roleOf(t.id, u.id)).toBe("owner");
+    expect((await store.memberships.ofTenant(t.id)).map((m) => [m.user, m.role])).toEqual([
+      ["carol", "owner"],
+    ]);
+    expect(await store.memberships.remove(t.id, u.id)).toBe(1);
+    expect(await store.memberships.roleOf(t.id, u.id)).toBeUndefined();
   });
 });
 

@@ -30,6 +30,12 @@ const release = (number: number): DesiredRelease => ({
     restart: "unless-stopped",
     command: null,
     volumes: [],
+    privileged: false,
+    hostNetwork: false,
+    hostPid: false,
+    capAdd: [],
+    devices: [],
+    hostMounts: [],
   },
 });
 

@@ -3,20 +3,21 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { RotateKeyRequest, RotateKeyResult } from "../../domain/admin.js";
 import { AuditEntry, AuditQuery } from "../../domain/audit.js";
+import { guards } from "../guard.js";
 import { errorResponses, jsonBody, jsonResponse, streamed } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-const security = [{ bearer: [] }];
 const tags = ["admin"];
 
 export function registerAdminRoutes(api: OpenAPIHono, s: ApiServices): void {
+  const g = guards(s.access);
   api.openapi(
     createRoute({
       method: "post",
       path: "/admin/rotate-key",
       tags,
       summary: "Add a new encryption key and re-seal every secret, release and TLS key under it",
-      security,
+      ...g({ permission: "platform.admin" }),
       request: { body: jsonBody(RotateKeyRequest) },
       responses: { 200: jsonResponse(RotateKeyResult, "Rotated"), ...errorResponses },
     }),
@@ -29,7 +30,7 @@ export function registerAdminRoutes(api: OpenAPIHono, s: ApiServices): void {
       tags,
       summary:
         "The audit log: every mutating API call with actor, token, tenant, action, target, result and source",
-      security,
+      ...g({ permission: "tenant.manage", tenant: "query" }),
       request: { query: AuditQuery },
       responses: { 200: jsonResponse(z.array(AuditEntry), "Entries, oldest first"), ...errorResponses },
     }),
@@ -41,7 +42,7 @@ export function registerAdminRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/admin/backup",
       tags,
       summary: "A consistent copy of the database (secrets stay sealed; the key ring is not in it)",
-      security,
+      ...g({ permission: "platform.admin" }),
       responses: {
         200: {
           description: "SQLite database file",

@@ -1,19 +1,21 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { App, AppInfo, CreateAppRequest } from "../../domain/app.js";
+import { EVERY_ENV } from "../../domain/roles.js";
+import { guards, requireIn } from "../guard.js";
 import { AppParams, TenantParams } from "../path-params.js";
 import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-const security = [{ bearer: [] }];
-
 export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
+  const g = guards(s.access);
+  const may = requireIn(s.access);
   api.openapi(
     createRoute({
       method: "get",
       path: "/tenants/{tenant}/apps",
       tags: ["apps"],
-      security,
+      ...g({ permission: "tenant.read", tenant: "path" }),
       request: { params: TenantParams },
       responses: { 200: jsonResponse(z.array(App), "Apps of the tenant"), ...errorResponses },
     }),
@@ -24,7 +26,7 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
       method: "post",
       path: "/tenants/{tenant}/apps",
       tags: ["apps"],
-      security,
+      ...g({ permission: "app.create", tenant: "path" }),
       request: { params: TenantParams, body: jsonBody(CreateAppRequest) },
       responses: { 201: jsonResponse(App, "Created"), ...errorResponses },
     }),
@@ -35,7 +37,7 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
       method: "get",
       path: "/tenants/{tenant}/apps/{app}",
       tags: ["apps"],
-      security,
+      ...g({ permission: "tenant.read", tenant: "path" }),
       request: { params: AppParams },
       responses: {
         200: jsonResponse(AppInfo, "The app and its deployment in each environment"),
@@ -52,7 +54,7 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
       method: "delete",
       path: "/tenants/{tenant}/apps/{app}",
       tags: ["apps"],
-      security,
+      ...g({ permission: "app.delete", tenant: "path" }),
       request: { params: AppParams },
       responses: {
         204: { description: "Deleted; its containers are drained and removed" },
@@ -61,6 +63,8 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
     }),
     async (c) => {
       const { tenant, app } = c.req.valid("param");
+      // Deleting takes the app out of every environment, protected ones included.
+      await may(c, "env.deploy", tenant, EVERY_ENV);
       await s.apps.delete(tenant, app);
       return c.body(null, 204);
     },

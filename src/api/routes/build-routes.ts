@@ -3,11 +3,10 @@ import type { ReadableStream as NodeWebStream } from "node:stream/web";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { DomainError } from "../../domain/domain-error.js";
+import { guards } from "../guard.js";
 import { AppParams } from "../path-params.js";
 import { errorResponses, streamed } from "../responses.js";
 import type { ApiServices } from "../services.js";
-
-const security = [{ bearer: [] }];
 
 /** One line of the build stream: log lines as they come, then exactly one result or error. */
 export const BuildLine = z
@@ -24,13 +23,14 @@ export function registerBuildRoutes(
   s: ApiServices,
   logError: (err: unknown) => void,
 ): void {
+  const g = guards(s.access);
   api.openapi(
     createRoute({
       method: "post",
       path: "/tenants/{tenant}/apps/{app}/builds",
       tags: ["builds"],
       summary: "Build an image from a tar build context (with a Dockerfile at its root)",
-      security,
+      ...g({ permission: "build", tenant: "path" }),
       request: {
         params: AppParams,
         body: {

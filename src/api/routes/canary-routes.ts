@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { Canary, CanaryRulesPatch, CanaryStartRequest, CanaryStatus } from "../../domain/canary.js";
+import { guards } from "../guard.js";
 import { AppEnvParams } from "../path-params.js";
 import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-const security = [{ bearer: [] }];
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}/canary";
 const tags = ["canary"];
 
@@ -24,13 +24,14 @@ const StatusQuery = z.object({
 });
 
 export function registerCanaryRoutes(api: OpenAPIHono, s: ApiServices): void {
+  const g = guards(s.access);
   api.openapi(
     createRoute({
       method: "post",
       path: base,
       tags,
       summary: "Start a canary (or blue-green) release beside the serving one",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(CanaryStartRequest) },
       responses: { 202: jsonResponse(CanaryOutcome, "Canary starting"), ...errorResponses },
     }),
@@ -45,7 +46,7 @@ export function registerCanaryRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: base,
       tags,
       summary: "The canary's rules, step and per-release traffic",
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, query: StatusQuery },
       responses: { 200: jsonResponse(CanaryStatus, "Canary status"), ...errorResponses },
     }),
@@ -60,7 +61,7 @@ export function registerCanaryRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: `${base}/rules`,
       tags,
       summary: "Change the active canary's rules; answers once the router serves them",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(CanaryRulesPatch) },
       responses: { 200: jsonResponse(Canary, "Rules live"), ...errorResponses },
     }),
@@ -79,7 +80,7 @@ export function registerCanaryRoutes(api: OpenAPIHono, s: ApiServices): void {
         path: `${base}/${verb}`,
         tags,
         summary,
-        security,
+        ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
         request: { params: AppEnvParams },
         responses: { 202: jsonResponse(CanaryOutcome, "Accepted"), ...errorResponses },
       }),

@@ -10,12 +10,13 @@ import {
   ConfigScope,
 } from "../../domain/config.js";
 import { AppName, EnvName } from "../../domain/dns-label.js";
+import { EVERY_ENV } from "../../domain/roles.js";
 import { SettingsListing, SettingsPatch } from "../../domain/settings.js";
+import { guards, requireIn } from "../guard.js";
 import { AppEnvParams, TenantParams } from "../path-params.js";
 import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-const security = [{ bearer: [] }];
 const tags = ["config"];
 const query = <T extends z.ZodType>(schema: T, name: string) => schema.meta({ param: { name, in: "query" } });
 const flag = (name: string) =>
@@ -39,17 +40,24 @@ const SettingsRequest = ConfigScope.extend({ settings: SettingsPatch, stage: z.b
 const SettingsQuery = z.object({ app: query(AppName, "app"), env: query(EnvName, "env") });
 
 export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
+  const g = guards(s.access);
+  const may = requireIn(s.access);
   api.openapi(
     createRoute({
       method: "patch",
       path: "/tenants/{tenant}/config",
       tags,
       summary: "Set, seal or unset values in one layer; every deployment it reaches rolls out a new release",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: TenantParams, body: jsonBody(ConfigChangeRequest) },
       responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...errorResponses },
     }),
-    async (c) => c.json(await s.config.change(c.req.valid("param").tenant, c.req.valid("json")), 200),
+    async (c) => {
+      const { tenant } = c.req.valid("param");
+      const req = c.req.valid("json");
+      await may(c, "env.deploy", tenant, req.env ?? EVERY_ENV);
+      return c.json(await s.config.change(tenant, req), 200);
+    },
   );
   api.openapi(
     createRoute({
@@ -57,13 +65,15 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/tenants/{tenant}/config",
       tags,
       summary: "One layer's values, or with app and env the effective values with the layer each came from",
-      security,
+      ...g({ permission: "tenant.read", tenant: "path", env: "query" }),
       request: { params: TenantParams, query: ScopeQuery },
       responses: { 200: jsonResponse(ConfigListing, "Config"), ...errorResponses },
     }),
     async (c) => {
+      const { tenant } = c.req.valid("param");
       const { app, env, showSecrets } = c.req.valid("query");
-      return c.json(await s.config.list(c.req.valid("param").tenant, { app, env }, showSecrets), 200);
+      await may(c, showSecrets ? "env.secrets" : "env.read", tenant, env ?? EVERY_ENV);
+      return c.json(await s.config.list(tenant, { app, env }, showSecrets), 200);
     },
   );
   api.openapi(
@@ -72,11 +82,16 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/tenants/{tenant}/config/files",
       tags,
       summary: "Set a config file (a template) mounted read-only into the app's containers",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: TenantParams, body: jsonBody(ConfigFileRequest) },
       responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...errorResponses },
     }),
-    async (c) => c.json(await s.config.putFile(c.req.valid("param").tenant, c.req.valid("json")), 200),
+    async (c) => {
+      const { tenant } = c.req.valid("param");
+      const req = c.req.valid("json");
+      await may(c, "env.deploy", tenant, req.env ?? EVERY_ENV);
+      return c.json(await s.config.putFile(tenant, req), 200);
+    },
   );
   api.openapi(
     createRoute({
@@ -84,11 +99,16 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/tenants/{tenant}/config/files/remove",
       tags,
       summary: "Remove a config file from one layer",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: TenantParams, body: jsonBody(ConfigFileRemoveRequest) },
       responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...errorResponses },
     }),
-    async (c) => c.json(await s.config.removeFile(c.req.valid("param").tenant, c.req.valid("json")), 200),
+    async (c) => {
+      const { tenant } = c.req.valid("param");
+      const req = c.req.valid("json");
+      await may(c, "env.deploy", tenant, req.env ?? EVERY_ENV);
+      return c.json(await s.config.removeFile(tenant, req), 200);
+    },
   );
   api.openapi(
     createRoute({
@@ -97,11 +117,16 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
       tags,
       summary:
         "Set resources and runtime settings (limits, replicas, port, health check, restart) in one layer",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: TenantParams, body: jsonBody(SettingsRequest) },
       responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...errorResponses },
     }),
-    async (c) => c.json(await s.config.patchSettings(c.req.valid("param").tenant, c.req.valid("json")), 200),
+    async (c) => {
+      const { tenant } = c.req.valid("param");
+      const req = c.req.valid("json");
+      await may(c, "env.deploy", tenant, req.env ?? EVERY_ENV);
+      return c.json(await s.config.patchSettings(tenant, req), 200);
+    },
   );
   api.openapi(
     createRoute({
@@ -110,13 +135,15 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
       tags,
       summary:
         "The effective settings of an app in an environment, and the resources its next release would get",
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "query" }),
       request: { params: TenantParams, query: SettingsQuery },
       responses: { 200: jsonResponse(SettingsListing, "Settings"), ...errorResponses },
     }),
     async (c) => {
+      const { tenant } = c.req.valid("param");
       const { app, env } = c.req.valid("query");
-      return c.json(await s.config.settings(c.req.valid("param").tenant, app, env), 200);
+      await may(c, "env.read", tenant, env);
+      return c.json(await s.config.settings(tenant, app, env), 200);
     },
   );
   api.openapi(
@@ -125,13 +152,15 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/tenants/{tenant}/envs/{env}/apps/{app}/config/diff",
       tags,
       summary: "What differs between two releases, or between the live release and the layers now",
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, query: DiffQuery },
       responses: { 200: jsonResponse(ConfigDiff, "Differences"), ...errorResponses },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
-      return c.json(await s.config.diff(tenant, env, app, c.req.valid("query")), 200);
+      const query = c.req.valid("query");
+      if (query.showSecrets) await may(c, "env.secrets", tenant, env);
+      return c.json(await s.config.diff(tenant, env, app, query), 200);
     },
   );
 }

@@ -10,11 +10,11 @@ import {
 } from "../../domain/deployment.js";
 import { DeploymentEvent } from "../../domain/deployment-event.js";
 import { Release } from "../../domain/release.js";
+import { guards, requireIn } from "../guard.js";
 import { AppEnvParams, AppParams } from "../path-params.js";
 import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-const security = [{ bearer: [] }];
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}";
 
 const EventQuery = z.object({
@@ -34,13 +34,15 @@ const EventQuery = z.object({
 });
 
 export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
+  const g = guards(s.access);
+  const may = requireIn(s.access);
   api.openapi(
     createRoute({
       method: "post",
       path: `${base}/deploy`,
       tags: ["deployments"],
       summary: "Create a release from an image and roll it out",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(DeployRequest) },
       responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
     }),
@@ -55,7 +57,7 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: `${base}/rollback`,
       tags: ["deployments"],
       summary: "Create a new release from an old one and roll it out",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(RollbackRequest) },
       responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
     }),
@@ -70,7 +72,7 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: `${base}/redeploy`,
       tags: ["deployments"],
       summary: "A new release of the current image with the config as the layers say now",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
       responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
     }),
@@ -85,13 +87,15 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/tenants/{tenant}/apps/{app}/promote",
       tags: ["deployments"],
       summary: "Deploy the image serving in one environment (by digest) to another, with that one's config",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: AppParams, body: jsonBody(PromoteRequest) },
       responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
     }),
     async (c) => {
       const { tenant, app } = c.req.valid("param");
       const { from, to } = c.req.valid("json");
+      await may(c, "env.read", tenant, from);
+      await may(c, "env.deploy", tenant, to);
       return c.json(await s.deploys.promote(tenant, app, from, to), 202);
     },
   );
@@ -100,7 +104,7 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
       method: "post",
       path: `${base}/scale`,
       tags: ["deployments"],
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(ScaleRequest) },
       responses: { 202: jsonResponse(Deployment, "Scaling"), ...errorResponses },
     }),
@@ -114,7 +118,7 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
       method: "get",
       path: `${base}/deployment`,
       tags: ["deployments"],
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
       responses: { 200: jsonResponse(Deployment, "Desired and observed state"), ...errorResponses },
     }),
@@ -128,7 +132,7 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
       method: "get",
       path: `${base}/releases`,
       tags: ["deployments"],
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
       responses: { 200: jsonResponse(z.array(Release), "Releases, newest first"), ...errorResponses },
     }),
@@ -143,7 +147,7 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: `${base}/events`,
       tags: ["deployments"],
       summary: "Rollout steps after a cursor, oldest first",
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, query: EventQuery },
       responses: { 200: jsonResponse(z.array(DeploymentEvent), "Events"), ...errorResponses },
     }),

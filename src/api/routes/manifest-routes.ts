@@ -2,10 +2,12 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { EnvName, TenantName } from "../../domain/dns-label.js";
 import { ApplyRequest, ApplyResult, Manifest, ManifestFile } from "../../domain/manifest.js";
+import { EVERY_ENV } from "../../domain/roles.js";
+import { callerOf } from "../bearer-auth.js";
+import { guards, requireIn } from "../guard.js";
 import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-const security = [{ bearer: [] }];
 const tags = ["manifests"];
 
 const ExportQuery = z.object({
@@ -14,18 +16,21 @@ const ExportQuery = z.object({
 });
 
 export function registerManifestRoutes(api: OpenAPIHono, s: ApiServices): void {
+  const g = guards(s.access);
+  const may = requireIn(s.access);
   api.openapi(
     createRoute({
       method: "post",
       path: "/apply",
       tags,
       summary: "Make a tenant match a berth.yaml manifest; with dryRun, only say what would change",
-      security,
+      ...g({ permission: "env.deploy", tenant: "body", env: "body" }),
       request: { body: jsonBody(ApplyRequest) },
       responses: { 200: jsonResponse(ApplyResult, "Applied (or planned)"), ...errorResponses },
     }),
     async (c) => {
       const { manifest, dryRun } = c.req.valid("json");
+      await s.access.requireManifest(callerOf(c), manifest);
       return c.json(await s.manifests.apply(manifest, dryRun), 200);
     },
   );
@@ -35,12 +40,13 @@ export function registerManifestRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/export",
       tags,
       summary: "A tenant as a berth.yaml manifest; secrets appear as 'keep', never as values",
-      security,
+      ...g({ permission: "tenant.read", tenant: "query", env: "query" }),
       request: { query: ExportQuery },
       responses: { 200: jsonResponse(Manifest, "Manifest"), ...errorResponses },
     }),
     async (c) => {
       const { tenant, env } = c.req.valid("query");
+      await may(c, "env.read", tenant, env ?? EVERY_ENV);
       return c.json(await s.manifests.export(tenant, env), 200);
     },
   );

@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { AppRoute, AppRouteRequest } from "../../domain/app-route.js";
+import { guards } from "../guard.js";
 import { AppEnvParams } from "../path-params.js";
 import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-const security = [{ bearer: [] }];
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}/routes";
 const tags = ["routes"];
 
@@ -18,13 +18,14 @@ const RouteIdParams = AppEnvParams.extend({
 });
 
 export function registerRouteRoutes(api: OpenAPIHono, s: ApiServices): void {
+  const g = guards(s.access);
   api.openapi(
     createRoute({
       method: "post",
       path: base,
       tags,
       summary: "Serve the app at another host and path, optionally over HTTPS; answers once live",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(AppRouteRequest) },
       responses: { 201: jsonResponse(AppRoute, "Route live"), ...errorResponses },
     }),
@@ -39,7 +40,7 @@ export function registerRouteRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: base,
       tags,
       summary: "The app's custom routes",
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
       responses: { 200: jsonResponse(z.array(AppRoute), "Routes"), ...errorResponses },
     }),
@@ -54,7 +55,7 @@ export function registerRouteRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: `${base}/{id}`,
       tags,
       summary: "Stop serving the app at a custom route; answers once live",
-      security,
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: RouteIdParams },
       responses: { 204: { description: "Removed" }, ...errorResponses },
     }),
@@ -70,7 +71,7 @@ export function registerRouteRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/tls/ca",
       tags,
       summary: "The certificate of Berth's internal CA, for clients to trust",
-      security,
+      ...g({ permission: "authenticated" }),
       responses: { 200: { description: "PEM", content: { "text/plain": { schema: z.string() } } } },
     }),
     (c) => c.text(s.routes.caCertPem(), 200),

@@ -2,11 +2,11 @@ import { Readable } from "node:stream";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { ContainerRow } from "../../domain/container-row.js";
+import { guards } from "../guard.js";
 import { AppEnvParams } from "../path-params.js";
 import { errorResponses, jsonResponse, streamed } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-const security = [{ bearer: [] }];
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}";
 
 const LogQuery = z.object({
@@ -24,12 +24,13 @@ const LogQuery = z.object({
 });
 
 export function registerRuntimeRoutes(api: OpenAPIHono, s: ApiServices): void {
+  const g = guards(s.access);
   api.openapi(
     createRoute({
       method: "get",
       path: `${base}/containers`,
       tags: ["runtime"],
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
       responses: { 200: jsonResponse(z.array(ContainerRow), "One row per container"), ...errorResponses },
     }),
@@ -44,7 +45,7 @@ export function registerRuntimeRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: `${base}/logs`,
       tags: ["runtime"],
       summary: "Logs of every container, prefixed by release and replica; streams when follow=true",
-      security,
+      ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, query: LogQuery },
       responses: {
         200: { description: "Log text", content: { "text/plain": { schema: z.string() } } },

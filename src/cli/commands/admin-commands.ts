@@ -24,7 +24,7 @@ export function registerAdminCommands(program: Command): void {
       });
       if (opts.json) return printJson(entries);
       printTable(
-        ["TIME", "ACTOR", "TOKEN", "TENANT", "ACTION", "TARGET", "RESULT", "SOURCE"],
+        ["TIME", "ACTOR", "TOKEN", "TENANT", "ACTION", "TARGET", "RESULT", "SOURCE", "DETAIL"],
         entries.map((e) => [
           e.at.replace("T", " ").slice(0, 19),
           e.actor,
@@ -34,6 +34,7 @@ export function registerAdminCommands(program: Command): void {
           e.target,
           e.result,
           e.source,
+          e.detail,
         ]),
       );
     });

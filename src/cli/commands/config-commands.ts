@@ -1,64 +1,15 @@
-import { readFileSync } from "node:fs";
-import { type Command, InvalidArgumentError, Option } from "commander";
-import type { ApiClient } from "../api-client.js";
+import type { Command } from "commander";
 import { envOf, tenantOf } from "../cli-config.js";
 import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
+import { layerText, report, type ScopeOptions, scopeOf, scopeOptions } from "../config-scope.js";
 import { printJson, printTable } from "../output.js";
 import { parseIntOption } from "../parse-int.js";
-import { collect, parseCpus, parseMemoryMb, splitAssignment } from "../parse-units.js";
+import { splitAssignment } from "../parse-units.js";
 import { readLocalFile } from "../read-local-file.js";
 import { readStdin } from "../read-stdin.js";
-import { waitForRollout } from "../wait-for-rollout.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
-
-interface ScopeOptions {
-  tenant?: string;
-  env?: string;
-  tenantWide?: boolean;
-  stage?: boolean;
-  wait: boolean;
-}
-
-type ChangeResult = Awaited<ReturnType<ApiClient["changeConfig"]>>;
-
-/** The scope a command writes: an app's layer (with --env, its override there) or, with --tenant-wide, the tenant's. */
-function scopeOf(appOrFirst: string, rest: string[], opts: ScopeOptions) {
-  const args = opts.tenantWide ? [appOrFirst, ...rest] : rest;
-  return { app: opts.tenantWide ? undefined : appOrFirst, env: opts.env, args };
-}
-
-const layerText = (app: string | undefined, env: string | undefined) =>
-  app === undefined
-    ? env === undefined
-      ? "the tenant's defaults"
-      : `the tenant's ${env} defaults`
-    : env === undefined
-      ? `${app}'s defaults (every environment)`
-      : `${app} in ${env}`;
-
-/** Prints what a change did and follows every rollout it started. */
-async function report(client: ApiClient, tenant: string, result: ChangeResult, wait: boolean): Promise<void> {
-  for (const s of result.staged)
-    out(`Staged for ${s.app} in ${s.env}: 'berth redeploy ${s.app} --env ${s.env}' rolls it out`);
-  if (result.releases.length === 0 && result.staged.length === 0)
-    out("Saved. No running deployment changed (none uses this layer yet, or what it runs is the same).");
-  for (const r of result.releases) out(`Release ${r.release} of ${r.app} in ${r.env}: rolling out`);
-  if (!wait) return;
-  for (const r of result.releases) {
-    await waitForRollout(client, { tenant, env: r.env, app: r.app }, r.release, r.eventCursor, out);
-    out(`${r.app} release ${r.release} is live in ${r.env}`);
-  }
-}
-
-const scopeOptions = (c: Command) =>
-  c
-    .option("--env <env>", "the environment's override (default: the app's default for every environment)")
-    .option("--tenant <tenant>", "tenant")
-    .option("--tenant-wide", "the tenant's default for every app (then every argument is KEY=VALUE)")
-    .option("--stage", "store only; running releases change at the next deploy or 'berth redeploy'")
-    .option("--no-wait", "return once the releases are created");
 
 export function registerConfigCommands(program: Command): void {
   const config = program
@@ -249,134 +200,6 @@ export function registerConfigCommands(program: Command): void {
       await report(client, tenant, result, opts.wait);
     },
   );
-
-  const resources = program
-    .command("resources")
-    .description("limits and runtime settings per app and environment, layered like config");
-  scopeOptions(
-    resources
-      .command("set [app]")
-      .description(
-        "set CPU and memory limits, replicas, port, health check, restart policy, command or volumes",
-      )
-      .option("--cpus <n>", "CPU limit in cores, e.g. 0.5", parseCpus)
-      .option(
-        "--memory <size>",
-        "memory limit, e.g. 512m or 1g (the app reads it as ${BERTH_MEMORY_MB})",
-        parseMemoryMb,
-      )
-      .option("--replicas <n>", "containers to run", parseIntOption(0, 100))
-      .option("--port <n>", "port the app listens on", parseIntOption(1, 65535))
-      .addOption(new Option("--health-check <kind>", "how health is judged").choices(["http", "tcp", "none"]))
-      .option("--health-path <path>", "HTTP path that answers 2xx/3xx when healthy")
-      .option(
-        "--health-timeout <s>",
-        "seconds a new release may take to become healthy",
-        parseIntOption(1, 3600),
-      )
-      .addOption(
-        new Option("--restart <policy>", "what Docker does when it exits").choices([
-          "no",
-          "on-failure",
-          "always",
-          "unless-stopped",
-        ]),
-      )
-      .option("--command <json>", 'override the image\'s command, as a JSON array: \'["node","worker.js"]\'')
-      .option("--volume <name:path>", "mount a named volume (repeatable; replaces the list)", collect)
-      .option("--unset <names>", "remove settings from this layer, e.g. cpus,memoryMb", (v: string) =>
-        v.split(","),
-      ),
-  ).action(async (app: string | undefined, opts: ScopeOptions & ResourceFlags) => {
-    if (!app && !opts.tenantWide) throw new CliError("give an app, or --tenant-wide");
-    const settings = settingsFrom(opts);
-    if (Object.keys(settings).length === 0) throw new CliError("give at least one setting (see --help)");
-    const tenant = tenantOf(opts.tenant);
-    const client = clientFromConfig();
-    const target = opts.tenantWide ? undefined : app;
-    const result = await client.patchSettings(tenant, {
-      app: target,
-      env: opts.env,
-      settings,
-      stage: opts.stage,
-    });
-    out(`Updated ${Object.keys(settings).join(", ")} in ${layerText(target, opts.env)}`);
-    await report(client, tenant, result, opts.wait);
-  });
-
-  resources
-    .command("show <app>")
-    .description("the settings in effect, the layer each came from, and what the next release runs with")
-    .option("--env <env>", "environment")
-    .option("--tenant <tenant>", "tenant")
-    .option("--json", "print the API's JSON")
-    .action(async (app: string, opts: { env?: string; tenant?: string; json?: boolean }) => {
-      const s = await clientFromConfig().settings(tenantOf(opts.tenant), app, envOf(opts.env));
-      if (opts.json) return printJson(s);
-      const layers = new Map(s.settings.map((x) => [x.name, x.layer]));
-      const r = s.resources;
-      if (!r) return;
-      const rows: [string, unknown][] = [
-        ["replicas", s.replicas],
-        ["cpus", r.cpus ?? "no limit"],
-        ["memoryMb", r.memoryMb ?? "no limit"],
-        ["port", r.port],
-        ["healthCheck", r.healthCheck],
-        ["healthPath", r.healthPath],
-        ["healthTimeout", r.healthTimeout],
-        ["restart", r.restart],
-        ["command", r.command ? JSON.stringify(r.command) : "the image's"],
-        ["volumes", r.volumes.map((v) => `${v.name}:${v.path}`).join(", ") || "none"],
-      ];
-      printTable(
-        ["SETTING", "VALUE", "LAYER"],
-        rows.map(([name, value]) => [name, String(value), layers.get(name) ?? "default"]),
-      );
-    });
-}
-
-interface ResourceFlags {
-  cpus?: number;
-  memory?: number;
-  replicas?: number;
-  port?: number;
-  healthCheck?: "http" | "tcp" | "none";
-  healthPath?: string;
-  healthTimeout?: number;
-  restart?: "no" | "on-failure" | "always" | "unless-stopped";
-  command?: string;
-  volume?: string[];
-  unset?: string[];
-}
-
-function settingsFrom(o: ResourceFlags): Record<string, unknown> {
-  const s: Record<string, unknown> = {
-    cpus: o.cpus,
-    memoryMb: o.memory,
-    replicas: o.replicas,
-    port: o.port,
-    healthCheck: o.healthCheck,
-    healthPath: o.healthPath,
-    healthTimeout: o.healthTimeout,
-    restart: o.restart,
-  };
-  if (o.command !== undefined) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(o.command);
-    } catch {
-      throw new InvalidArgumentError('--command takes a JSON array such as ["node","worker.js"]');
-    }
-    s.command = parsed;
-  }
-  if (o.volume)
-    s.volumes = o.volume.map((v) => {
-      const i = v.indexOf(":");
-      if (i <= 0) throw new CliError(`--volume takes NAME:/path, got '${v}'`);
-      return { name: v.slice(0, i), path: v.slice(i + 1) };
-    });
-  for (const name of o.unset ?? []) s[name] = null;
-  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined));
 }
 
 const clip = (v: string) => oneLine(v.length > 60 ? `${v.slice(0, 57)}...` : v);

@@ -1,14 +1,18 @@
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { tenantOf } from "../cli-config.js";
 import { clientFromConfig } from "../client-from-config.js";
 import { ago, printJson, printTable } from "../output.js";
 
 export function registerTenantCommands(program: Command): void {
   const tenant = program.command("tenant").description("manage tenants (teams or customers)");
-  tenant.command("create <name>").action(async (name: string) => {
-    await clientFromConfig().createTenant(name);
-    process.stdout.write(`Created tenant ${name}\n`);
-  });
+  tenant
+    .command("create <name>")
+    .description("create a tenant (platform admins)")
+    .option("--owner <user>", "make this user its first owner")
+    .action(async (name: string, opts: { owner?: string }) => {
+      await clientFromConfig().createTenant(name, opts.owner);
+      process.stdout.write(`Created tenant ${name}${opts.owner ? ` owned by ${opts.owner}` : ""}\n`);
+    });
   tenant
     .command("list")
     .option("--json", "print the API's JSON")
@@ -42,9 +46,34 @@ export function registerTenantCommands(program: Command): void {
       const envs = await clientFromConfig().listEnvs(tenantOf(opts.tenant));
       if (opts.json) return printJson(envs);
       printTable(
-        ["NAME", "CREATED"],
-        envs.map((e) => [e.name, ago(e.createdAt)]),
+        ["NAME", "PROTECTED", "CREATED"],
+        envs.map((e) => [e.name, e.protectedFor ? `${e.protectedFor}+` : "", ago(e.createdAt)]),
       );
+    });
+  env
+    .command("protect <name>")
+    .description("only this role and stronger may deploy, change config or read secrets there")
+    .option("--tenant <tenant>", "tenant")
+    .addOption(
+      new Option("--min-role <role>", "the weakest role allowed")
+        .choices(["maintainer", "owner"])
+        .default("maintainer"),
+    )
+    .action(async (name: string, opts: { tenant?: string; minRole: "maintainer" | "owner" }) => {
+      const t = tenantOf(opts.tenant);
+      await clientFromConfig().protectEnv(t, name, opts.minRole);
+      process.stdout.write(
+        `Protected ${name} of tenant ${t}: ${opts.minRole} or stronger may deploy there\n`,
+      );
+    });
+  env
+    .command("unprotect <name>")
+    .description("let developers deploy there again")
+    .option("--tenant <tenant>", "tenant")
+    .action(async (name: string, opts: { tenant?: string }) => {
+      const t = tenantOf(opts.tenant);
+      await clientFromConfig().unprotectEnv(t, name);
+      process.stdout.write(`Unprotected ${name} of tenant ${t}\n`);
     });
   env
     .command("delete <name>")

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
@@ -41,6 +41,25 @@ function apiMessage(error: unknown): string {
   // Errors from streaming endpoints carry the explanation only inside the message.
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
+}
+
+/**
+ * Docker follows symlinks in a bind source, so a tenant that can write a symlink under a path it
+ * was granted could mount anything. Only the path exactly as granted and judged is mounted.
+ */
+function canonicalHostPath(path: string): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw new DomainError("failed", `host path ${path} does not exist on this host`);
+  }
+  if (real !== path)
+    throw new DomainError(
+      "failed",
+      `host path ${path} goes through a symlink (to ${real}); mount ${real} itself`,
+    );
+  return path;
 }
 
 export class DockerEngine implements Engine {
@@ -231,7 +250,15 @@ export class DockerEngine implements Engine {
           ReadOnly: false,
         })),
       )),
+      ...(spec.hostMounts ?? []).map((m) => ({
+        Type: "bind" as const,
+        Source: canonicalHostPath(m.hostPath),
+        Target: m.path,
+        ReadOnly: m.readOnly,
+      })),
     ];
+    // On the host network there is no environment network to join and nothing to publish.
+    const hostNetwork = spec.hostNetwork === true;
     let container: Docker.Container;
     try {
       container = await this.docker.createContainer({
@@ -244,7 +271,7 @@ export class DockerEngine implements Engine {
         ...(this.#stopSignal ? { StopSignal: this.#stopSignal } : {}),
         HostConfig: {
           // Loopback only: apps are reached through Berth's router, never directly from outside.
-          PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] },
+          ...(hostNetwork ? {} : { PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] } }),
           // Docker itself restarts crashed apps, even while Berth is down.
           RestartPolicy: { Name: spec.restart ?? "unless-stopped" },
           ...(spec.memoryMb ? { Memory: spec.memoryMb * 1_048_576 } : {}),
@@ -253,11 +280,25 @@ export class DockerEngine implements Engine {
           // tini as PID 1 forwards SIGTERM and reaps zombies, so apps that were never written to be
           // PID 1 still stop promptly when drained.
           Init: true,
-          NetworkMode: network,
+          NetworkMode: hostNetwork ? "host" : network,
           LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+          ...(spec.privileged ? { Privileged: true } : {}),
+          ...(spec.hostPid ? { PidMode: "host" } : {}),
+          ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
+          ...(spec.devices?.length
+            ? {
+                Devices: spec.devices.map((d) => ({
+                  PathOnHost: d,
+                  PathInContainer: d,
+                  CgroupPermissions: "rwm",
+                })),
+              }
+            : {}),
         },
         // Other apps of the environment reach this one by its name, e.g. redis:6379.
-        NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.identity.app] } } },
+        ...(hostNetwork
+          ? {}
+          : { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.identity.app] } } } }),
       });
     } catch (error) {
       if (statusCode(error) === 409) {

@@ -15,8 +15,15 @@ const STATES: ReadonlySet<string> = new Set<WorkloadState>([
   "removing",
 ]);
 
-/** The first network address Docker reports (a Berth container is on one network only). */
-function firstAddress(networks: Record<string, { IPAddress?: string }> | undefined): string | null {
+/**
+ * The address the router and probe use: on the environment network, the first address Docker
+ * reports; on the host network (an admin's exception), the host's loopback.
+ */
+function firstAddress(
+  networks: Record<string, { IPAddress?: string }> | undefined,
+  networkMode: string | undefined,
+): string | null {
+  if (networkMode === "host") return LOOPBACK;
   for (const n of Object.values(networks ?? {})) if (n?.IPAddress) return n.IPAddress;
   return null;
 }
@@ -36,7 +43,7 @@ export function workloadFromSummary(info: Docker.ContainerInfo): Workload | unde
     ...parsed,
     state: toState(info.State),
     hostPort: port ? port.PublicPort : null,
-    address: firstAddress(info.NetworkSettings?.Networks),
+    address: firstAddress(info.NetworkSettings?.Networks, info.HostConfig?.NetworkMode),
     createdAt: new Date(info.Created * 1000).toISOString(),
   };
 }
@@ -54,7 +61,7 @@ export function workloadFromInspect(info: Docker.ContainerInspectInfo): Workload
     ...parsed,
     state: toState(info.State?.Status),
     hostPort: binding ? Number(binding.HostPort) : null,
-    address: firstAddress(info.NetworkSettings?.Networks),
+    address: firstAddress(info.NetworkSettings?.Networks, info.HostConfig?.NetworkMode),
     createdAt: new Date(info.Created).toISOString(),
   };
 }

@@ -3,6 +3,7 @@ import { initialMigration } from "./001-initial.js";
 import { canariesRoutesMigration } from "./002-canaries-routes.js";
 import { configMigration } from "./003-config.js";
 import { auditMigration } from "./004-audit.js";
+import { tenancyMigration } from "./005-tenancy.js";
 import type { IdColumn } from "./id-column.js";
 
 /** Migrations live in code (not scanned from disk) so the compiled CLI carries them. */
@@ -14,6 +15,7 @@ export function migrationProvider(id: IdColumn): MigrationProvider {
         "002-canaries-routes": canariesRoutesMigration(id),
         "003-config": configMigration(id),
         "004-audit": auditMigration(id),
+        "005-tenancy": tenancyMigration(id),
       };
     },
   };

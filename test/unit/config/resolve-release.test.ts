@@ -73,6 +73,12 @@ describe("resolveRelease: layering", () => {
       restart: "always",
       command: null,
       volumes: [],
+      privileged: false,
+      hostNetwork: false,
+      hostPid: false,
+      capAdd: [],
+      devices: [],
+      hostMounts: [],
     });
     expect(s.replicas).toBe(3);
   });

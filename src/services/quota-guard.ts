@@ -1,0 +1,98 @@
+import { DomainError } from "../domain/domain-error.js";
+import { type QuotaLimits, type QuotaUsage, quotaProblem } from "../domain/quota.js";
+import type { ResourceRow } from "../store/deployment-repository.js";
+import type { QuotaRow } from "../store/quota-repository.js";
+import type { Store } from "../store/store.js";
+
+export interface TenantUsage {
+  tenant: QuotaUsage;
+  /** By environment id; environments with nothing deployed are absent. */
+  envs: Map<number, QuotaUsage>;
+}
+
+const empty = (): QuotaUsage => ({
+  cpus: 0,
+  memoryMb: 0,
+  replicas: 0,
+  apps: 0,
+  noCpuLimit: [],
+  noMemoryLimit: [],
+});
+
+export const limitsOf = (row: QuotaRow | undefined): QuotaLimits => ({
+  cpus: row?.cpus ?? null,
+  memoryMb: row?.memory_mb ?? null,
+  replicas: row?.replicas ?? null,
+  apps: row?.apps ?? null,
+});
+
+/** Use from desired state: replicas times each release's limits, canaries included. */
+export async function tenantUsage(tx: Store, tenantId: number): Promise<TenantUsage> {
+  const tenant = empty();
+  const envs = new Map<number, QuotaUsage>();
+  const add = (
+    u: QuotaUsage,
+    r: ResourceRow,
+    resources: { cpus?: number | null; memoryMb?: number | null },
+  ) => {
+    const where = `${r.app}/${r.env}`;
+    u.replicas += r.replicas;
+    u.cpus += r.replicas * (resources.cpus ?? 0);
+    u.memoryMb += r.replicas * (resources.memoryMb ?? 0);
+    if (resources.cpus == null && !u.noCpuLimit.includes(where)) u.noCpuLimit.push(where);
+    if (resources.memoryMb == null && !u.noMemoryLimit.includes(where)) u.noMemoryLimit.push(where);
+  };
+  const rows = [
+    ...(await tx.deployments.withResources(tenantId)).map((r) => ({ r, deployment: true })),
+    ...(await tx.canaries.activeWithResources(tenantId)).map((r) => ({ r, deployment: false })),
+  ];
+  for (const { r, deployment } of rows) {
+    if (r.replicas <= 0) continue;
+    const resources = JSON.parse(r.resources_json ?? "{}") as {
+      cpus?: number | null;
+      memoryMb?: number | null;
+    };
+    const env = envs.get(r.env_id) ?? empty();
+    envs.set(r.env_id, env);
+    add(tenant, r, resources);
+    add(env, r, resources);
+    if (deployment) env.apps++;
+  }
+  tenant.apps = (await tx.apps.list(tenantId)).length;
+  return { tenant, envs };
+}
+
+/**
+ * Quotas are checked inside the transaction that would break them, after its writes and before
+ * its commit: the error rolls everything back, so a refused change leaves no trace. Take the
+ * checkpoint before writing, verify it after. A tenant without quotas pays one small query.
+ */
+export async function quotaCheckpoint(tx: Store, tenantId: number): Promise<{ verify(): Promise<void> }> {
+  const quotas = await tx.quotas.list(tenantId);
+  if (quotas.length === 0) return { verify: async () => {} };
+  const before = await tenantUsage(tx, tenantId);
+  return {
+    async verify() {
+      const after = await tenantUsage(tx, tenantId);
+      const tenant = await tx.tenants.findById(tenantId);
+      const envs = new Map((await tx.environments.list(tenantId)).map((e) => [e.id, e.name]));
+      for (const q of quotas) {
+        const scope =
+          q.env_id === 0
+            ? `tenant ${tenant?.name}`
+            : `environment ${envs.get(q.env_id)} of tenant ${tenant?.name}`;
+        const pick = (u: TenantUsage) => (q.env_id === 0 ? u.tenant : (u.envs.get(q.env_id) ?? empty()));
+        const problem = quotaProblem(scope, limitsOf(q), pick(before), pick(after));
+        if (problem) throw new DomainError("quota_exceeded", problem);
+      }
+    },
+  };
+}
+
+/** `work` inside one quota checkpoint. */
+export async function withinQuota<T>(tx: Store, tenantId: number, work: () => Promise<T>): Promise<T> {
+  const checkpoint = await quotaCheckpoint(tx, tenantId);
+  const result = await work();
+  await checkpoint.verify();
+  return result;
+}

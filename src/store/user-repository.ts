@@ -1,0 +1,47 @@
+import type { Kysely, Selectable } from "kysely";
+import { nowIso } from "./now-iso.js";
+import type { Database } from "./schema.js";
+
+export type UserRow = Selectable<Database["users"]>;
+
+export class UserRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  create(name: string, passwordHash: string | null, admin: boolean): Promise<UserRow> {
+    return this.db
+      .insertInto("users")
+      .values({ name, password_hash: passwordHash, admin: admin ? 1 : 0, created_at: nowIso() })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  find(name: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst();
+  }
+
+  findById(id: number): Promise<UserRow | undefined> {
+    return this.db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  list(): Promise<UserRow[]> {
+    return this.db.selectFrom("users").selectAll().orderBy("name").execute();
+  }
+
+  async countAdmins(): Promise<number> {
+    const row = await this.db
+      .selectFrom("users")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("admin", "=", 1)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async setPassword(id: number, passwordHash: string): Promise<void> {
+    await this.db.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", id).execute();
+  }
+
+  /** Memberships and tokens go with the user (ON DELETE CASCADE). */
+  async delete(id: number): Promise<void> {
+    await this.db.deleteFrom("users").where("id", "=", id).execute();
+  }
+}
