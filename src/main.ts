@@ -30,6 +30,7 @@ import { ConfigService } from "./services/config-service.js";
 import { DeployService } from "./services/deploy-service.js";
 import { EnvironmentService } from "./services/environment-service.js";
 import { IdentityService } from "./services/identity-service.js";
+import { LinkService } from "./services/link-service.js";
 import { LoginThrottle } from "./services/login-throttle.js";
 import { ManifestService } from "./services/manifest-service.js";
 import { MemberService } from "./services/member-service.js";
@@ -132,6 +133,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
       members: new MemberService(store),
       quotas: new QuotaService(store),
       policy: new PolicyService(store, requestNotes),
+      links: new LinkService(store, reconciler),
       tenants: new TenantService(store),
       environments: new EnvironmentService(store),
       apps: new AppService(store, reconciler, routing),

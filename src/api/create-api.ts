@@ -12,6 +12,7 @@ import { registerCanaryRoutes } from "./routes/canary-routes.js";
 import { registerConfigRoutes } from "./routes/config-routes.js";
 import { registerDeployRoutes } from "./routes/deploy-routes.js";
 import { registerIdentityRoutes } from "./routes/identity-routes.js";
+import { registerLinkRoutes } from "./routes/link-routes.js";
 import { registerManifestRoutes } from "./routes/manifest-routes.js";
 import { registerMemberRoutes } from "./routes/member-routes.js";
 import { registerPolicyRoutes } from "./routes/policy-routes.js";
@@ -82,6 +83,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerMemberRoutes(api, options.services);
   registerQuotaRoutes(api, options.services);
   registerPolicyRoutes(api, options.services);
+  registerLinkRoutes(api, options.services);
   registerAppRoutes(api, options.services);
   registerDeployRoutes(api, options.services);
   registerRuntimeRoutes(api, options.services);

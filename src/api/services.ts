@@ -8,6 +8,7 @@ import type { ConfigService } from "../services/config-service.js";
 import type { DeployService } from "../services/deploy-service.js";
 import type { EnvironmentService } from "../services/environment-service.js";
 import type { IdentityService } from "../services/identity-service.js";
+import type { LinkService } from "../services/link-service.js";
 import type { ManifestService } from "../services/manifest-service.js";
 import type { MemberService } from "../services/member-service.js";
 import type { PolicyService } from "../services/policy-service.js";
@@ -22,6 +23,7 @@ export interface ApiServices {
   members: MemberService;
   quotas: QuotaService;
   policy: PolicyService;
+  links: LinkService;
   tenants: TenantService;
   environments: EnvironmentService;
   apps: AppService;

@@ -30,6 +30,7 @@ import type {
   WhoAmI,
 } from "../domain/identity.js";
 import type { ExceptionKind, PolicyException } from "../domain/isolation.js";
+import type { Link, LinkRequest } from "../domain/link.js";
 import type { ApplyResult, Manifest } from "../domain/manifest.js";
 import type { QuotaReport, QuotaRequest } from "../domain/quota.js";
 import type { Release } from "../domain/release.js";
@@ -175,6 +176,11 @@ export class ApiClient {
   containers = (t: string, e: string, a: string) =>
     this.json<ContainerRow[]>("GET", `${this.appPath(t, e, a)}/containers`);
 
+  addLink = (t: string, e: string, a: string, to: LinkRequest) =>
+    this.json<Link>("POST", `${this.appPath(t, e, a)}/links`, to);
+  listLinks = (t: string, e: string, a: string) => this.json<Link[]>("GET", `${this.appPath(t, e, a)}/links`);
+  removeLink = (t: string, e: string, a: string, id: number) =>
+    this.json<void>("DELETE", `${this.appPath(t, e, a)}/links/${id}`);
   startCanary = (t: string, e: string, a: string, req: CanaryStartBody) =>
     this.json<CanaryOutcome>("POST", `${this.appPath(t, e, a)}/canary`, req);
   canaryStatus = (t: string, e: string, a: string, window: number) =>

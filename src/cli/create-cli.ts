@@ -7,6 +7,7 @@ import { registerConfigCommands } from "./commands/config-commands.js";
 import { registerDeployCommands } from "./commands/deploy-commands.js";
 import { registerIdentityCommands } from "./commands/identity-commands.js";
 import { registerImportCommands } from "./commands/import-commands.js";
+import { registerLinkCommands } from "./commands/link-commands.js";
 import { registerManifestCommands } from "./commands/manifest-commands.js";
 import { registerPolicyCommands } from "./commands/policy-commands.js";
 import { registerQuotaCommands } from "./commands/quota-commands.js";
@@ -63,6 +64,7 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
   registerIdentityCommands(program);
   registerQuotaCommands(program);
   registerPolicyCommands(program);
+  registerLinkCommands(program);
   registerTenantCommands(program);
   registerAppCommands(program);
   registerDeployCommands(program);

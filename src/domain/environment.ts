@@ -30,3 +30,12 @@ export const networkName = (tenant: string, env: string) => `berth.${tenant}.${e
 /** A named volume belongs to one tenant-environment, like its network. */
 export const volumeName = (tenant: string, env: string, volume: string) =>
   `berth.${tenant}.${env}.vol.${volume}`;
+
+/**
+ * A link lets one app reach another across environments or tenants: both join a network of
+ * their own. The underscore keeps the name apart from every berth.<tenant>.<env>.
+ */
+export const linkNetworkName = (id: number) => `berth.link_${id}`;
+export const isLinkNetwork = (name: string) => /^berth\.link_\d+$/.test(name);
+/** The name a linked app calls the other by, on the link network only: e.g. api.prod.shared. */
+export const linkAlias = (tenant: string, env: string, app: string) => `${app}.${env}.${tenant}`;

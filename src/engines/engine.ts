@@ -33,6 +33,14 @@ export interface WorkloadSpec {
   capAdd?: string[];
   devices?: string[];
   hostMounts?: { hostPath: string; path: string; readOnly: boolean }[];
+  /** Link networks (created with ensureNetwork first) to join besides the environment network. */
+  links?: NetworkAttachment[];
+}
+
+/** A network a workload joins, with the names it answers to there. */
+export interface NetworkAttachment {
+  network: string;
+  aliases: string[];
 }
 
 export type WorkloadState = "created" | "running" | "restarting" | "paused" | "exited" | "dead" | "removing";
@@ -53,6 +61,8 @@ export interface Workload {
    * docker-proxy, which costs more CPU per request than nginx itself.
    */
   address: string | null;
+  /** Every network it is attached to, by domain name (its environment's, and any links). */
+  networks: string[];
   createdAt: string;
 }
 
@@ -105,6 +115,10 @@ export interface Engine {
   list(selector: WorkloadSelector): Promise<Workload[]>;
   /** Creates and starts; fails with DomainError("conflict") when the name is taken. */
   start(spec: WorkloadSpec): Promise<Workload>;
+  /** Attaches a running workload to a network (idempotent), answering to `aliases` there. */
+  connect(id: string, attachment: NetworkAttachment): Promise<void>;
+  /** Detaches it; a no-op when it is not attached or gone. */
+  disconnect(id: string, network: string): Promise<void>;
   /** Stops gracefully (SIGTERM, then SIGKILL after graceSeconds) and removes; no-op when gone. */
   remove(id: string, graceSeconds: number): Promise<void>;
   /** Demultiplexed stdout+stderr as text. */

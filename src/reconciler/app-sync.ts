@@ -1,4 +1,5 @@
 import { openRelease, resourcesOfRow } from "../config/open-release.js";
+import { linkAlias, linkNetworkName } from "../domain/environment.js";
 import { parseAppKey } from "../domain/labels.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Engine, Workload } from "../engines/engine.js";
@@ -56,6 +57,13 @@ export class AppSync {
         ? Math.max(Date.parse(row.rollout_started_at), this.watchingSince)
         : null,
       healthTimeoutMs: row.health_timeout_s * 1000,
+      links: (await this.store.links.of(row.app_id, row.env_id)).map((l) => {
+        const provider = l.to_app_id === row.app_id && l.to_env_id === row.env_id;
+        return {
+          network: linkNetworkName(l.id),
+          aliases: provider ? [linkAlias(l.to_tenant, l.to_env, l.to_app)] : [],
+        };
+      }),
     };
   }
 
@@ -106,6 +114,7 @@ export class AppSync {
       address: w.address,
       port: release?.port ?? null,
       healthy,
+      networks: w.networks,
       createdAt: w.createdAt,
     };
   }

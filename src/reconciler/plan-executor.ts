@@ -76,6 +76,13 @@ export class PlanExecutor {
         case "canary-fail":
           await this.canaryFail(action.canaryId, action.release, action.reason, ctx);
           break;
+        case "connect":
+          await this.ensureNetwork(action.network, {});
+          await this.engine.connect(action.id, { network: action.network, aliases: action.aliases });
+          break;
+        case "disconnect":
+          await this.engine.disconnect(action.id, action.network);
+          break;
       }
     }
     await flush();
@@ -88,10 +95,9 @@ export class PlanExecutor {
     if (!target || target.number !== release) return;
     const { tenant, env } = ctx.identity;
     const network = networkName(tenant, env);
-    if (!this.networks.has(network)) {
-      await this.engine.ensureNetwork(network, { [LABEL.tenant]: tenant, [LABEL.env]: env });
-      this.networks.add(network);
-    }
+    const links = ctx.desired?.links ?? [];
+    await this.ensureNetwork(network, { [LABEL.tenant]: tenant, [LABEL.env]: env });
+    for (const l of links) await this.ensureNetwork(l.network, {});
     try {
       const w = await this.engine.start({
         identity: ctx.identity,
@@ -121,6 +127,7 @@ export class PlanExecutor {
         capAdd: target.resources.capAdd,
         devices: target.resources.devices,
         hostMounts: target.resources.hostMounts,
+        links,
       });
       await this.event(
         ctx,
@@ -129,11 +136,18 @@ export class PlanExecutor {
         `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${waitingFor(target)}`,
       );
     } catch (error) {
-      // The network may have been collected meanwhile; ensure it again on the retry.
+      // A network may have been collected meanwhile; ensure them again on the retry.
       this.networks.delete(network);
+      for (const l of links) this.networks.delete(l.network);
       // A name conflict (a container still being removed) also retries, with the queue's backoff.
       throw error;
     }
+  }
+
+  private async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    if (this.networks.has(name)) return;
+    await this.engine.ensureNetwork(name, labels);
+    this.networks.add(name);
   }
 
   private async route(

@@ -26,6 +26,8 @@ export interface DesiredApp {
   healthTimeoutMs: number;
   /** A second release beside the serving one, getting the traffic its rules pick. */
   canary: DesiredCanary | null;
+  /** Link networks every container joins, with the aliases it answers to there. */
+  links: { network: string; aliases: string[] }[];
 }
 
 export interface DesiredCanary {
@@ -48,6 +50,8 @@ export interface ObservedContainer {
   address: string | null;
   port: number | null;
   healthy: boolean;
+  /** Networks it is attached to, by domain name. */
+  networks: string[];
   createdAt: string;
 }
 
@@ -66,5 +70,7 @@ export type Action =
   | { type: "complete"; release: number }
   | { type: "fail"; release: number; reason: string }
   | { type: "requeue"; afterMs: number }
+  | { type: "connect"; id: string; network: string; aliases: string[] }
+  | { type: "disconnect"; id: string; network: string }
   | { type: "canary-ready"; canaryId: number; release: number }
   | { type: "canary-fail"; canaryId: number; release: number; reason: string };

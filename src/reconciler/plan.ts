@@ -1,3 +1,4 @@
+import { isLinkNetwork } from "../domain/environment.js";
 import type { Action, DesiredApp, DesiredCanary, ObservedContainer, RoutedEndpoint } from "./plan-types.js";
 
 const LIVE_STATES = new Set(["running", "restarting"]);
@@ -104,6 +105,20 @@ function planCanary(
   return { endpoints: [], surplus: t.surplus, settled: false };
 }
 
+/** Links come and go under running containers: each joins the link networks it should, and leaves the rest. */
+export function planLinks(links: DesiredApp["links"], live: ObservedContainer[]): Action[] {
+  const out: Action[] = [];
+  const wanted = new Set(links.map((l) => l.network));
+  for (const c of live) {
+    for (const l of links)
+      if (!c.networks.includes(l.network))
+        out.push({ type: "connect", id: c.id, network: l.network, aliases: l.aliases });
+    for (const n of c.networks)
+      if (isLinkNetwork(n) && !wanted.has(n)) out.push({ type: "disconnect", id: c.id, network: n });
+  }
+  return out;
+}
+
 /**
  * Pure: compares desired with observed state and returns the steps that converge them.
  * Rolling update order: start new, wait for health, switch the router, drain old, stop old.
@@ -120,6 +135,7 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
       actions.push({ type: "remove", id: c.id, reason: `container is ${c.state}` });
   }
 
+  if (desired) actions.push(...planLinks(desired.links, live));
   const target = desired?.release ?? null;
   if (!desired || !target) {
     if (live.length > 0 || desired?.servingRelease)

@@ -1,4 +1,4 @@
-import { networkName } from "../domain/environment.js";
+import { linkNetworkName, networkName } from "../domain/environment.js";
 import { appKey } from "../domain/labels.js";
 import type { Engine } from "../engines/engine.js";
 import type { Store } from "../store/store.js";
@@ -87,9 +87,10 @@ export class Reconciler implements Enqueuer {
   }
 
   private async collectNetworks(): Promise<void> {
-    const wanted = new Set(
-      (await this.store.environments.listAllNames()).map((e) => networkName(e.tenant, e.env)),
-    );
+    const wanted = new Set([
+      ...(await this.store.environments.listAllNames()).map((e) => networkName(e.tenant, e.env)),
+      ...(await this.store.links.ids()).map(linkNetworkName),
+    ]);
     for (const name of await this.engine.listNetworks()) {
       if (wanted.has(name)) continue;
       // Still attached containers are being drained; the next resync removes the network.

@@ -11,6 +11,7 @@ import { EndpointRepository } from "./endpoint-repository.js";
 import { EnvironmentRepository } from "./environment-repository.js";
 import { EventRepository } from "./event-repository.js";
 import { MembershipRepository } from "./membership-repository.js";
+import { NetworkLinkRepository } from "./network-link-repository.js";
 import { PolicyExceptionRepository } from "./policy-exception-repository.js";
 import { QuotaRepository } from "./quota-repository.js";
 import { ReleaseRepository } from "./release-repository.js";
@@ -38,6 +39,7 @@ export class Store {
   readonly memberships: MembershipRepository;
   readonly quotas: QuotaRepository;
   readonly exceptions: PolicyExceptionRepository;
+  readonly links: NetworkLinkRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -63,6 +65,7 @@ export class Store {
     this.memberships = new MembershipRepository(db);
     this.quotas = new QuotaRepository(db);
     this.exceptions = new PolicyExceptionRepository(db);
+    this.links = new NetworkLinkRepository(db);
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

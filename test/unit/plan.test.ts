@@ -49,6 +49,7 @@ function desired(overrides: Partial<DesiredApp> = {}): DesiredApp {
     rolloutStartedAt: NOW - 1_000,
     healthTimeoutMs: TIMEOUT_MS,
     canary: null,
+    links: [],
     ...overrides,
   };
 }
@@ -87,6 +88,7 @@ function container(rel: number, slot: number, overrides: Partial<ObservedContain
     address: `172.18.${rel}.${slot + 2}`,
     port: 8080,
     healthy: true,
+    networks: ["berth.acme.prod"],
     createdAt: "2025-01-01T11:00:00.000Z",
     ...overrides,
   };
@@ -590,5 +592,31 @@ describe("plan: canary", () => {
     expect(types(actions)).toEqual(["route", "drain", "complete"]);
     expect(single(actions, "route")).toEqual({ type: "route", release: 2, endpoints: canary.map(endpoint) });
     expect(single(actions, "drain").ids).toEqual(stable.map((c) => c.id));
+  });
+});
+
+describe("plan: network links", () => {
+  const link = { network: "berth.link_7", aliases: ["web.prod.acme"] };
+
+  it("joins every live container to a link it is missing, with its aliases", () => {
+    const c = container(1, 0);
+    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
+    expect(actions.filter((a) => a.type === "connect")).toEqual([
+      { type: "connect", id: c.id, network: "berth.link_7", aliases: ["web.prod.acme"] },
+    ]);
+  });
+
+  it("leaves link networks that are no longer wanted, never the environment network", () => {
+    const c = container(1, 0, { networks: ["berth.acme.prod", "berth.link_3", "berth.link_7"] });
+    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
+    expect(actions.filter((a) => a.type === "connect" || a.type === "disconnect")).toEqual([
+      { type: "disconnect", id: c.id, network: "berth.link_3" },
+    ]);
+  });
+
+  it("is idempotent: a container already on exactly its links gets no network action", () => {
+    const c = container(1, 0, { networks: ["berth.acme.prod", "berth.link_7"] });
+    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
+    expect(actions.some((a) => a.type === "connect" || a.type === "disconnect")).toBe(false);
   });
 });

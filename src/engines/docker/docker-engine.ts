@@ -13,6 +13,7 @@ import type {
   EngineEvent,
   ImageInfo,
   LogOptions,
+  NetworkAttachment,
   Workload,
   WorkloadSelector,
   WorkloadSpec,
@@ -94,6 +95,8 @@ export class DockerEngine implements Engine {
   #unscoped(name: string): string {
     return name.startsWith(this.#prefix) ? `berth.${name.slice(this.#prefix.length)}` : name;
   }
+
+  readonly #names = { scoped: (n: string) => this.#scoped(n), unscoped: (n: string) => this.#unscoped(n) };
 
   async ping(): Promise<void> {
     await this.docker.ping();
@@ -228,7 +231,9 @@ export class DockerEngine implements Engine {
       .catch((error: unknown) => {
         throw unreachable(error);
       });
-    return containers.map(workloadFromSummary).filter((w): w is Workload => w !== undefined);
+    return containers
+      .map((c) => workloadFromSummary(c, this.#names))
+      .filter((w): w is Workload => w !== undefined);
   }
 
   async start(spec: WorkloadSpec): Promise<Workload> {
@@ -307,13 +312,15 @@ export class DockerEngine implements Engine {
       throw error;
     }
     try {
+      // Docker takes one network at create; links are joined before the first start.
+      if (!hostNetwork) for (const link of spec.links ?? []) await this.#connect(container.id, link);
       await container.start();
     } catch (error) {
       // A created-but-never-started container would hold the name and block the retry.
       await ignoreStatus(container.remove({ force: true }), 404, 409).catch(() => {});
       throw error;
     }
-    const workload = workloadFromInspect(await container.inspect());
+    const workload = workloadFromInspect(await container.inspect(), this.#names);
     if (!workload) throw new Error(`container ${name} lost its Berth labels`);
     return workload;
   }
@@ -348,6 +355,43 @@ export class DockerEngine implements Engine {
       Labels: { [LABEL.tenant]: identity.tenant, [LABEL.env]: identity.env, ...this.#scopeLabels },
     });
     return scoped;
+  }
+
+  async connect(id: string, attachment: NetworkAttachment): Promise<void> {
+    await this.#managed(id);
+    await this.#connect(id, attachment);
+  }
+
+  async #connect(id: string, attachment: NetworkAttachment): Promise<void> {
+    const network = this.docker.getNetwork(this.#scoped(attachment.network));
+    try {
+      await network.connect({ Container: id, EndpointConfig: { Aliases: attachment.aliases } });
+    } catch (error) {
+      // 403 "already exists in network": the outcome we want.
+      if (statusCode(error) === 403 && /already exists/i.test(apiMessage(error))) return;
+      throw error;
+    }
+  }
+
+  async disconnect(id: string, domainNetwork: string): Promise<void> {
+    if (!(await this.#managed(id, true))) return;
+    await ignoreStatus(
+      this.docker.getNetwork(this.#scoped(domainNetwork)).disconnect({ Container: id, Force: true }),
+      404,
+      403,
+    );
+  }
+
+  /** Refuses containers without Berth's label; with `quiet`, a missing one is just false. */
+  async #managed(id: string, quiet = false): Promise<boolean> {
+    const info = await ignoreStatus(this.docker.getContainer(id).inspect(), 404);
+    if (!info) {
+      if (quiet) return false;
+      throw new DomainError("not_found", `container ${id} not found`);
+    }
+    if (!isManaged(info.Config?.Labels))
+      throw new DomainError("conflict", "refusing to touch a container Berth does not manage");
+    return true;
   }
 
   async remove(id: string, graceSeconds: number): Promise<void> {

@@ -1,4 +1,6 @@
 import type Docker from "dockerode";
+import { networkName } from "../../domain/environment.js";
+import type { WorkloadIdentity } from "../../domain/labels.js";
 import type { Workload, WorkloadState } from "../engine.js";
 import { parseWorkloadLabels } from "./parse-workload-labels.js";
 
@@ -15,25 +17,38 @@ const STATES: ReadonlySet<string> = new Set<WorkloadState>([
   "removing",
 ]);
 
+/** How this engine spells the domain's network names on its dockerd (see DockerEngine's scoping). */
+export interface NetworkNames {
+  scoped(domainName: string): string;
+  unscoped(engineName: string): string;
+}
+
 /**
- * The address the router and probe use: on the environment network, the first address Docker
- * reports; on the host network (an admin's exception), the host's loopback.
+ * The address the router and probe use: on the host network (an admin's exception), the host's
+ * loopback; otherwise the container's address on its environment network (it may also be on
+ * link networks, whose addresses only the linked apps share).
  */
-function firstAddress(
+function addressOf(
   networks: Record<string, { IPAddress?: string }> | undefined,
   networkMode: string | undefined,
+  identity: WorkloadIdentity,
+  names: NetworkNames,
 ): string | null {
   if (networkMode === "host") return LOOPBACK;
-  for (const n of Object.values(networks ?? {})) if (n?.IPAddress) return n.IPAddress;
-  return null;
+  return networks?.[names.scoped(networkName(identity.tenant, identity.env))]?.IPAddress || null;
 }
+
+const networksOf = (networks: Record<string, unknown> | undefined, names: NetworkNames) =>
+  Object.keys(networks ?? {})
+    .map((n) => names.unscoped(n))
+    .sort();
 
 /** An unknown state from a newer dockerd is treated as dead, so the reconciler replaces it. */
 const toState = (state: string | undefined): WorkloadState =>
   state && STATES.has(state) ? (state as WorkloadState) : "dead";
 
 /** Maps a /containers/json entry; undefined when its labels are not a valid Berth workload. */
-export function workloadFromSummary(info: Docker.ContainerInfo): Workload | undefined {
+export function workloadFromSummary(info: Docker.ContainerInfo, names: NetworkNames): Workload | undefined {
   const parsed = parseWorkloadLabels(info.Labels);
   if (!parsed) return undefined;
   const port = (info.Ports ?? []).find((p) => p.IP === LOOPBACK && p.PublicPort > 0);
@@ -43,13 +58,17 @@ export function workloadFromSummary(info: Docker.ContainerInfo): Workload | unde
     ...parsed,
     state: toState(info.State),
     hostPort: port ? port.PublicPort : null,
-    address: firstAddress(info.NetworkSettings?.Networks, info.HostConfig?.NetworkMode),
+    address: addressOf(info.NetworkSettings?.Networks, info.HostConfig?.NetworkMode, parsed.identity, names),
+    networks: networksOf(info.NetworkSettings?.Networks, names),
     createdAt: new Date(info.Created * 1000).toISOString(),
   };
 }
 
 /** Maps /containers/{id}/json, whose shape differs from the list entry in every field used here. */
-export function workloadFromInspect(info: Docker.ContainerInspectInfo): Workload | undefined {
+export function workloadFromInspect(
+  info: Docker.ContainerInspectInfo,
+  names: NetworkNames,
+): Workload | undefined {
   const parsed = parseWorkloadLabels(info.Config?.Labels);
   if (!parsed) return undefined;
   // Docker reports null (not []) for exposed ports that are not published.
@@ -61,7 +80,8 @@ export function workloadFromInspect(info: Docker.ContainerInspectInfo): Workload
     ...parsed,
     state: toState(info.State?.Status),
     hostPort: binding ? Number(binding.HostPort) : null,
-    address: firstAddress(info.NetworkSettings?.Networks, info.HostConfig?.NetworkMode),
+    address: addressOf(info.NetworkSettings?.Networks, info.HostConfig?.NetworkMode, parsed.identity, names),
+    networks: networksOf(info.NetworkSettings?.Networks, names),
     createdAt: new Date(info.Created).toISOString(),
   };
 }
