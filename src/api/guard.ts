@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { EnvName, TenantName } from "../domain/dns-label.js";
+import { DomainError } from "../domain/domain-error.js";
 import type { EnvReach, Permission } from "../domain/roles.js";
 import type { AccessService } from "../services/access-service.js";
 import { callerOf } from "./bearer-auth.js";
@@ -15,7 +16,8 @@ const security = [{ bearer: [] }];
  *    again once the input is validated (e.g. a config change for one environment or for all).
  */
 export interface Access {
-  permission: Permission | "authenticated" | "public";
+  /** self: the {user} in the path is the caller (or the caller is a platform admin). */
+  permission: Permission | "authenticated" | "public" | "self";
   tenant?: "path" | "query" | "body";
   env?: "path" | "body" | "query";
 }
@@ -37,14 +39,23 @@ export function guards(access: AccessService) {
   const check =
     (rule: Access): MiddlewareHandler =>
     async (c, next) => {
+      if (rule.permission === "self") {
+        const p = callerOf(c);
+        if (!p.admin && c.req.param("user") !== p.user)
+          throw new DomainError("forbidden", `only ${c.req.param("user")} or a platform admin may do this`);
+        return next();
+      }
       if (rule.permission === "authenticated" || rule.permission === "public" || rule.tenant === "body")
         return next();
       const tenant = tenantFrom(c, rule);
       const env = rule.env === "path" ? c.req.param("env") : undefined;
       if (tenant === null || (env !== undefined && !EnvName.safeParse(env).success)) return next();
       // Without a tenant to judge it in, only a platform admin holds a tenant permission.
-      const permission = tenant === undefined ? "platform.admin" : rule.permission;
-      await access.require(callerOf(c), permission, tenant, env);
+      if (tenant === undefined) await access.require(callerOf(c), "platform.admin");
+      // The environment is in the body or query: the handler judges it once validated.
+      else if (rule.env === "body" || rule.env === "query")
+        await access.requireFloor(callerOf(c), rule.permission, tenant);
+      else await access.require(callerOf(c), rule.permission, tenant, env);
       await next();
     };
   return (rule: Access): Guarded => ({ security, middleware: [check(rule)], "x-berth-access": rule });

@@ -10,6 +10,12 @@ export const HealthPath = z
     /^\/[A-Za-z0-9._~%/-]*(\?[A-Za-z0-9._~%&=-]*)?$/,
     "health path must start with '/' and use only letters, digits and . _ ~ % / - (plus an optional ?query)",
   )
+  .refine(
+    (p) => !(p.split("?")[0] as string).split("/").some((s) => s === "." || s === "..") && !/%2e/i.test(p),
+    {
+      message: "health path cannot contain . or .. segments",
+    },
+  )
   .meta({ description: "HTTP path probed for health", example: "/healthz" });
 
 export const Replicas = z.number().int().min(0).max(100).meta({ description: "How many containers to run" });

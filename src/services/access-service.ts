@@ -61,7 +61,8 @@ export class AccessService {
 
   /**
    * berth.yaml may create the tenant (admin), environments (owner) and apps (developer), and
-   * writes every layer it lists: a tenant- or app-wide layer reaches every environment.
+   * writes every layer it lists: a tenant- or app-wide layer reaches every environment. Manifests
+   * are tenant-wide, so an environment-scoped token cannot apply one.
    */
   async requireManifest(p: Principal, m: Manifest): Promise<void> {
     const tenant = await this.store.tenants.find(m.tenant);
@@ -69,7 +70,8 @@ export class AccessService {
       if (p.admin) return;
       throw hidden(m.tenant);
     }
-    await this.require(p, "tenant.read", m.tenant);
+    // Applying is writing, even a manifest that lists nothing: a viewer may not.
+    await this.require(p, "env.deploy", m.tenant);
     const envs = new Set(Object.keys(m.environments ?? {}));
     for (const a of Object.values(m.apps ?? {})) for (const e of Object.keys(a.envs ?? {})) envs.add(e);
     for (const e of envs)
@@ -83,6 +85,23 @@ export class AccessService {
       Object.values(m.apps ?? {}).some((a) => layered(a, [...LAYER_KEYS, "files", "image"]));
     if (wide) await this.require(p, "env.deploy", m.tenant, EVERY_ENV);
     for (const e of envs) await this.require(p, "env.deploy", m.tenant, e);
+  }
+
+  /**
+   * The first half of a check whose environment only the validated input names: the tenant must
+   * be the caller's and their role must reach the permission's floor. The handler then calls
+   * require() with the environment (an environment-scoped token is judged there).
+   */
+  async requireFloor(p: Principal, permission: Permission, tenant: string): Promise<void> {
+    const row = await this.store.tenants.find(tenant);
+    if (!row) {
+      if (p.admin) return;
+      throw hidden(tenant);
+    }
+    const who = await this.standing(p, row);
+    const verdict = decide({ ...who, onlyEnv: null }, permission, []);
+    if (verdict === "hidden") throw hidden(tenant);
+    if (verdict === "forbidden") throw forbidden(who, permission, tenant, []);
   }
 
   /** The tenants a caller may see at all. */

@@ -151,7 +151,8 @@ export class ManifestService {
             await tx.environments.find(t.id, d.env),
             await tx.apps.find(t.id, d.app),
           );
-          reached.push({ where });
+          // Only under a layer this apply changed: staged changes and rollbacks stay as they are.
+          if (touched(where)) reached.push({ where });
         }
         for (const r of reached) {
           const canary = await tx.canaries.findActive(r.where.app.id, r.where.env.id);

@@ -49,7 +49,7 @@ describe("berth CLI end to end", () => {
   it("logs in with the admin token and remembers tenant and env", async () => {
     const bad = await berth.cli(["login", berth.url, "--token", "berth_wrong"], { login: false });
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toMatch(/invalid API token/);
+    expect(bad.stderr).toMatch(/missing, expired or revoked API token/);
     const ok = await berth.cli(["login", berth.url, "--token", berth.token], { login: false });
     expect(ok.code, ok.stderr).toBe(0);
     const listed = await berth.cli(["tenant", "list", "--json"], { login: false });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -420,5 +420,100 @@ describe("DockerEngine: what a release runs with", () => {
     expect(
       await readText(await withFiles.logs(client.id, { follow: true, tail: 100 }), "level=debug"),
     ).toContain("level=debug");
+  });
+
+  it("joins link networks at start and on demand, with aliases, and reports every network", async () => {
+    const image = await withFiles.inspectImage("berth/busybox:latest");
+    const link = `berth.link_${Date.now() % 100000}`;
+    await withFiles.ensureNetwork(link, {});
+    const w = await withFiles.start({
+      identity: { ...id, app: "linked" },
+      release: 1,
+      slot: 0,
+      image: image?.id as string,
+      port: 8080,
+      network: net,
+      command: ["sleep", "60"],
+      links: [{ network: link, aliases: ["linked.dev.x"] }],
+    });
+    expect(w.networks).toEqual([net, link].sort());
+    const info = await docker.getContainer(w.id).inspect();
+    expect(info.NetworkSettings.Networks[`berth-f${t}.${link.slice("berth.".length)}`]?.Aliases).toContain(
+      "linked.dev.x",
+    );
+    // The router's address is the one on the environment network, whatever else it joined.
+    expect(w.address).toBe(info.NetworkSettings.Networks[`berth-f${t}.${t}.dev`]?.IPAddress);
+    await withFiles.disconnect(w.id, link);
+    await withFiles.disconnect(w.id, link);
+    expect((await withFiles.list({ tenant: t, app: "linked" }))[0]?.networks).toEqual([net]);
+    await withFiles.connect(w.id, { network: link, aliases: [] });
+    await withFiles.connect(w.id, { network: link, aliases: [] });
+    expect((await withFiles.list({ tenant: t, app: "linked" }))[0]?.networks).toEqual([net, link].sort());
+    await withFiles.remove(w.id, 0);
+    await withFiles.removeNetwork(link);
+  });
+
+  it("asks Docker for exactly the isolation exceptions a spec carries, and refuses a host path through a symlink", async () => {
+    const image = await withFiles.inspectImage("berth/busybox:latest");
+    const host = mkdtempSync(join(tmpdir(), "berth-host-"));
+    const w = await withFiles.start({
+      identity: { ...id, app: "elevated" },
+      release: 1,
+      slot: 0,
+      image: image?.id as string,
+      port: 8080,
+      network: net,
+      command: ["sleep", "60"],
+      capAdd: ["NET_ADMIN"],
+      hostPid: true,
+      devices: ["/dev/fuse"],
+      hostMounts: [{ hostPath: host, path: "/host", readOnly: true }],
+    });
+    const info = await docker.getContainer(w.id).inspect();
+    expect(info.HostConfig.CapAdd).toEqual(["NET_ADMIN"]);
+    expect(info.HostConfig.PidMode).toBe("host");
+    expect(info.HostConfig.Privileged).toBe(false);
+    expect(info.Mounts.find((m) => m.Destination === "/host")).toMatchObject({
+      Type: "bind",
+      Source: host,
+      RW: false,
+    });
+    await withFiles.remove(w.id, 0);
+
+    // Privileged mode needs every capability, and this sandbox lacks CAP_SYS_RESOURCE: where
+    // Docker can, it runs privileged; here runc refuses, which shows it was asked to.
+    const priv = await withFiles
+      .start({
+        identity: { ...id, app: "priv" },
+        release: 1,
+        slot: 0,
+        image: image?.id as string,
+        port: 8080,
+        network: net,
+        command: ["sleep", "60"],
+        privileged: true,
+      })
+      .then((x) => docker.getContainer(x.id).inspect())
+      .catch((error: Error) => error);
+    if (priv instanceof Error) expect(priv.message).toMatch(/unable to apply caps|operation not permitted/);
+    else expect(priv.HostConfig.Privileged).toBe(true);
+
+    symlinkSync("/etc", join(host, "etc-link"));
+    const refused = await rejection(
+      withFiles.start({
+        identity: { ...id, app: "sneaky" },
+        release: 1,
+        slot: 0,
+        image: image?.id as string,
+        port: 8080,
+        network: net,
+        command: ["sleep", "60"],
+        hostMounts: [{ hostPath: join(host, "etc-link"), path: "/x", readOnly: false }],
+      }),
+    );
+    expect(refused).toBeInstanceOf(DomainError);
+    expect((refused as DomainError).message).toMatch(/goes through a symlink \(to \/etc\)/);
+    expect(await withFiles.list({ tenant: t, app: "sneaky" })).toEqual([]);
+    rmSync(host, { recursive: true, force: true });
   });
 });

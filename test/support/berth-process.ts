@@ -58,6 +58,11 @@ export class BerthProcess {
     return this.output;
   }
 
+  /** The id that scopes this server's Docker objects (label berth.instance). */
+  instanceId(): string {
+    return readFileSync(join(this.dataDir, "instance-id"), "utf8").trim();
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.apiPort}`;
   }

@@ -105,7 +105,7 @@ export function registerIdentityRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/users/{user}/password",
       tags: ["identity"],
       summary: "Set a password: your own, or anyone's as a platform admin",
-      ...g({ permission: "authenticated" }),
+      ...g({ permission: "self" }),
       request: { params: UserParams, body: jsonBody(SetPasswordRequest) },
       responses: { 204: { description: "Set" }, ...errorResponses },
     }),

@@ -4,7 +4,7 @@ import { EnvName, TenantName } from "../../domain/dns-label.js";
 import { ApplyRequest, ApplyResult, Manifest, ManifestFile } from "../../domain/manifest.js";
 import { EVERY_ENV } from "../../domain/roles.js";
 import { callerOf } from "../bearer-auth.js";
-import { guards, requireIn } from "../guard.js";
+import { type Access, guards, requireIn } from "../guard.js";
 import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
@@ -56,6 +56,7 @@ export function registerManifestRoutes(api: OpenAPIHono, s: ApiServices): void {
       path: "/schemas/berth.yaml.json",
       tags,
       summary: "The JSON Schema of berth.yaml, for editors and CI checks",
+      "x-berth-access": { permission: "public" } satisfies Access,
       responses: {
         200: { description: "JSON Schema", content: { "application/json": { schema: z.object({}) } } },
       },

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
@@ -18,6 +18,8 @@ import type {
   WorkloadSelector,
   WorkloadSpec,
 } from "../engine.js";
+import { canonicalHostPath } from "./canonical-host-path.js";
+import { createOptions } from "./create-options.js";
 import { demuxLogs } from "./demux-logs.js";
 import { followBuild } from "./follow-build.js";
 import { ignoreStatus, statusCode, unreachable } from "./status-code.js";
@@ -42,25 +44,6 @@ function apiMessage(error: unknown): string {
   // Errors from streaming endpoints carry the explanation only inside the message.
   const message = error instanceof Error ? error.message : String(error);
   return message.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
-}
-
-/**
- * Docker follows symlinks in a bind source, so a tenant that can write a symlink under a path it
- * was granted could mount anything. Only the path exactly as granted and judged is mounted.
- */
-function canonicalHostPath(path: string): string {
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw new DomainError("failed", `host path ${path} does not exist on this host`);
-  }
-  if (real !== path)
-    throw new DomainError(
-      "failed",
-      `host path ${path} goes through a symlink (to ${real}); mount ${real} itself`,
-    );
-  return path;
 }
 
 export class DockerEngine implements Engine {
@@ -238,7 +221,6 @@ export class DockerEngine implements Engine {
 
   async start(spec: WorkloadSpec): Promise<Workload> {
     const name = this.#scoped(containerName(spec.identity, spec.release, spec.slot));
-    const port = `${spec.port}/tcp`;
     const network = this.#scoped(spec.network);
     const mounts = [
       ...(spec.files ?? []).map((f) => ({
@@ -262,49 +244,18 @@ export class DockerEngine implements Engine {
         ReadOnly: m.readOnly,
       })),
     ];
-    // On the host network there is no environment network to join and nothing to publish.
     const hostNetwork = spec.hostNetwork === true;
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({
-        name,
-        Image: spec.image,
-        Labels: { ...workloadLabels(spec.identity, spec.release, spec.slot), ...this.#scopeLabels },
-        Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
-        ...(spec.command ? { Cmd: spec.command } : {}),
-        ExposedPorts: { [port]: {} },
-        ...(this.#stopSignal ? { StopSignal: this.#stopSignal } : {}),
-        HostConfig: {
-          // Loopback only: apps are reached through Berth's router, never directly from outside.
-          ...(hostNetwork ? {} : { PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] } }),
-          // Docker itself restarts crashed apps, even while Berth is down.
-          RestartPolicy: { Name: spec.restart ?? "unless-stopped" },
-          ...(spec.memoryMb ? { Memory: spec.memoryMb * 1_048_576 } : {}),
-          ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
-          Mounts: mounts,
-          // tini as PID 1 forwards SIGTERM and reaps zombies, so apps that were never written to be
-          // PID 1 still stop promptly when drained.
-          Init: true,
-          NetworkMode: hostNetwork ? "host" : network,
-          LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
-          ...(spec.privileged ? { Privileged: true } : {}),
-          ...(spec.hostPid ? { PidMode: "host" } : {}),
-          ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
-          ...(spec.devices?.length
-            ? {
-                Devices: spec.devices.map((d) => ({
-                  PathOnHost: d,
-                  PathInContainer: d,
-                  CgroupPermissions: "rwm",
-                })),
-              }
-            : {}),
-        },
-        // Other apps of the environment reach this one by its name, e.g. redis:6379.
-        ...(hostNetwork
-          ? {}
-          : { NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [spec.identity.app] } } } }),
-      });
+      container = await this.docker.createContainer(
+        createOptions(spec, {
+          name,
+          network,
+          mounts,
+          labels: { ...workloadLabels(spec.identity, spec.release, spec.slot), ...this.#scopeLabels },
+          stopSignal: this.#stopSignal,
+        }),
+      );
     } catch (error) {
       if (statusCode(error) === 409) {
         throw new DomainError("conflict", `container ${name} already exists`);
@@ -375,11 +326,15 @@ export class DockerEngine implements Engine {
 
   async disconnect(id: string, domainNetwork: string): Promise<void> {
     if (!(await this.#managed(id, true))) return;
-    await ignoreStatus(
-      this.docker.getNetwork(this.#scoped(domainNetwork)).disconnect({ Container: id, Force: true }),
-      404,
-      403,
-    );
+    try {
+      await ignoreStatus(
+        this.docker.getNetwork(this.#scoped(domainNetwork)).disconnect({ Container: id, Force: true }),
+        404,
+      );
+    } catch (error) {
+      // Already detached (dockerd says so with a 500): the outcome we want.
+      if (!/is not connected/i.test(apiMessage(error))) throw error;
+    }
   }
 
   /** Refuses containers without Berth's label; with `quiet`, a missing one is just false. */

@@ -1,0 +1,58 @@
+import type Docker from "dockerode";
+import type { WorkloadSpec } from "../engine.js";
+
+interface Made {
+  /** Engine-scoped names and labels, and the mounts already prepared. */
+  name: string;
+  network: string;
+  mounts: NonNullable<Docker.HostConfig["Mounts"]>;
+  labels: Record<string, string>;
+  stopSignal: string | undefined;
+}
+
+/** The Engine API's create body for one workload: every default Berth holds to, and the exceptions a spec carries. */
+export function createOptions(spec: WorkloadSpec, made: Made): Docker.ContainerCreateOptions {
+  const port = `${spec.port}/tcp`;
+  // On the host network there is no environment network to join and nothing to publish.
+  const hostNetwork = spec.hostNetwork === true;
+  return {
+    name: made.name,
+    Image: spec.image,
+    Labels: made.labels,
+    Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
+    ...(spec.command ? { Cmd: spec.command } : {}),
+    ExposedPorts: { [port]: {} },
+    ...(made.stopSignal ? { StopSignal: made.stopSignal } : {}),
+    HostConfig: {
+      // Loopback only: apps are reached through Berth's router, never directly from outside.
+      ...(hostNetwork ? {} : { PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] } }),
+      // Docker itself restarts crashed apps, even while Berth is down.
+      RestartPolicy: { Name: spec.restart ?? "unless-stopped" },
+      ...(spec.memoryMb ? { Memory: spec.memoryMb * 1_048_576 } : {}),
+      ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
+      Mounts: made.mounts,
+      // tini as PID 1 forwards SIGTERM and reaps zombies, so apps that were never written to be
+      // PID 1 still stop promptly when drained.
+      Init: true,
+      NetworkMode: hostNetwork ? "host" : made.network,
+      LogConfig: { Type: "json-file", Config: { "max-size": "10m", "max-file": "3" } },
+      // Isolation exceptions, present only when a platform admin granted them (services check).
+      ...(spec.privileged ? { Privileged: true } : {}),
+      ...(spec.hostPid ? { PidMode: "host" } : {}),
+      ...(spec.capAdd?.length ? { CapAdd: spec.capAdd } : {}),
+      ...(spec.devices?.length
+        ? {
+            Devices: spec.devices.map((d) => ({
+              PathOnHost: d,
+              PathInContainer: d,
+              CgroupPermissions: "rwm",
+            })),
+          }
+        : {}),
+    },
+    // Other apps of the environment reach this one by its name, e.g. redis:6379.
+    ...(hostNetwork
+      ? {}
+      : { NetworkingConfig: { EndpointsConfig: { [made.network]: { Aliases: [spec.identity.app] } } } }),
+  };
+}
