@@ -81,6 +81,8 @@ export interface WorkloadSelector {
 export interface ImageInfo {
   id: string;
   exposedPorts: number[];
+  /** The tenant whose build made it (label berth.tenant); null for images Berth did not build. */
+  tenant: string | null;
 }
 
 export interface EngineEvent {
@@ -106,6 +108,10 @@ export interface Engine {
   ping(): Promise<void>;
   capacity(): Promise<EngineCapacity>;
   inspectImage(ref: string): Promise<ImageInfo | null>;
+  /** The image and every image it was built on, nearest first, as far as this engine knows them. */
+  imageAncestry(id: string): Promise<ImageInfo[]>;
+  /** Removes a Berth-built image; a no-op when it is gone. */
+  removeImage(id: string): Promise<void>;
   /** Builds from a tar stream; each log line goes to onLog as it arrives. */
   build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo>;
   ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { DomainError } from "../domain/domain-error.js";
 import { LABEL } from "../domain/labels.js";
 import type { Store } from "../store/store.js";
 import { findApp, findTenant } from "./lookup.js";
@@ -25,6 +26,15 @@ export class BuildService {
       { tag, labels: { [LABEL.managed]: "true", [LABEL.tenant]: tenant, [LABEL.app]: app } },
       onLog,
     );
+    // FROM another tenant's build would copy its code into this one; the image does not survive.
+    const ancestry = await this.builder.imageAncestry(image.id);
+    if (ancestry.slice(1).some((a) => a.tenant !== null && a.tenant !== tenant)) {
+      await this.builder.removeImage(image.id);
+      throw new DomainError(
+        "failed",
+        `build failed: its base image is not available to tenant '${tenant}'; build on your own images or on base images such as berth/debian:bookworm`,
+      );
+    }
     return { id: image.id, tag };
   }
 }

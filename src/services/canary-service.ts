@@ -17,6 +17,7 @@ import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RouterRefresher, TrafficMetrics } from "./ports.js";
 import { quotaCheckpoint } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
+import { imageForTenant } from "./tenant-image.js";
 import { rolloutOf, rulesOf, toCanary } from "./to-canary.js";
 
 export interface CanaryOutcome {
@@ -68,7 +69,7 @@ export class CanaryService {
         "give either a weight or rollout steps: the steps set the weight",
         "rules.weight",
       );
-    const image = req.image ? await this.images.inspectImage(req.image) : undefined;
+    const image = req.image ? await imageForTenant(this.images, req.image, tenant) : undefined;
     if (req.image && !image)
       throw new DomainError(
         "invalid",

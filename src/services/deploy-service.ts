@@ -13,6 +13,7 @@ import type { ImageLookup, RoutingSettings } from "./ports.js";
 import { quotaCheckpoint, withinQuota } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { startRollout } from "./start-rollout.js";
+import { imageForTenant } from "./tenant-image.js";
 import { toDeployment } from "./to-deployment.js";
 
 export interface DeployOutcome {
@@ -34,7 +35,7 @@ export class DeployService {
   async deploy(tenant: string, env: string, app: string, req: DeployRequest): Promise<DeployOutcome> {
     const where = await findAppInEnv(this.store, tenant, env, app);
     await refuseDuringCanary(this.store, where);
-    const image = await this.images.inspectImage(req.image);
+    const image = await imageForTenant(this.images, req.image, tenant);
     if (!image)
       throw new DomainError(
         "invalid",

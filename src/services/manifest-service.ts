@@ -18,6 +18,7 @@ import { quotaCheckpoint } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { type Reached, rollAffected } from "./roll-affected.js";
 import type { RouteService } from "./route-service.js";
+import { imageForTenant } from "./tenant-image.js";
 import { rulesOf } from "./to-canary.js";
 
 /** Thrown inside the transaction to undo a dry run after it computed everything a real run would. */
@@ -289,7 +290,7 @@ export class ManifestService {
     }
     const out = new Map<string, { id: string; exposedPorts: number[] }>();
     for (const [ref, field] of refs) {
-      const info = await this.images.inspectImage(ref);
+      const info = await imageForTenant(this.images, ref, m.tenant);
       if (!info)
         throw new DomainError("invalid", `image '${ref}' is not on this host; build or load it first`, field);
       out.set(ref, info);

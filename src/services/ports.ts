@@ -5,7 +5,8 @@ import type { Readable } from "node:stream";
  * engine module: main.ts passes the real engine, which satisfies these shapes.
  */
 export interface ImageLookup {
-  inspectImage(ref: string): Promise<{ id: string; exposedPorts: number[] } | null>;
+  /** tenant: whose build made it (null for images Berth did not build). */
+  inspectImage(ref: string): Promise<{ id: string; exposedPorts: number[]; tenant: string | null } | null>;
 }
 
 /** What an unlimited container can use on this engine: BERTH_MEMORY_MB / BERTH_CPUS without limits. */
@@ -19,6 +20,9 @@ export interface ImageBuilder {
     options: { tag: string; labels: Record<string, string> },
     onLog: (line: string) => void,
   ): Promise<{ id: string; exposedPorts: number[] }>;
+  /** The built image and every image it was built on, with whose build made each. */
+  imageAncestry(id: string): Promise<{ id: string; tenant: string | null }[]>;
+  removeImage(id: string): Promise<void>;
 }
 
 export interface RunningView {

@@ -35,6 +35,7 @@ describe("ConfigService, ManifestService and AdminService", () => {
         ? {
             id: ref.startsWith("sha256:") ? ref : `sha256:${ref.slice(4).padStart(64, "0")}`,
             exposedPorts: [9000],
+            tenant: null,
           }
         : null,
   };

@@ -21,7 +21,7 @@ describe("DeployService", () => {
     const images = {
       inspectImage: async (ref: string) =>
         ref.startsWith("web:")
-          ? { id: `sha256:${ref.slice(4).padStart(64, "0")}`, exposedPorts: [9000] }
+          ? { id: `sha256:${ref.slice(4).padStart(64, "0")}`, exposedPorts: [9000], tenant: null }
           : null,
     };
     service = new DeployService(

@@ -97,7 +97,33 @@ export class DockerEngine implements Engine {
       .map((key) => key.match(/^(\d+)\/tcp$/)?.[1])
       .filter((port): port is string => port !== undefined)
       .map(Number);
-    return { id: info.Id, exposedPorts: [...new Set(ports)].sort((a, b) => a - b) };
+    return {
+      id: info.Id,
+      exposedPorts: [...new Set(ports)].sort((a, b) => a - b),
+      tenant: info.Config?.Labels?.[LABEL.tenant] ?? null,
+    };
+  }
+
+  /** Follows Parent links, which the classic builder records for every local image built on another. */
+  async imageAncestry(id: string): Promise<ImageInfo[]> {
+    const out: ImageInfo[] = [];
+    let next: string | undefined = id;
+    while (next && out.length < 500) {
+      const info: Docker.ImageInspectInfo | undefined = await ignoreStatus(this.docker.getImage(next).inspect(), 404);
+      if (!info) break;
+      const image = await this.inspectImage(info.Id);
+      if (image) out.push(image);
+      next = info.Parent || undefined;
+    }
+    return out;
+  }
+
+  async removeImage(id: string): Promise<void> {
+    const info = await ignoreStatus(this.docker.getImage(id).inspect(), 404);
+    if (!info) return;
+    if (!isManaged(info.Config?.Labels))
+      throw new DomainError("conflict", "refusing to remove an image Berth did not build");
+    await ignoreStatus(this.docker.getImage(id).remove({ force: true }), 404, 409);
   }
 
   async build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo> {
