@@ -109,7 +109,10 @@ export class DockerEngine implements Engine {
     const out: ImageInfo[] = [];
     let next: string | undefined = id;
     while (next && out.length < 500) {
-      const info: Docker.ImageInspectInfo | undefined = await ignoreStatus(this.docker.getImage(next).inspect(), 404);
+      const info: Docker.ImageInspectInfo | undefined = await ignoreStatus(
+        this.docker.getImage(next).inspect(),
+        404,
+      );
       if (!info) break;
       const image = await this.inspectImage(info.Id);
       if (image) out.push(image);
