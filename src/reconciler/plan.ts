@@ -110,6 +110,8 @@ export function planLinks(links: DesiredApp["links"], live: ObservedContainer[])
   const out: Action[] = [];
   const wanted = new Set(links.map((l) => l.network));
   for (const c of live) {
+    // A container on the host network (an admin's exception) can join no other network.
+    if (c.networks.includes("host")) continue;
     for (const l of links)
       if (!c.networks.includes(l.network))
         out.push({ type: "connect", id: c.id, network: l.network, aliases: l.aliases });

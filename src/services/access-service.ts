@@ -42,7 +42,11 @@ export class AccessService {
   async require(p: Principal, permission: Permission, tenant?: string, reach?: EnvReach): Promise<void> {
     if (tenant === undefined) {
       if (PERMISSIONS[permission].floor !== null) throw new Error(`${permission} needs a tenant`);
-      if (!p.admin) throw new DomainError("forbidden", "this needs a platform admin");
+      if (!p.admin)
+        throw new DomainError(
+          "forbidden",
+          `only a platform admin may do this; you are signed in as ${p.user}${p.scope ? ` with a token limited to tenant '${p.scope.tenant}'` : ""}`,
+        );
       return;
     }
     const row = await this.store.tenants.find(tenant);

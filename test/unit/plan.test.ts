@@ -614,6 +614,12 @@ describe("plan: network links", () => {
     ]);
   });
 
+  it("leaves a container on the host network alone: it can join no other network", () => {
+    const c = container(1, 0, { networks: ["host"] });
+    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
+    expect(actions.some((a) => a.type === "connect" || a.type === "disconnect")).toBe(false);
+  });
+
   it("is idempotent: a container already on exactly its links gets no network action", () => {
     const c = container(1, 0, { networks: ["berth.acme.prod", "berth.link_7"] });
     const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);

@@ -1,6 +1,3 @@
-import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { DomainError } from "../../domain/domain-error.js";
@@ -21,10 +18,12 @@ import type {
 import { canonicalHostPath } from "./canonical-host-path.js";
 import { createOptions } from "./create-options.js";
 import { demuxLogs } from "./demux-logs.js";
+import { imageAncestry, inspectImage, removeImage } from "./docker-images.js";
 import { followBuild } from "./follow-build.js";
 import { ignoreStatus, statusCode, unreachable } from "./status-code.js";
 import { watchEvents } from "./watch-events.js";
 import { workloadFromInspect, workloadFromSummary } from "./workload-from-container.js";
+import { writeConfigFile } from "./write-config-file.js";
 
 export interface DockerEngineOptions {
   /** Signal sent by `remove` before the grace period; the image's STOPSIGNAL when unset. */
@@ -90,43 +89,16 @@ export class DockerEngine implements Engine {
     return { memoryMb: Math.floor((info.MemTotal ?? 0) / 1_048_576), cpus: info.NCPU ?? 1 };
   }
 
-  async inspectImage(ref: string): Promise<ImageInfo | null> {
-    const info = await ignoreStatus(this.docker.getImage(ref).inspect(), 404);
-    if (!info) return null;
-    const ports = Object.keys(info.Config?.ExposedPorts ?? {})
-      .map((key) => key.match(/^(\d+)\/tcp$/)?.[1])
-      .filter((port): port is string => port !== undefined)
-      .map(Number);
-    return {
-      id: info.Id,
-      exposedPorts: [...new Set(ports)].sort((a, b) => a - b),
-      tenant: info.Config?.Labels?.[LABEL.tenant] ?? null,
-    };
+  inspectImage(ref: string): Promise<ImageInfo | null> {
+    return inspectImage(this.docker, ref);
   }
 
-  /** Follows Parent links, which the classic builder records for every local image built on another. */
-  async imageAncestry(id: string): Promise<ImageInfo[]> {
-    const out: ImageInfo[] = [];
-    let next: string | undefined = id;
-    while (next && out.length < 500) {
-      const info: Docker.ImageInspectInfo | undefined = await ignoreStatus(
-        this.docker.getImage(next).inspect(),
-        404,
-      );
-      if (!info) break;
-      const image = await this.inspectImage(info.Id);
-      if (image) out.push(image);
-      next = info.Parent || undefined;
-    }
-    return out;
+  imageAncestry(id: string): Promise<ImageInfo[]> {
+    return imageAncestry(this.docker, id);
   }
 
-  async removeImage(id: string): Promise<void> {
-    const info = await ignoreStatus(this.docker.getImage(id).inspect(), 404);
-    if (!info) return;
-    if (!isManaged(info.Config?.Labels))
-      throw new DomainError("conflict", "refusing to remove an image Berth did not build");
-    await ignoreStatus(this.docker.getImage(id).remove({ force: true }), 404, 409);
+  removeImage(id: string): Promise<void> {
+    return removeImage(this.docker, id);
   }
 
   async build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo> {
@@ -254,7 +226,7 @@ export class DockerEngine implements Engine {
     const mounts = [
       ...(spec.files ?? []).map((f) => ({
         Type: "bind" as const,
-        Source: this.#writeFile(f.content),
+        Source: writeConfigFile(this.#filesDir, f.content),
         Target: f.path,
         ReadOnly: true,
       })),
@@ -303,23 +275,6 @@ export class DockerEngine implements Engine {
     const workload = workloadFromInspect(await container.inspect(), this.#names);
     if (!workload) throw new Error(`container ${name} lost its Berth labels`);
     return workload;
-  }
-
-  /**
-   * Files are named by their content's hash, so every container of a release shares one copy
-   * and nothing is rewritten under a running container. 0444 in a 0711 directory: the app's user
-   * can read its file by name, nobody can list the others.
-   */
-  #writeFile(content: string): string {
-    if (!this.#filesDir) throw new Error("this engine was not given a directory for config files");
-    mkdirSync(this.#filesDir, { recursive: true, mode: 0o711 });
-    const file = join(this.#filesDir, createHash("sha256").update(content).digest("hex"));
-    if (!existsSync(file)) {
-      const tmp = `${file}.${process.pid}.tmp`;
-      writeFileSync(tmp, content, { mode: 0o444 });
-      renameSync(tmp, file);
-    }
-    return file;
   }
 
   async #ensureVolume(identity: WorkloadSpec["identity"], name: string): Promise<string> {
