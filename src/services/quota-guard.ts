@@ -58,7 +58,7 @@ export async function tenantUsage(tx: Store, tenantId: number): Promise<TenantUs
     add(env, r, resources);
     if (deployment) env.apps++;
   }
-  tenant.apps = (await tx.apps.list(tenantId)).length;
+  tenant.apps = await tx.apps.count(tenantId);
   return { tenant, envs };
 }
 
@@ -74,19 +74,22 @@ export async function quotaCheckpoint(tx: Store, tenantId: number): Promise<{ ve
   return {
     async verify() {
       const after = await tenantUsage(tx, tenantId);
-      const tenant = await tx.tenants.findById(tenantId);
-      const envs = new Map((await tx.environments.list(tenantId)).map((e) => [e.id, e.name]));
       for (const q of quotas) {
-        const scope =
-          q.env_id === 0
-            ? `tenant ${tenant?.name}`
-            : `environment ${envs.get(q.env_id)} of tenant ${tenant?.name}`;
         const pick = (u: TenantUsage) => (q.env_id === 0 ? u.tenant : (u.envs.get(q.env_id) ?? empty()));
-        const problem = quotaProblem(scope, limitsOf(q), pick(before), pick(after));
-        if (problem) throw new DomainError("quota_exceeded", problem);
+        const problem = (scope: string) => quotaProblem(scope, limitsOf(q), pick(before), pick(after));
+        // The scope's names are read only for the message: most checks pass.
+        if (problem(""))
+          throw new DomainError("quota_exceeded", problem(await scopeName(tx, tenantId, q.env_id)) ?? "");
       }
     },
   };
+}
+
+async function scopeName(tx: Store, tenantId: number, envId: number): Promise<string> {
+  const tenant = (await tx.tenants.findById(tenantId))?.name;
+  if (envId === 0) return `tenant ${tenant}`;
+  const env = (await tx.environments.list(tenantId)).find((e) => e.id === envId)?.name;
+  return `environment ${env} of tenant ${tenant}`;
 }
 
 /** `work` inside one quota checkpoint. */

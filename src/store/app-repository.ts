@@ -19,6 +19,15 @@ export class AppRepository {
     return this.db.selectFrom("apps").selectAll().where("tenant_id", "=", tenantId).orderBy("name").execute();
   }
 
+  async count(tenantId: number): Promise<number> {
+    const row = await this.db
+      .selectFrom("apps")
+      .select((eb) => eb.fn.countAll().as("n"))
+      .where("tenant_id", "=", tenantId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
   find(tenantId: number, name: string): Promise<AppRow | undefined> {
     return this.db
       .selectFrom("apps")
