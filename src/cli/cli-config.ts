@@ -35,7 +35,9 @@ export function connection(): { url: string; token: string } {
   const url = process.env.BERTH_URL ?? saved.url;
   const token = process.env.BERTH_TOKEN ?? saved.token;
   if (!url || !token)
-    throw new CliError("not logged in; run 'berth login URL --token TOKEN' or set BERTH_URL and BERTH_TOKEN");
+    throw new CliError(
+      "not logged in; run 'berth login URL' (a user name and password, or --token TOKEN), or set BERTH_URL and BERTH_TOKEN",
+    );
   return { url: url.replace(/\/+$/, ""), token };
 }
 
