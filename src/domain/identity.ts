@@ -125,6 +125,8 @@ export interface Principal {
   userAdmin: boolean;
   tokenId: number;
   tokenName: string;
+  /** When the token stops working; null: never. */
+  expiresAt: string | null;
   /** The token's scope: a tenant, optionally one environment of it, at most a role. */
   scope: {
     tenantId: number;

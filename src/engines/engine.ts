@@ -98,6 +98,8 @@ export interface LogOptions {
 export interface BuildOptions {
   tag: string;
   labels: Record<string, string>;
+  /** Sees the context's root Dockerfile (null: none) before the build starts; throws to refuse it. */
+  vet?: (dockerfile: string | null) => Promise<void>;
 }
 
 /**

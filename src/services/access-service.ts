@@ -103,7 +103,13 @@ export class AccessService {
       throw hidden(tenant);
     }
     const who = await this.standing(p, row);
-    const verdict = decide({ ...who, onlyEnv: null }, permission, []);
+    // Only an environment permission waits for its environment; a tenant one is judged now,
+    // environment-scoped tokens included.
+    const verdict = decide(
+      { ...who, onlyEnv: PERMISSIONS[permission].env ? null : who.onlyEnv },
+      permission,
+      [],
+    );
     if (verdict === "hidden") throw hidden(tenant);
     if (verdict === "forbidden") throw forbidden(who, permission, tenant, []);
   }

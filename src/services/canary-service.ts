@@ -13,6 +13,7 @@ import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { CanaryRow } from "../store/canary-repository.js";
 import type { Store } from "../store/store.js";
 import { canaryRulesText } from "./canary-rules-text.js";
+import { assertReleaseIsolation } from "./isolation-guard.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RouterRefresher, TrafficMetrics } from "./ports.js";
 import { quotaCheckpoint } from "./quota-guard.js";
@@ -112,12 +113,15 @@ export class CanaryService {
           "release-created",
           `release ${release} created from ${req.image} (${image.id.slice(7, 19)}) for a ${req.mode}: ${made.fields.changes}`,
         );
-      } else if (!(await tx.releases.find(where.app.id, where.env.id, release as number))) {
-        throw new DomainError(
-          "not_found",
-          `${app} has no release ${release} in ${env}; see 'berth releases ${app} --env ${env}'`,
-          "release",
-        );
+      } else {
+        const existing = await tx.releases.find(where.app.id, where.env.id, release as number);
+        if (!existing)
+          throw new DomainError(
+            "not_found",
+            `${app} has no release ${release} in ${env}; see 'berth releases ${app} --env ${env}'`,
+            "release",
+          );
+        await assertReleaseIsolation(tx, where, existing);
       }
       if (release === stable)
         throw new DomainError(
@@ -203,6 +207,8 @@ export class CanaryService {
       );
     const outcome = await this.store.transaction(async (tx) => {
       const quota = await quotaCheckpoint(tx, where.tenant.id);
+      const promoted = await tx.releases.find(where.app.id, where.env.id, row.release);
+      if (promoted) await assertReleaseIsolation(tx, where, promoted);
       const eventCursor = await tx.events.lastId(where.app.id, where.env.id);
       const message = `promoting canary release ${row.release}: it takes all the traffic once ${row.stable_release}'s replicas are replaced`;
       if (!(await tx.canaries.update(row.id, { phase: "promoting", message }, ["running"])))

@@ -8,6 +8,7 @@ import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { ReleaseRow } from "../store/release-repository.js";
 import type { Store } from "../store/store.js";
 import { currentRelease } from "./current-release.js";
+import { assertReleaseIsolation } from "./isolation-guard.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RoutingSettings } from "./ports.js";
 import { quotaCheckpoint, withinQuota } from "./quota-guard.js";
@@ -167,6 +168,10 @@ export class DeployService {
       const quota = await quotaCheckpoint(tx, where.tenant.id);
       const row = await tx.deployments.find(where.app.id, where.env.id);
       if (!row) throw new DomainError("conflict", `${app} is not deployed in ${env}; deploy it first`);
+      // More containers of a release that relies on a revoked exception would run it again.
+      const running =
+        row.release === null ? undefined : await tx.releases.find(where.app.id, where.env.id, row.release);
+      if (running && replicas > row.replicas) await assertReleaseIsolation(tx, where, running);
       // Scale is the replicas setting of this app in this environment, so later releases keep it.
       await tx.config.putSetting(
         { tenantId: where.tenant.id, appId: where.app.id, envId: where.env.id },

@@ -52,17 +52,15 @@ export class IdentityService {
     return principalOf(row);
   }
 
+  /** A good password forgives that user's failures, not the address's: one's own account must not reset it. */
   async login(req: LoginRequest, source: string): Promise<IssuedToken> {
-    const keys = [`user:${req.user}`, `source:${source}`];
-    this.throttle.check(keys);
-    const user = await this.store.users.find(req.user);
-    const hash = user?.password_hash ?? (await this.decoyHash());
-    const ok = (await this.hasher.verify(req.password, hash)) && user?.password_hash != null;
-    if (!user || !ok) {
-      this.throttle.fail(keys);
-      throw new DomainError("unauthorized", "wrong user name or password");
-    }
-    this.throttle.succeed(`user:${req.user}`);
+    const user = await this.throttle.attempt([`user:${req.user}`, `source:${source}`], async () => {
+      const row = await this.store.users.find(req.user);
+      const hash = row?.password_hash ?? (await this.decoyHash());
+      const ok = (await this.hasher.verify(req.password, hash)) && row?.password_hash != null;
+      return { ok, value: row };
+    });
+    if (!user) throw new DomainError("unauthorized", "wrong user name or password");
     const ttl = req.expiresInSeconds === undefined ? LOGIN_TTL_SECONDS : req.expiresInSeconds;
     return this.issue({ user_id: user.id, name: "login", kind: "login" }, ttl);
   }
@@ -119,8 +117,16 @@ export class IdentityService {
     });
   }
 
-  /** Admins set anyone's password; everyone else only their own. */
+  /**
+   * Admins set anyone's password; everyone else only their own, and only with an unscoped token:
+   * a password gives a session with all of the user's rights, more than a scoped token holds.
+   */
   async setPassword(name: string, password: string, by: Principal): Promise<void> {
+    if (by.scope)
+      throw new DomainError(
+        "forbidden",
+        `this token is limited to tenant '${by.scope.tenant}'; passwords are changed with a session (berth login)`,
+      );
     const row = await this.store.users.find(name);
     if (!row || (!by.admin && row.id !== by.userId))
       throw new DomainError(
@@ -140,6 +146,16 @@ export class IdentityService {
     if (req.role !== undefined && req.tenant === undefined)
       throw new DomainError("invalid", "a role limit needs a tenant too", "role");
     const ttl = req.expiresInSeconds === undefined ? API_TOKEN_TTL_SECONDS : req.expiresInSeconds;
+    // A scoped token's tokens live no longer than it does, or a short-lived CI token could mint a permanent one.
+    if (p.scope && p.expiresAt !== null) {
+      const until = Date.parse(p.expiresAt);
+      if (ttl === null || this.now().getTime() + ttl * 1000 > until)
+        throw new DomainError(
+          "forbidden",
+          `this token expires at ${p.expiresAt}; a token made with it cannot live longer`,
+          "expiresInSeconds",
+        );
+    }
     const name = req.name ?? (req.tenant ? `${req.tenant}${req.env ? `-${req.env}` : ""}` : "api");
     if (req.tenant === undefined) {
       if (p.scope)
@@ -173,17 +189,20 @@ export class IdentityService {
     );
   }
 
-  /** The caller's own tokens; a platform admin may ask for everyone's. */
+  /**
+   * The caller's own tokens; a platform admin may ask for everyone's. A scoped token sees (and
+   * may revoke) only the user's tokens inside its own scope, never the wider ones.
+   */
   async listTokens(p: Principal, all: boolean): Promise<TokenInfo[]> {
     if (all && !p.admin) throw new DomainError("forbidden", "only a platform admin sees everyone's tokens");
     const rows = await this.store.tokens.list(all ? {} : { userId: p.userId });
-    return rows.map(toInfo);
+    return rows.filter((r) => withinScope(p, r)).map(toInfo);
   }
 
   /** Takes effect on the next request. Another user's token answers 404 unless you are an admin. */
   async revokeToken(p: Principal, id: number): Promise<TokenInfo> {
     const row = await this.store.tokens.find(id);
-    if (!row || (!p.admin && row.user_id !== p.userId))
+    if (!row || (!p.admin && (row.user_id !== p.userId || !withinScope(p, row))))
       throw new DomainError("not_found", `you have no token ${id}; see 'berth token list'`);
     await this.store.tokens.revoke(id);
     return toInfo((await this.store.tokens.find(id)) as TokenView);
@@ -226,6 +245,12 @@ export class IdentityService {
   }
 }
 
+/** A token `row` reaches no further than the caller's own token. */
+function withinScope(p: Principal, row: TokenView): boolean {
+  if (!p.scope) return true;
+  return row.tenant_id === p.scope.tenantId && (p.scope.envId === null || row.env_id === p.scope.envId);
+}
+
 function principalOf(row: TokenView): Principal {
   return {
     userId: row.user_id,
@@ -234,6 +259,7 @@ function principalOf(row: TokenView): Principal {
     userAdmin: row.user_admin === 1,
     tokenId: row.id,
     tokenName: row.name,
+    expiresAt: row.expires_at,
     scope:
       row.tenant_id === null
         ? null

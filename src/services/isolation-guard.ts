@@ -1,3 +1,4 @@
+import { resourcesOfRow } from "../config/open-release.js";
 import { DomainError } from "../domain/domain-error.js";
 import { type Elevation, type ExceptionKind, judgeElevation } from "../domain/isolation.js";
 import type { Store } from "../store/store.js";
@@ -45,4 +46,21 @@ export async function assertIsolation(
     );
   }
   return used;
+}
+
+/**
+ * An existing release run again (a canary of release N, its promotion, more replicas of it):
+ * the exceptions it relies on must still hold, or revoking one would not stop it.
+ */
+export async function assertReleaseIsolation(
+  tx: Store,
+  where: { tenant: { id: number; name: string }; env: { name: string }; app: { name: string } },
+  release: { number: number; port: number; health_path: string; resources_json: string },
+): Promise<void> {
+  await assertIsolation(
+    tx,
+    where.tenant,
+    elevationOf(resourcesOfRow(release)),
+    `release ${release.number} of ${where.app.name} in ${where.env.name}`,
+  );
 }

@@ -14,10 +14,14 @@ export interface HostCapacity {
   capacity(): Promise<{ memoryMb: number; cpus: number }>;
 }
 
-export interface ImageBuilder {
+export interface ImageBuilder extends ImageLookup {
   build(
     context: Readable,
-    options: { tag: string; labels: Record<string, string> },
+    options: {
+      tag: string;
+      labels: Record<string, string>;
+      vet?: (dockerfile: string | null) => Promise<void>;
+    },
     onLog: (line: string) => void,
   ): Promise<{ id: string; exposedPorts: number[] }>;
   /** The built image and every image it was built on, with whose build made each. */

@@ -25,7 +25,7 @@ export class RouteService {
 
   async add(tenant: string, env: string, app: string, req: AppRouteRequest): Promise<AppRoute> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    await this.refuseOthersDefaultHost(where, req.host);
+    await this.refuseOthersHost(this.store, where, req.host);
     const sameHost = await this.store.appRoutes.findByHost(req.host);
     if (sameHost.some((r) => r.path === req.path))
       throw new DomainError(
@@ -50,6 +50,8 @@ export class RouteService {
           ? { ...(await this.certificates.issue(req.host)), issuer: this.certificates.issuerName }
           : null;
     const row = await this.store.transaction(async (tx) => {
+      // Again inside the transaction: two tenants racing for one host, only the first gets it.
+      await this.refuseOthersHost(tx, where, req.host);
       if (material)
         await tx.certificates.put({
           host: req.host,
@@ -99,19 +101,37 @@ export class RouteService {
     return this.certificates.caCertPem();
   }
 
-  /** An app's own default host may get TLS or paths through a route; another app's may not. */
-  private async refuseOthersDefaultHost(where: AppInEnv, host: string): Promise<void> {
-    const suffix = `.${this.routing.domain}`;
-    if (!host.endsWith(suffix)) return;
-    const labels = host.slice(0, -suffix.length).split(".");
-    if (labels.length !== 3) return;
-    const [app, env, tenant] = labels as [string, string, string];
-    const own = { tenant: where.tenant.name, env: where.env.name, app: where.app.name };
-    if (appHost(own, this.routing.domain) === host) return;
-    const t = await this.store.tenants.find(tenant);
-    const taken =
-      t && (await this.store.environments.find(t.id, env)) && (await this.store.apps.find(t.id, app));
-    if (taken) throw new DomainError("conflict", `${host} is the default host of another app`, "host");
+  /**
+   * A host belongs to one tenant: under the platform domain, hosts are APP.ENV.TENANT.DOMAIN, so
+   * a tenant may use only hosts under its own TENANT.DOMAIN, and not another app's default host;
+   * any other host belongs to the tenant that routed it first, paths, certificate and all.
+   * Refusals never say whose a host is.
+   */
+  private async refuseOthersHost(store: Store, where: AppInEnv, host: string): Promise<void> {
+    const domain = this.routing.domain;
+    const own = `.${where.tenant.name}.${domain}`;
+    if (host === domain || host.endsWith(`.${domain}`)) {
+      if (!host.endsWith(own))
+        throw new DomainError(
+          "conflict",
+          `hosts under ${domain} belong to their tenants (APP.ENV.TENANT.${domain}); this tenant's are under ${own.slice(1)}`,
+          "host",
+        );
+      const labels = host.slice(0, -own.length).split(".");
+      const self = appHost({ tenant: where.tenant.name, env: where.env.name, app: where.app.name }, domain);
+      if (labels.length === 2 && host !== self) {
+        const [app, env] = labels as [string, string];
+        if (
+          (await store.environments.find(where.tenant.id, env)) &&
+          (await store.apps.find(where.tenant.id, app))
+        )
+          throw new DomainError("conflict", `${host} is the default host of another app`, "host");
+      }
+      return;
+    }
+    const owners = await store.appRoutes.tenantsOfHost(host);
+    if (owners.some((t) => t !== where.tenant.id))
+      throw new DomainError("conflict", `${host} is in use; pick another host`, "host");
   }
 
   private async hasInternalCert(host: string): Promise<boolean> {

@@ -36,6 +36,18 @@ export class AppRouteRepository {
     return this.db.selectFrom("app_routes").selectAll().where("host", "=", host).execute();
   }
 
+  /** The tenants whose apps have routes on this host (a host belongs to one tenant). */
+  async tenantsOfHost(host: string): Promise<number[]> {
+    const rows = await this.db
+      .selectFrom("app_routes")
+      .innerJoin("apps", "apps.id", "app_routes.app_id")
+      .select("apps.tenant_id")
+      .distinct()
+      .where("app_routes.host", "=", host)
+      .execute();
+    return rows.map((r) => r.tenant_id);
+  }
+
   insert(row: Omit<Insertable<Database["app_routes"]>, "id">): Promise<AppRouteRow> {
     return this.db.insertInto("app_routes").values(row).returningAll().executeTakeFirstOrThrow();
   }

@@ -216,6 +216,33 @@ describe("security: hostile containers", () => {
     const redeploy = await api(berth, "POST", "/tenants/acme/envs/dev/apps/web/redeploy", { token: owner });
     expect(redeploy.status).toBe(403);
     expect(redeploy.body.error.message).toMatch(/capability NET_ADMIN/);
+    // Nor can the release that relies on it be run again another way: more replicas, or as a canary.
+    const elevated = (await ok(berth, "GET", "/tenants/acme/envs/dev/apps/web/deployment")).release as number;
+    const more = await api(berth, "POST", "/tenants/acme/envs/dev/apps/web/scale", {
+      token: owner,
+      body: { replicas: 2 },
+    });
+    expect(more.status).toBe(403);
+    expect(
+      (
+        await api(berth, "POST", "/tenants/acme/envs/dev/apps/web/scale", {
+          token: owner,
+          body: { replicas: 1 },
+        })
+      ).status,
+    ).toBe(202);
+    const back = await api(berth, "POST", "/tenants/acme/envs/dev/apps/web/rollback", {
+      token: owner,
+      body: { to: 1 },
+    });
+    expect(back.status, JSON.stringify(back.body)).toBe(202);
+    await waitServing("web", back.body.release);
+    const canary = await api(berth, "POST", "/tenants/acme/envs/dev/apps/web/canary", {
+      token: owner,
+      body: { release: elevated, rules: { weight: 10 } },
+    });
+    expect(canary.status).toBe(403);
+    expect(canary.body.error.message).toMatch(/release \d+ of web in dev with capability NET_ADMIN/);
   });
 
   async function waitServing(app: string, release: number): Promise<void> {

@@ -128,6 +128,42 @@ describe("security: the role matrix, cell by cell, through the API", () => {
     expect(wider.status).toBe(403);
     const everything = await api(berth, "POST", "/tokens", { token: devOnly.token, body: {} });
     expect(everything.status).toBe(403);
+
+    // A scoped token cannot make itself more than it is: no password (that gives a full
+    // session), no sight of the user's wider tokens, no token that outlives it.
+    const ownerToken = fx.tokens["acme-owner"] as string;
+    const ownersDev = await ok(
+      berth,
+      "POST",
+      "/tokens",
+      { tenant: "acme", env: "dev", expiresInSeconds: 3600 },
+      ownerToken,
+    );
+    const password = await api(berth, "PUT", "/users/acme-owner/password", {
+      token: ownersDev.token,
+      body: { password: "a brand new passphrase" },
+    });
+    expect(password.status).toBe(403);
+    expect(password.body.error.message).toMatch(/passwords are changed with a session/);
+    const seen = (await ok(berth, "GET", "/tokens", undefined, ownersDev.token)) as {
+      id: number;
+      tenant: string;
+    }[];
+    expect(seen.map((t) => t.id)).toEqual([ownersDev.info.id]);
+    const session = (await ok(berth, "GET", "/whoami", undefined, ownerToken)).token.id as number;
+    expect((await api(berth, "DELETE", `/tokens/${session}`, { token: ownersDev.token })).status).toBe(404);
+    const forever = await api(berth, "POST", "/tokens", {
+      token: ownersDev.token,
+      body: { tenant: "acme", env: "dev", expiresInSeconds: null },
+    });
+    expect(forever.status).toBe(403);
+    expect(forever.body.error.message).toMatch(/cannot live longer/);
+    // An owner's dev-only token manages nothing tenant-wide, quotas of other environments included.
+    const quota = await api(berth, "PUT", "/tenants/acme/quota", {
+      token: ownersDev.token,
+      body: { env: "prod", cpus: null },
+    });
+    expect(quota.status).toBe(403);
   });
 
   it("revocation and deletion take effect on the very next request", async () => {

@@ -26,8 +26,10 @@ export function createOptions(spec: WorkloadSpec, made: Made): Docker.ContainerC
     HostConfig: {
       // Loopback only: apps are reached through Berth's router, never directly from outside.
       ...(hostNetwork ? {} : { PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] } }),
-      // Docker itself restarts crashed apps, even while Berth is down.
-      RestartPolicy: { Name: spec.restart ?? "unless-stopped" },
+      // Docker itself restarts crashed apps, even while Berth is down; but not one with host
+      // mounts: Docker would follow a symlink planted since in a mount's source, so Berth
+      // replaces it and checks the sources again (canonicalHostPath).
+      RestartPolicy: { Name: spec.hostMounts?.length ? "no" : (spec.restart ?? "unless-stopped") },
       ...(spec.memoryMb ? { Memory: spec.memoryMb * 1_048_576 } : {}),
       ...(spec.cpus ? { NanoCpus: Math.round(spec.cpus * 1e9) } : {}),
       Mounts: made.mounts,

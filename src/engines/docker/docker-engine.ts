@@ -20,6 +20,7 @@ import { createOptions } from "./create-options.js";
 import { demuxLogs } from "./demux-logs.js";
 import { imageAncestry, inspectImage, removeImage } from "./docker-images.js";
 import { followBuild } from "./follow-build.js";
+import { spoolContext } from "./spool-context.js";
 import { ignoreStatus, statusCode, unreachable } from "./status-code.js";
 import { watchEvents } from "./watch-events.js";
 import { workloadFromInspect, workloadFromSummary } from "./workload-from-container.js";
@@ -102,21 +103,22 @@ export class DockerEngine implements Engine {
   }
 
   async build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo> {
-    // pipe() does not propagate a failing context stream; abort the request so it cannot hang.
-    const abort = new AbortController();
-    let contextError: Error | undefined;
-    const onContextError = (error: Error) => {
-      contextError = error;
-      abort.abort();
-    };
-    context.once("error", onContextError);
+    let spooled: Awaited<ReturnType<typeof spoolContext>>;
     try {
-      const progress = await this.docker.buildImage(context, {
+      spooled = await spoolContext(context);
+    } catch (error) {
+      throw new DomainError(
+        "failed",
+        `build failed: cannot read the build context: ${(error as Error).message}`,
+      );
+    }
+    try {
+      await options.vet?.(spooled.dockerfile);
+      const progress = await this.docker.buildImage(spooled.open(), {
         t: options.tag,
         labels: { ...options.labels, ...this.#scopeLabels },
         rm: true,
         forcerm: true,
-        abortSignal: abort.signal,
       } as Docker.ImageBuildOptions);
       const imageId = await followBuild(progress, onLog);
       // The ID from the stream is what this build produced; the tag may already point elsewhere.
@@ -124,19 +126,13 @@ export class DockerEngine implements Engine {
       if (!image) throw new DomainError("failed", `build failed: image ${options.tag} not found after build`);
       return image;
     } catch (error) {
-      if (contextError) {
-        throw new DomainError(
-          "failed",
-          `build failed: cannot read the build context: ${contextError.message}`,
-        );
-      }
       // Bad contexts (no Dockerfile, not a tar) are refused with an HTTP error before any progress.
       if (!(error instanceof DomainError) && statusCode(error) !== undefined) {
         throw new DomainError("failed", `build failed: ${apiMessage(error)}`);
       }
       throw error;
     } finally {
-      context.off("error", onContextError);
+      await spooled.cleanup();
     }
   }
 

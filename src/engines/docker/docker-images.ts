@@ -4,10 +4,27 @@ import { LABEL } from "../../domain/labels.js";
 import type { ImageInfo } from "../engine.js";
 import { ignoreStatus } from "./status-code.js";
 
+/**
+ * A reference names an image only exactly: its full ID, or one of its tags or digests. dockerd
+ * also resolves any unique prefix of an ID, so without this `3f` would find whatever image's ID
+ * starts so, including untagged layers of another tenant's build.
+ */
+function namesExactly(ref: string, info: Docker.ImageInspectInfo): boolean {
+  if (ref === info.Id || `sha256:${ref}` === info.Id) return /[a-f0-9]{64}$/.test(ref);
+  const familiar = ref.replace(/^(docker\.io|index\.docker\.io)\//, "").replace(/^library\//, "");
+  const at = familiar.indexOf("@");
+  if (at >= 0) {
+    const name = familiar.slice(0, at).replace(/:[^/:]+$/, "");
+    return (info.RepoDigests ?? []).includes(`${name}${familiar.slice(at)}`);
+  }
+  const tagged = /:[^/:]+$/.test(familiar) ? familiar : `${familiar}:latest`;
+  return (info.RepoTags ?? []).includes(tagged);
+}
+
 /** An image's ID, its exposed TCP ports, and whose build made it; null when it is not on the host. */
 export async function inspectImage(docker: Docker, ref: string): Promise<ImageInfo | null> {
   const info = await ignoreStatus(docker.getImage(ref).inspect(), 404);
-  if (!info) return null;
+  if (!info || !namesExactly(ref, info)) return null;
   const ports = Object.keys(info.Config?.ExposedPorts ?? {})
     .map((key) => key.match(/^(\d+)\/tcp$/)?.[1])
     .filter((port): port is string => port !== undefined)
