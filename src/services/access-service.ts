@@ -49,18 +49,17 @@ export class AccessService {
         );
       return;
     }
-    const row = await this.store.tenants.find(tenant);
-    // An admin may ask about a tenant that does not exist; the service answers with its own 404.
-    if (!row) {
-      if (p.admin) return;
-      throw hidden(tenant);
-    }
-    const who = await this.standing(p, row);
-    const envs = await this.reached(row, reach);
-    const verdict = decide(who, permission, envs);
-    if (verdict === "allow") return;
-    if (verdict === "hidden") throw hidden(tenant);
-    throw forbidden(who, permission, tenant, envs);
+    await this.judge(p, permission, tenant, reach, false);
+  }
+
+  /**
+   * The first half of a check whose environment only the validated input names: the tenant must
+   * be the caller's and their role must reach the permission's floor. The handler then calls
+   * require() with the environment, where an environment-scoped token is judged; a tenant
+   * permission is judged in full now.
+   */
+  requireFloor(p: Principal, permission: Permission, tenant: string): Promise<void> {
+    return this.judge(p, permission, tenant, undefined, PERMISSIONS[permission].env);
   }
 
   /**
@@ -91,29 +90,6 @@ export class AccessService {
     for (const e of envs) await this.require(p, "env.deploy", m.tenant, e);
   }
 
-  /**
-   * The first half of a check whose environment only the validated input names: the tenant must
-   * be the caller's and their role must reach the permission's floor. The handler then calls
-   * require() with the environment (an environment-scoped token is judged there).
-   */
-  async requireFloor(p: Principal, permission: Permission, tenant: string): Promise<void> {
-    const row = await this.store.tenants.find(tenant);
-    if (!row) {
-      if (p.admin) return;
-      throw hidden(tenant);
-    }
-    const who = await this.standing(p, row);
-    // Only an environment permission waits for its environment; a tenant one is judged now,
-    // environment-scoped tokens included.
-    const verdict = decide(
-      { ...who, onlyEnv: PERMISSIONS[permission].env ? null : who.onlyEnv },
-      permission,
-      [],
-    );
-    if (verdict === "hidden") throw hidden(tenant);
-    if (verdict === "forbidden") throw forbidden(who, permission, tenant, []);
-  }
-
   /** The tenants a caller may see at all. */
   async visibleTenants(p: Principal): Promise<TenantRow[]> {
     const all = await this.store.tenants.list();
@@ -121,6 +97,26 @@ export class AccessService {
     const visible: TenantRow[] = [];
     for (const t of all) if ((await this.standing(p, t)).role !== null) visible.push(t);
     return visible;
+  }
+
+  private async judge(
+    p: Principal,
+    permission: Permission,
+    tenant: string,
+    reach: EnvReach,
+    envLater: boolean,
+  ): Promise<void> {
+    const row = await this.store.tenants.find(tenant);
+    // An admin may ask about a tenant that does not exist; the service answers with its own 404.
+    if (!row) {
+      if (p.admin) return;
+      throw hidden(tenant);
+    }
+    const who = await this.standing(p, row);
+    const envs = await this.reached(row, reach);
+    const verdict = decide(envLater ? { ...who, onlyEnv: null } : who, permission, envs);
+    if (verdict === "hidden") throw hidden(tenant);
+    if (verdict === "forbidden") throw forbidden(who, permission, tenant, envs);
   }
 
   private async reached(

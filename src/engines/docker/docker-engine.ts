@@ -330,12 +330,8 @@ export class DockerEngine implements Engine {
   }
 
   async remove(id: string, graceSeconds: number): Promise<void> {
+    if (!(await this.#managed(id, true))) return;
     const container = this.docker.getContainer(id);
-    const info = await ignoreStatus(container.inspect(), 404);
-    if (!info) return;
-    if (!isManaged(info.Config?.Labels)) {
-      throw new DomainError("conflict", "refusing to touch a container Berth does not manage");
-    }
     // Stopping first (not just force-removing) gives the app its graceful-shutdown window.
     await ignoreStatus(container.stop({ t: graceSeconds }), 304, 404);
     // 409: another caller's removal is already in progress, which is the outcome we want.
@@ -343,12 +339,8 @@ export class DockerEngine implements Engine {
   }
 
   async logs(id: string, options: LogOptions): Promise<Readable> {
+    await this.#managed(id);
     const container = this.docker.getContainer(id);
-    const info = await ignoreStatus(container.inspect(), 404);
-    if (!info) throw new DomainError("not_found", `container ${id} not found`);
-    if (!isManaged(info.Config?.Labels)) {
-      throw new DomainError("conflict", "refusing to touch a container Berth does not manage");
-    }
     const common = { stdout: true, stderr: true, tail: options.tail, timestamps: false };
     const source = options.follow
       ? await container.logs({ ...common, follow: true })

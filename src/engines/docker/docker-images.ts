@@ -21,10 +21,7 @@ function namesExactly(ref: string, info: Docker.ImageInspectInfo): boolean {
   return (info.RepoTags ?? []).includes(tagged);
 }
 
-/** An image's ID, its exposed TCP ports, and whose build made it; null when it is not on the host. */
-export async function inspectImage(docker: Docker, ref: string): Promise<ImageInfo | null> {
-  const info = await ignoreStatus(docker.getImage(ref).inspect(), 404);
-  if (!info || !namesExactly(ref, info)) return null;
+function toImageInfo(info: Docker.ImageInspectInfo): ImageInfo {
   const ports = Object.keys(info.Config?.ExposedPorts ?? {})
     .map((key) => key.match(/^(\d+)\/tcp$/)?.[1])
     .filter((port): port is string => port !== undefined)
@@ -34,6 +31,12 @@ export async function inspectImage(docker: Docker, ref: string): Promise<ImageIn
     exposedPorts: [...new Set(ports)].sort((a, b) => a - b),
     tenant: info.Config?.Labels?.[LABEL.tenant] ?? null,
   };
+}
+
+/** An image's ID, its exposed TCP ports, and whose build made it; null when it is not on the host. */
+export async function inspectImage(docker: Docker, ref: string): Promise<ImageInfo | null> {
+  const info = await ignoreStatus(docker.getImage(ref).inspect(), 404);
+  return info && namesExactly(ref, info) ? toImageInfo(info) : null;
 }
 
 /** Follows Parent links, which the classic builder records for every local image built on another. */
@@ -46,8 +49,7 @@ export async function imageAncestry(docker: Docker, id: string): Promise<ImageIn
       404,
     );
     if (!info) break;
-    const image = await inspectImage(docker, info.Id);
-    if (image) out.push(image);
+    out.push(toImageInfo(info));
     next = info.Parent || undefined;
   }
   return out;
