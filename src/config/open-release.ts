@@ -1,3 +1,4 @@
+import { NO_PLACEMENT } from "../domain/placement.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { ReleaseResources } from "../domain/settings.js";
 import { releaseContext } from "./sealing-contexts.js";
@@ -66,5 +67,6 @@ export function resourcesOfRow(
     capAdd: stored.capAdd ?? [],
     devices: stored.devices ?? [],
     hostMounts: stored.hostMounts ?? [],
+    placement: { ...NO_PLACEMENT, ...stored.placement },
   };
 }

@@ -75,6 +75,18 @@ export function resolveSettings(settings: readonly LayeredSetting[]): Settings {
     const parsed = shape.safeParse(row.value);
     if (parsed.success) out[name] = parsed.data;
   }
+  // An environment's rule ("prod only on env=prod nodes") must hold beside an app's own.
+  const constraints = [
+    ...new Set(
+      settings
+        .filter((s) => s.name === "constraints")
+        .flatMap((s) => {
+          const parsed = SETTING_SHAPES.constraints.safeParse(s.value);
+          return parsed.success ? parsed.data : [];
+        }),
+    ),
+  ];
+  if (constraints.length > 0) out.constraints = constraints;
   return out as Settings;
 }
 
@@ -95,6 +107,13 @@ export function resourcesFrom(s: Settings, imagePort: number | undefined): Relea
     capAdd: s.capAdd ?? [],
     devices: s.devices ?? [],
     hostMounts: s.hostMounts ?? [],
+    placement: {
+      constraints: s.constraints ?? [],
+      spread: s.spread ?? null,
+      maxPerNode: s.maxPerNode ?? null,
+      reserveCpus: s.reserveCpus ?? null,
+      reserveMemoryMb: s.reserveMemoryMb ?? null,
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ContainerFilePath } from "./config.js";
 import { dnsLabel } from "./dns-label.js";
 import { ELEVATED_SHAPES, HostMount } from "./isolation.js";
+import { NodeLabelKey, Placement, PlacementConstraint } from "./placement.js";
 import { HealthPath, HealthTimeout, Port, Replicas } from "./runtime-spec.js";
 
 export const HealthCheck = z.enum(["http", "tcp", "none"]).meta({
@@ -44,6 +45,15 @@ export const SETTING_SHAPES = {
   restart: RestartPolicy,
   command: z.array(CommandArg).min(1).max(64).meta({ description: "Overrides the image's command" }),
   volumes: z.array(VolumeMount).max(16),
+  // Placement on a cluster; constraints from every layer apply together (see resolveSettings).
+  constraints: z
+    .array(PlacementConstraint)
+    .max(16)
+    .meta({ description: "Node rules every replica must satisfy" }),
+  spread: NodeLabelKey.meta({ description: "Spread replicas evenly over the values of this node label" }),
+  maxPerNode: z.number().int().min(1).max(100).meta({ description: "At most this many replicas per node" }),
+  reserveCpus: z.number().min(0.01).max(256).meta({ description: "CPU cores reserved per replica" }),
+  reserveMemoryMb: z.number().int().min(6).max(4_194_304).meta({ description: "MiB reserved per replica" }),
   ...ELEVATED_SHAPES,
 } as const;
 export type SettingName = keyof typeof SETTING_SHAPES;
@@ -60,6 +70,11 @@ export const Settings = z.strictObject({
   restart: SETTING_SHAPES.restart.optional(),
   command: SETTING_SHAPES.command.optional(),
   volumes: SETTING_SHAPES.volumes.optional(),
+  constraints: SETTING_SHAPES.constraints.optional(),
+  spread: SETTING_SHAPES.spread.optional(),
+  maxPerNode: SETTING_SHAPES.maxPerNode.optional(),
+  reserveCpus: SETTING_SHAPES.reserveCpus.optional(),
+  reserveMemoryMb: SETTING_SHAPES.reserveMemoryMb.optional(),
   privileged: SETTING_SHAPES.privileged.optional(),
   hostNetwork: SETTING_SHAPES.hostNetwork.optional(),
   hostPid: SETTING_SHAPES.hostPid.optional(),
@@ -81,6 +96,11 @@ export const SettingsPatch = z
     restart: SETTING_SHAPES.restart.nullable().optional(),
     command: SETTING_SHAPES.command.nullable().optional(),
     volumes: SETTING_SHAPES.volumes.nullable().optional(),
+    constraints: SETTING_SHAPES.constraints.nullable().optional(),
+    spread: SETTING_SHAPES.spread.nullable().optional(),
+    maxPerNode: SETTING_SHAPES.maxPerNode.nullable().optional(),
+    reserveCpus: SETTING_SHAPES.reserveCpus.nullable().optional(),
+    reserveMemoryMb: SETTING_SHAPES.reserveMemoryMb.nullable().optional(),
     privileged: SETTING_SHAPES.privileged.nullable().optional(),
     hostNetwork: SETTING_SHAPES.hostNetwork.nullable().optional(),
     hostPid: SETTING_SHAPES.hostPid.nullable().optional(),
@@ -109,6 +129,7 @@ export const ReleaseResources = z
     capAdd: z.array(z.string()),
     devices: z.array(z.string()),
     hostMounts: z.array(HostMount),
+    placement: Placement,
   })
   .meta({ id: "ReleaseResources" });
 export type ReleaseResources = z.infer<typeof ReleaseResources>;

@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import type { WorkloadIdentity } from "../domain/labels.js";
+import type { Placement } from "../domain/placement.js";
 
 /** What to run: one replica (slot) of one release of an app in an environment. */
 export interface WorkloadSpec {
@@ -35,6 +36,10 @@ export interface WorkloadSpec {
   hostMounts?: { hostPath: string; path: string; readOnly: boolean }[];
   /** Link networks (created with ensureNetwork first) to join besides the environment network. */
   links?: NetworkAttachment[];
+  /** Where replicas may run; engines with one host have nowhere else to put them. */
+  placement?: Placement;
+  /** How many replicas the release wants in all: engines that run a release as one service size it so. */
+  replicas?: number;
 }
 
 /** A network a workload joins, with the names it answers to there. */
@@ -43,7 +48,16 @@ export interface NetworkAttachment {
   aliases: string[];
 }
 
-export type WorkloadState = "created" | "running" | "restarting" | "paused" | "exited" | "dead" | "removing";
+/** `pending`: a cluster has not placed or started it yet (see Workload.detail for why). */
+export type WorkloadState =
+  | "created"
+  | "pending"
+  | "running"
+  | "restarting"
+  | "paused"
+  | "exited"
+  | "dead"
+  | "removing";
 
 /** A workload as the engine observes it, identified by its berth.* labels. */
 export interface Workload {
@@ -61,6 +75,15 @@ export interface Workload {
    * docker-proxy, which costs more CPU per request than nginx itself.
    */
   address: string | null;
+  /**
+   * Set where the app answers on another port than its own at `address`: a cluster task published
+   * on its node's address. null: the app's own port.
+   */
+  publishedPort?: number | null;
+  /** The host it runs on (a cluster node's hostname); null on the local engine. */
+  node?: string | null;
+  /** Why it is not running yet, in the engine's words (e.g. "no suitable node"). */
+  detail?: string | null;
   /** Every network it is attached to, by domain name (its environment's, and any links). */
   networks: string[];
   createdAt: string;

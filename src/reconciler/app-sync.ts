@@ -104,7 +104,7 @@ export class AppSync {
     const release = row ? await this.release(row, w.release) : undefined;
     const healthy =
       w.state === "running" && w.address !== null && release !== undefined
-        ? await this.probe(w.address, release.port, healthOf(release))
+        ? await this.probe(w.address, w.publishedPort ?? release.port, healthOf(release))
         : false;
     return {
       id: w.id,
@@ -112,7 +112,7 @@ export class AppSync {
       slot: w.slot,
       state: w.state,
       address: w.address,
-      port: release?.port ?? null,
+      port: release ? (w.publishedPort ?? release.port) : null,
       healthy,
       networks: w.networks,
       createdAt: w.createdAt,

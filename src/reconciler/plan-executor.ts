@@ -1,3 +1,4 @@
+import { DomainError } from "../domain/domain-error.js";
 import { networkName } from "../domain/environment.js";
 import { LABEL, type WorkloadIdentity } from "../domain/labels.js";
 import type { Engine } from "../engines/engine.js";
@@ -128,6 +129,11 @@ export class PlanExecutor {
         devices: target.resources.devices,
         hostMounts: target.resources.hostMounts,
         links,
+        placement: target.resources.placement,
+        replicas:
+          target.number === ctx.desired?.release?.number
+            ? ctx.desired.replicas
+            : ctx.desired?.canary?.replicas,
       });
       await this.event(
         ctx,
@@ -136,10 +142,12 @@ export class PlanExecutor {
         `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${waitingFor(target)}`,
       );
     } catch (error) {
+      // The slot is already taken (a container still being removed, or a cluster service already
+      // sized for it): the rest of the plan still runs, and the plan's requeue looks again.
+      if (error instanceof DomainError && error.code === "conflict") return;
       // A network may have been collected meanwhile; ensure them again on the retry.
       this.networks.delete(network);
       for (const l of links) this.networks.delete(l.network);
-      // A name conflict (a container still being removed) also retries, with the queue's backoff.
       throw error;
     }
   }

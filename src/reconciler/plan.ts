@@ -1,7 +1,8 @@
 import { isLinkNetwork } from "../domain/environment.js";
 import type { Action, DesiredApp, DesiredCanary, ObservedContainer, RoutedEndpoint } from "./plan-types.js";
 
-const LIVE_STATES = new Set(["running", "restarting"]);
+// pending: a cluster is still placing it, and would only place it again if it were removed.
+const LIVE_STATES = new Set(["running", "restarting", "pending"]);
 
 /**
  * Re-probe quickly right after a rollout starts (deploy latency is what users feel),

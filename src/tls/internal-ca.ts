@@ -7,6 +7,7 @@ import {
   randomUUID,
 } from "node:crypto";
 import { chmod, link, mkdir, open, readFile, rm } from "node:fs/promises";
+import { isIPv4 } from "node:net";
 import path from "node:path";
 import { assertTlsHost } from "./assert-tls-host.js";
 import { certificateFingerprint } from "./certificate-fingerprint.js";
@@ -170,8 +171,10 @@ export class InternalCa implements CertificateIssuer {
     return this.caPem;
   }
 
+  /** For a DNS host name, or an IPv4 address (the built-in registry is reached by address). */
   async issue(host: string): Promise<IssuedCertificate> {
-    assertTlsHost(host);
+    const ip = isIPv4(host);
+    if (!ip) assertTlsHost(host);
     const now = this.now().getTime();
     // A fresh key per certificate: renewing also rotates the key, and no key is shared by hosts.
     const keys = await webcrypto.subtle.generateKey(P256, true, ["sign", "verify"]);
@@ -193,7 +196,7 @@ export class InternalCa implements CertificateIssuer {
           new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
           // Clients match the host against the SAN only; the CN is for people reading the cert.
           // RFC 5280 wants the SAN critical when the subject is empty.
-          new SubjectAlternativeNameExtension([{ type: "dns", value: host }], !hasCommonName),
+          new SubjectAlternativeNameExtension([{ type: ip ? "ip" : "dns", value: host }], !hasCommonName),
           await SubjectKeyIdentifierExtension.create(keys.publicKey, false, webcrypto),
           await AuthorityKeyIdentifierExtension.create(this.caKeys.publicKey, false, webcrypto),
         ],

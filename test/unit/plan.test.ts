@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { NO_PLACEMENT } from "../../src/domain/placement.js";
 import { plan, probeInterval } from "../../src/reconciler/plan.js";
 import type {
   Action,
@@ -28,6 +29,7 @@ const release = (number: number): DesiredRelease => ({
     healthPath: "/healthz",
     healthTimeout: 60,
     restart: "unless-stopped",
+    placement: NO_PLACEMENT,
     command: null,
     volumes: [],
     privileged: false,
