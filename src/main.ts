@@ -9,13 +9,18 @@ import { createApi } from "./api/create-api.js";
 import { AesGcmBox } from "./crypto/aes-gcm-box.js";
 import { KeyRing } from "./crypto/key-ring.js";
 import { ScryptPasswordHasher } from "./crypto/scrypt-password-hasher.js";
+import { DomainError } from "./domain/domain-error.js";
 import { DockerEngine } from "./engines/docker/docker-engine.js";
+import { RegistryPublisher } from "./engines/docker/registry-publisher.js";
+import { EnginePerEnvironment } from "./engines/engine-per-environment.js";
+import { SwarmEngine } from "./engines/swarm/swarm-engine.js";
 import { AccessLogMetrics } from "./metrics/access-log-metrics.js";
 import { AppSync } from "./reconciler/app-sync.js";
 import { healthProbe } from "./reconciler/http-health-probe.js";
 import { PlanExecutor } from "./reconciler/plan-executor.js";
 import { Reconciler } from "./reconciler/reconciler.js";
 import { RoutePublisher } from "./reconciler/route-publisher.js";
+import { BuiltInRegistry } from "./registry/built-in-registry.js";
 import { NginxRouter } from "./router/nginx-router.js";
 import { routerListenHosts, type ServerConfig } from "./server-config.js";
 import { AccessService } from "./services/access-service.js";
@@ -26,6 +31,7 @@ import { AuditService } from "./services/audit-service.js";
 import { BuildService } from "./services/build-service.js";
 import { CanaryService } from "./services/canary-service.js";
 import { CertificateRenewer } from "./services/certificate-renewer.js";
+import { ClusterService } from "./services/cluster-service.js";
 import { ConfigService } from "./services/config-service.js";
 import { DeployService } from "./services/deploy-service.js";
 import { EnvironmentService } from "./services/environment-service.js";
@@ -42,6 +48,7 @@ import { RolloutController } from "./services/rollout-controller.js";
 import { RouteService } from "./services/route-service.js";
 import { RuntimeService } from "./services/runtime-service.js";
 import { TenantService } from "./services/tenant-service.js";
+import type { ClusterRow } from "./store/cluster-repository.js";
 import { openSqliteStore } from "./store/open-sqlite-store.js";
 import type { Store } from "./store/store.js";
 import { checkUploadedCertificate } from "./tls/check-uploaded-certificate.js";
@@ -67,10 +74,13 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   await ensureAdminToken(store, config.dataDir, log);
 
   const docker = new Docker();
-  const engine = new DockerEngine(docker, {
-    instance: instanceId(config.dataDir),
-    filesDir: join(config.dataDir, "files"),
-  });
+  const instance = instanceId(config.dataDir);
+  const local = new DockerEngine(docker, { instance, filesDir: join(config.dataDir, "files") });
+  // Every caller sees one engine; each environment's work goes to its cluster or the local dockerd.
+  const engine = new EnginePerEnvironment(
+    local,
+    async (tenant, env) => (await store.clusters.ofEnvironment(tenant, env))?.name ?? null,
+  );
   await engine.ping().catch((error: Error) => {
     throw new Error(
       `cannot reach dockerd at /var/run/docker.sock (${error.message}); start it, e.g. with scripts/setup`,
@@ -111,6 +121,40 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     isDue: (notAfter) => needsRenewal(notAfter, new Date()),
   };
 
+  const registry = config.registry
+    ? new BuiltInRegistry({
+        stateDir: join(config.dataDir, "registry"),
+        listen: config.registry,
+        certificate: async () => ({
+          ...(await ca.issue(config.registry?.split(":")[0] as string)),
+          caPem: ca.caCertPem(),
+        }),
+        dockerCertsDir: "/etc/docker/certs.d",
+        log: (msg) => log.info(msg),
+      })
+    : null;
+  await registry?.start();
+  const publisher = registry ? new RegistryPublisher(docker, registry.address) : null;
+  const clusters = new ClusterService(
+    store,
+    {
+      connect: (row) => {
+        if (!publisher) throw new DomainError("invalid", "clusters need the built-in registry (--registry)");
+        return new SwarmEngine(dockerFor(row), row.name, {
+          images: local,
+          publisher,
+          instance,
+          pollMs: 1000,
+        });
+      },
+      attach: (handle) => engine.attach(handle as SwarmEngine),
+      detach: (name) => engine.detach(name),
+      cluster: (name) => engine.cluster(name),
+    },
+    registry?.address ?? null,
+  );
+  if (publisher) await clusters.connectAll();
+
   const routing = { domain: config.domain, routerPort: config.routerPort };
   const releases = new ReleaseMaker(box, engine, requestNotes);
   const canaries = new CanaryService(store, engine, reconciler, routes, traffic, releases);
@@ -127,7 +171,9 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     version: VERSION,
     authenticate: (token) => identity.authenticate(token),
     logError: (err) => log.error({ err }, "request failed"),
+    writable: (tenant, env) => engine.assertWritable(tenant, env),
     services: {
+      clusters,
       access: accessPolicy,
       identity,
       members: new MemberService(store),
@@ -207,6 +253,22 @@ function instanceId(dataDir: string): string {
     writeFileSync(file, `${id}\n`, { mode: 0o644 });
     return id;
   }
+}
+
+/** dockerode options for a cluster's manager: a unix socket, or TCP with or without TLS. */
+function dockerFor(row: ClusterRow): Docker {
+  if (row.docker_host.startsWith("unix://"))
+    return new Docker({ socketPath: row.docker_host.slice("unix://".length) });
+  const url = new URL(row.docker_host);
+  const tls = row.tls_cert !== null || row.tls_ca !== null;
+  return new Docker({
+    host: url.hostname,
+    port: Number(url.port),
+    protocol: tls ? "https" : "http",
+    ...(row.tls_ca ? { ca: row.tls_ca } : {}),
+    ...(row.tls_cert ? { cert: row.tls_cert } : {}),
+    ...(row.tls_key ? { key: row.tls_key } : {}),
+  });
 }
 
 function splitHostPort(listen: string): [string, number] {

@@ -23,6 +23,10 @@ export const ServerConfig = z.object({
   domain: z.string().regex(DNS_NAME, "--domain must be a DNS name such as localhost or apps.example.com"),
   drainMs: z.coerce.number().int().min(0).max(600_000),
   resyncSeconds: z.coerce.number().int().min(5).max(3600),
+  registry: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/, "--registry must be IPv4:PORT, e.g. 10.201.0.1:5000")
+    .optional(),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;
 

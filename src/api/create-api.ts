@@ -9,6 +9,7 @@ import { registerAdminRoutes } from "./routes/admin-routes.js";
 import { registerAppRoutes } from "./routes/app-routes.js";
 import { registerBuildRoutes } from "./routes/build-routes.js";
 import { registerCanaryRoutes } from "./routes/canary-routes.js";
+import { registerClusterRoutes } from "./routes/cluster-routes.js";
 import { registerConfigRoutes } from "./routes/config-routes.js";
 import { registerDeployRoutes } from "./routes/deploy-routes.js";
 import { registerIdentityRoutes } from "./routes/identity-routes.js";
@@ -27,7 +28,11 @@ export interface ApiOptions {
   authenticate: (token: string) => Promise<Principal | undefined>;
   version: string;
   logError: (err: unknown) => void;
+  /** Refuses a change to an environment whose engine cannot take one now (a cluster without quorum). */
+  writable?: (tenant: string, env: string) => Promise<void>;
 }
+
+const ENV_PATH = /^\/api\/v1\/tenants\/([a-z0-9-]{1,63})\/envs\/([a-z0-9-]{1,63})\//;
 
 export const API_BASE = "/api/v1";
 const JSON_BODY_LIMIT = 64 * 1024;
@@ -68,6 +73,13 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   ]);
   const auth = bearerAuth(options.authenticate);
   api.use("*", async (c, next) => (open.has(`${c.req.method} ${c.req.path}`) ? next() : auth(c, next)));
+  // Before any write reaches the store: a cluster that lost its manager quorum would leave the
+  // change recorded but never applied, so it is refused whole with 503.
+  api.use("*", async (c, next) => {
+    const m = c.req.method === "GET" ? null : ENV_PATH.exec(c.req.path);
+    if (m && options.writable) await options.writable(m[1] as string, m[2] as string);
+    return next();
+  });
   api.use("*", async (c, next) => {
     // Build contexts are the one large body; everything else is small JSON, whatever it claims to be.
     if (c.req.method === "POST" && c.req.path.endsWith("/builds")) return next();
@@ -93,6 +105,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerConfigRoutes(api, options.services);
   registerManifestRoutes(api, options.services);
   registerAdminRoutes(api, options.services);
+  registerClusterRoutes(api, options.services);
 
   api.onError((error, c) => errorResponse(c, error, options.logError));
 

@@ -4,6 +4,7 @@ import type { AppService } from "../services/app-service.js";
 import type { AuditService } from "../services/audit-service.js";
 import type { BuildService } from "../services/build-service.js";
 import type { CanaryService } from "../services/canary-service.js";
+import type { ClusterService } from "../services/cluster-service.js";
 import type { ConfigService } from "../services/config-service.js";
 import type { DeployService } from "../services/deploy-service.js";
 import type { EnvironmentService } from "../services/environment-service.js";
@@ -18,6 +19,7 @@ import type { RuntimeService } from "../services/runtime-service.js";
 import type { TenantService } from "../services/tenant-service.js";
 
 export interface ApiServices {
+  clusters: ClusterService;
   access: AccessService;
   identity: IdentityService;
   members: MemberService;

@@ -8,6 +8,7 @@ import type { App, AppInfo } from "../domain/app.js";
 import type { AppRoute, AppRouteRequest } from "../domain/app-route.js";
 import type { AuditEntry } from "../domain/audit.js";
 import type { Canary, CanaryRulesPatch, CanaryStartRequest, CanaryStatus } from "../domain/canary.js";
+import type { Cluster, ClusterNode, CreateClusterRequest } from "../domain/cluster.js";
 import type {
   ConfigChangeRequest,
   ConfigChangeResult,
@@ -152,8 +153,19 @@ export class ApiClient {
   createTenant = (name: string, owner?: string) => this.json<Tenant>("POST", "/tenants", { name, owner });
   deleteTenant = (name: string) => this.json<void>("DELETE", `/tenants/${seg(name)}`);
   listEnvs = (t: string) => this.json<Environment[]>("GET", `/tenants/${seg(t)}/envs`);
-  createEnv = (t: string, name: string) =>
-    this.json<Environment>("POST", `/tenants/${seg(t)}/envs`, { name });
+  createEnv = (t: string, name: string, cluster?: string) =>
+    this.json<Environment>("POST", `/tenants/${seg(t)}/envs`, { name, ...(cluster ? { cluster } : {}) });
+  addCluster = (req: CreateClusterRequest) => this.json<Cluster>("POST", "/clusters", req);
+  listClusters = () => this.json<Cluster[]>("GET", "/clusters");
+  cluster = (name: string) => this.json<Cluster>("GET", `/clusters/${seg(name)}`);
+  removeCluster = (name: string) => this.json<void>("DELETE", `/clusters/${seg(name)}`);
+  nodes = (cluster: string) => this.json<ClusterNode[]>("GET", `/clusters/${seg(cluster)}/nodes`);
+  labelNode = (cluster: string, node: string, set: Record<string, string>, remove: string[]) =>
+    this.json<ClusterNode>("PATCH", `/clusters/${seg(cluster)}/nodes/${seg(node)}/labels`, { set, remove });
+  nodeAvailability = (cluster: string, node: string, availability: "active" | "drain" | "pause") =>
+    this.json<ClusterNode>("PUT", `/clusters/${seg(cluster)}/nodes/${seg(node)}/availability`, {
+      availability,
+    });
   deleteEnv = (t: string, name: string) => this.json<void>("DELETE", `/tenants/${seg(t)}/envs/${seg(name)}`);
   listApps = (t: string) => this.json<App[]>("GET", `/tenants/${seg(t)}/apps`);
   createApp = (t: string, name: string) => this.json<App>("POST", `/tenants/${seg(t)}/apps`, { name });

@@ -3,6 +3,7 @@ import { registerAdminCommands } from "./commands/admin-commands.js";
 import { registerAppCommands } from "./commands/app-commands.js";
 import { registerBlueGreenCommands } from "./commands/blue-green-commands.js";
 import { registerCanaryCommands } from "./commands/canary-commands.js";
+import { registerClusterCommands } from "./commands/cluster-commands.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
 import { registerDeployCommands } from "./commands/deploy-commands.js";
 import { registerIdentityCommands } from "./commands/identity-commands.js";
@@ -22,6 +23,7 @@ export interface ServerCommandOptions {
   keyring?: string;
   listen: string;
   routerHost: string;
+  registry?: string;
   routerPort: string;
   routerHttpsPort: string;
   trustedProxy: string[];
@@ -58,6 +60,10 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
     .option("--domain <domain>", "apps are served at APP.ENV.TENANT.DOMAIN", "localhost")
     .option("--drain-ms <ms>", "how long old containers keep running after traffic moved away", "2000")
     .option("--resync-seconds <s>", "full reconcile period (engine events trigger passes in between)", "60")
+    .option(
+      "--registry <ip:port>",
+      "run the built-in registry here, at an address cluster nodes reach this host at (needed by clusters)",
+    )
     .action(serve);
 
   registerSessionCommands(program);
@@ -65,6 +71,7 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
   registerQuotaCommands(program);
   registerPolicyCommands(program);
   registerLinkCommands(program);
+  registerClusterCommands(program);
   registerTenantCommands(program);
   registerAppCommands(program);
   registerDeployCommands(program);

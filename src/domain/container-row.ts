@@ -10,6 +10,11 @@ export const ContainerRow = z
     state: z.string(),
     health: z.enum(["healthy", "unhealthy", "starting", "unknown"]),
     hostPort: z.number().int().nullable(),
+    node: z
+      .string()
+      .nullable()
+      .meta({ description: "The cluster node it runs on; null on the local engine" }),
+    detail: z.string().nullable().meta({ description: "Why it is not running yet, e.g. no suitable node" }),
     serving: z.boolean(),
     createdAt: z.string(),
   })

@@ -1,9 +1,14 @@
 import { z } from "zod";
-import { EnvName, TenantName } from "./dns-label.js";
+import { dnsLabel, EnvName, TenantName } from "./dns-label.js";
 import { ProtectionRole } from "./roles.js";
 
 export const CreateEnvironmentRequest = z
-  .strictObject({ name: EnvName })
+  .strictObject({
+    name: EnvName,
+    cluster: dnsLabel("cluster")
+      .optional()
+      .meta({ description: "Run it on this cluster; default: the local engine" }),
+  })
   .meta({ id: "CreateEnvironmentRequest" });
 export const Environment = z
   .object({
@@ -12,6 +17,7 @@ export const Environment = z
     protectedFor: ProtectionRole.nullable().meta({
       description: "null: unprotected; otherwise the weakest role that may deploy or read secrets there",
     }),
+    cluster: z.string().nullable().meta({ description: "The cluster it runs on; null: the local engine" }),
     createdAt: z.string(),
   })
   .meta({ id: "Environment" });

@@ -7,23 +7,33 @@ import { findEnv, findTenant } from "./lookup.js";
 export class EnvironmentService {
   constructor(private readonly store: Store) {}
 
-  async create(tenant: string, name: string): Promise<Environment> {
+  async create(tenant: string, name: string, cluster?: string): Promise<Environment> {
     return this.store.transaction(async (tx) => {
       const t = await findTenant(tx, tenant);
+      const c = cluster === undefined ? undefined : await tx.clusters.find(cluster);
+      if (cluster !== undefined && !c)
+        throw new DomainError(
+          "not_found",
+          `cluster '${cluster}' not found (see 'berth cluster list')`,
+          "cluster",
+        );
       if (await tx.environments.find(t.id, name))
         throw new DomainError(
           "conflict",
           `environment '${name}' already exists in tenant '${tenant}'`,
           "name",
         );
-      const row = await tx.environments.create(t.id, name);
-      return toEnvironment(tenant, row);
+      const row = await tx.environments.create(t.id, name, c?.id ?? null);
+      return toEnvironment(tenant, row, c?.name ?? null);
     });
   }
 
   async list(tenant: string): Promise<Environment[]> {
     const t = await findTenant(this.store, tenant);
-    return (await this.store.environments.list(t.id)).map((r) => toEnvironment(tenant, r));
+    const clusters = new Map((await this.store.clusters.list()).map((c) => [c.id, c.name]));
+    return (await this.store.environments.list(t.id)).map((r) =>
+      toEnvironment(tenant, r, r.cluster_id === null ? null : (clusters.get(r.cluster_id) ?? null)),
+    );
   }
 
   /** Refuses while apps are deployed there; the reconciler removes the network afterwards. */
@@ -42,9 +52,10 @@ export class EnvironmentService {
   }
 }
 
-const toEnvironment = (tenant: string, r: EnvironmentRow): Environment => ({
+const toEnvironment = (tenant: string, r: EnvironmentRow, cluster: string | null): Environment => ({
   tenant,
   name: r.name,
   protectedFor: (r.min_role as Environment["protectedFor"]) ?? null,
+  cluster,
   createdAt: r.created_at,
 });

@@ -39,6 +39,9 @@ export interface RunningView {
       state: string;
       hostPort: number | null;
       address: string | null;
+      publishedPort?: number | null;
+      node?: string | null;
+      detail?: string | null;
       createdAt: string;
     }[]
   >;

@@ -28,10 +28,17 @@ export class RuntimeService {
         let health: ContainerRow["health"] = "unknown";
         if (w.state === "running" && w.address !== null && release) {
           const check = { kind: resourcesOfRow(release).healthCheck, path: release.health_path };
-          health = (await this.healthCheck(w.address, release.port, check)) ? "healthy" : "unhealthy";
-        } else if (w.state === "restarting" || w.state === "created") health = "starting";
+          health = (await this.healthCheck(w.address, w.publishedPort ?? release.port, check))
+            ? "healthy"
+            : "unhealthy";
+        } else if (w.state === "restarting" || w.state === "created" || w.state === "pending")
+          health = "starting";
+        // A cluster's IDs carry the cluster's name (CLUSTER/TASK); keep it readable.
+        const slash = w.id.indexOf("/");
         return {
-          id: w.id.slice(0, 12),
+          id: slash < 0 ? w.id.slice(0, 12) : w.id.slice(0, slash + 13),
+          node: w.node ?? null,
+          detail: w.detail ?? null,
           name: w.name,
           release: w.release,
           slot: w.slot,

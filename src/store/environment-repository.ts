@@ -7,10 +7,10 @@ export type EnvironmentRow = Selectable<Database["environments"]>;
 export class EnvironmentRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  create(tenantId: number, name: string): Promise<EnvironmentRow> {
+  create(tenantId: number, name: string, clusterId: number | null = null): Promise<EnvironmentRow> {
     return this.db
       .insertInto("environments")
-      .values({ tenant_id: tenantId, name, created_at: nowIso() })
+      .values({ tenant_id: tenantId, name, created_at: nowIso(), cluster_id: clusterId })
       .returningAll()
       .executeTakeFirstOrThrow();
   }

@@ -10,6 +10,8 @@ export interface Database {
     created_at: string;
     /** The weakest role that may deploy there; null: unprotected (developers may). */
     min_role: string | null;
+    /** null: the local engine. */
+    cluster_id: Generated<number | null>;
   };
   apps: { id: Generated<number>; tenant_id: number; name: string; created_at: string };
   releases: {
@@ -205,5 +207,24 @@ export interface Database {
     to_env_id: number;
     created_by: string;
     created_at: string;
+  };
+  clusters: {
+    id: Generated<number>;
+    name: string;
+    /** unix:///path.sock or tcp://host:port of a Swarm manager. */
+    docker_host: string;
+    tls_ca: string | null;
+    tls_cert: string | null;
+    tls_key: string | null;
+    created_at: string;
+  };
+  /** Burst policy per app and environment: replicas prefer one node pool, overflow to another. */
+  bursts: {
+    app_id: number;
+    env_id: number;
+    prefer: string;
+    overflow: string;
+    max_overflow: number;
+    updated_at: string;
   };
 }

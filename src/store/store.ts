@@ -5,6 +5,7 @@ import { AppRouteRepository } from "./app-route-repository.js";
 import { AuditRepository } from "./audit-repository.js";
 import { CanaryRepository } from "./canary-repository.js";
 import { CertificateRepository } from "./certificate-repository.js";
+import { ClusterRepository } from "./cluster-repository.js";
 import { ConfigRepository } from "./config-repository.js";
 import { DeploymentRepository } from "./deployment-repository.js";
 import { EndpointRepository } from "./endpoint-repository.js";
@@ -40,6 +41,7 @@ export class Store {
   readonly quotas: QuotaRepository;
   readonly exceptions: PolicyExceptionRepository;
   readonly links: NetworkLinkRepository;
+  readonly clusters: ClusterRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -66,6 +68,7 @@ export class Store {
     this.quotas = new QuotaRepository(db);
     this.exceptions = new PolicyExceptionRepository(db);
     this.links = new NetworkLinkRepository(db);
+    this.clusters = new ClusterRepository(db, box);
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

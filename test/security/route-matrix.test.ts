@@ -89,6 +89,14 @@ const MATRIX: Record<string, Entry> = {
   "GET /audit": { viewer: 403, other: 404, query: "tenant=acme" },
   "POST /admin/rotate-key": ADMIN,
   "GET /admin/backup": ADMIN,
+  // Clusters are the platform's; no tenant role reaches them.
+  "POST /clusters": ADMIN,
+  "GET /clusters": ADMIN,
+  "GET /clusters/{cluster}": ADMIN,
+  "DELETE /clusters/{cluster}": ADMIN,
+  "GET /clusters/{cluster}/nodes": ADMIN,
+  "PATCH /clusters/{cluster}/nodes/{node}/labels": ADMIN,
+  "PUT /clusters/{cluster}/nodes/{node}/availability": ADMIN,
   "GET /tls/ca": SELF,
 };
 
@@ -140,6 +148,8 @@ describe("security: every route × no token, revoked, viewer, another tenant's o
         .replace("{app}", "web")
         .replace("{user}", "acme-owner")
         .replace("{kind}", "privileged")
+        .replace("{cluster}", "tb")
+        .replace("{node}", "tb1")
         .replace(/\{id\}/, (_m) =>
           String(
             path.includes("/links/")

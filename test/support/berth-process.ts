@@ -32,12 +32,14 @@ export class BerthProcess {
     readonly resyncSeconds: number,
     /** The router's HTTPS port (for routes with TLS); the server's default when unset. */
     readonly routerHttpsPort?: number,
+    /** --registry: the built-in registry's address, for clusters. */
+    readonly registry?: string,
   ) {
     this.configHome = mkdtempSync(join(tmpdir(), "berth-cli-"));
   }
 
   static async start(
-    options: { drainMs?: number; resyncSeconds?: number; routerHttpsPort?: number } = {},
+    options: { drainMs?: number; resyncSeconds?: number; routerHttpsPort?: number; registry?: string } = {},
   ): Promise<BerthProcess> {
     const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
     const p = new BerthProcess(
@@ -47,6 +49,7 @@ export class BerthProcess {
       options.drainMs ?? 300,
       options.resyncSeconds ?? 10,
       options.routerHttpsPort,
+      options.registry,
     );
     await p.launch();
     p.token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
@@ -91,6 +94,7 @@ export class BerthProcess {
         "--resync-seconds",
         String(this.resyncSeconds),
         ...(this.routerHttpsPort === undefined ? [] : ["--router-https-port", String(this.routerHttpsPort)]),
+        ...(this.registry === undefined ? [] : ["--registry", this.registry]),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
@@ -176,6 +180,12 @@ export class BerthProcess {
       if (pid > 0) process.kill(pid, "SIGQUIT");
     } catch {
       // nginx was not running
+    }
+    try {
+      const pid = Number(readFileSync(join(this.dataDir, "registry/registry.pid"), "utf8").trim());
+      if (pid > 0) process.kill(pid, "SIGTERM");
+    } catch {
+      // no registry was running
     }
     await new Promise((r) => setTimeout(r, 200));
     rmSync(this.dataDir, { recursive: true, force: true });

@@ -9,7 +9,7 @@ import { InternalCa } from "../../src/tls/internal-ca.js";
 
 /** The project's own Swarm testbed (scripts/testbed): 4 nodes, 3 of them managers. */
 export const TESTBED_DIR = process.env.BERTH_TESTBED_DIR ?? "/var/lib/berth-testbed";
-export const REGISTRY = "10.201.0.1:5000";
+export const REGISTRY = "10.201.0.1:5001";
 export const managerSocket = (node = "tb1") => join(TESTBED_DIR, "nodes", node, "sock");
 export const nodeDocker = (node: string) => new Docker({ socketPath: managerSocket(node) });
 

@@ -75,7 +75,14 @@ export function registerTenantRoutes(api: OpenAPIHono, s: ApiServices): void {
       responses: { 201: jsonResponse(Environment, "Created"), ...errorResponses },
     }),
     async (c) =>
-      c.json(await s.environments.create(c.req.valid("param").tenant, c.req.valid("json").name), 201),
+      c.json(
+        await s.environments.create(
+          c.req.valid("param").tenant,
+          c.req.valid("json").name,
+          c.req.valid("json").cluster,
+        ),
+        201,
+      ),
   );
   api.openapi(
     createRoute({

@@ -6,6 +6,7 @@ import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
 import { parseIntOption } from "../parse-int.js";
 import { collect, splitAssignment } from "../parse-units.js";
+import { type PlacementFlags, placementFrom, placementOptions } from "../placement-flags.js";
 import { waitForRollout } from "../wait-for-rollout.js";
 
 interface DeployOptions {
@@ -24,7 +25,7 @@ interface DeployOptions {
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 export function registerDeployCommands(program: Command): void {
-  program
+  const deploy = program
     .command("deploy <app>")
     .description("build or take an image, create a release and roll it out with zero downtime")
     .option("--env <env>", "environment")
@@ -48,23 +49,27 @@ export function registerDeployCommands(program: Command): void {
       "a value for this release only, above every layer (repeatable; later config changes keep it)",
       collect,
     )
-    .option("--no-wait", "return once the release is created")
-    .action(async (app: string, opts: DeployOptions) => {
-      if (!!opts.image === !!opts.path) throw new CliError("give exactly one of --image REF or --path DIR");
-      const tenant = tenantOf(opts.tenant);
-      const env = envOf(opts.env);
-      const client = clientFromConfig();
-      const image = opts.image ?? (await buildImage(client, tenant, app, opts.path as string, out));
-      const outcome = await client.deploy(tenant, env, app, {
-        image,
-        port: opts.port,
-        replicas: opts.replicas,
-        healthPath: opts.healthPath,
-        healthTimeout: opts.healthTimeout,
-        config: opts.config ? Object.fromEntries(opts.config.map(splitAssignment)) : undefined,
-      });
-      await follow(client, { tenant, env, app }, outcome, opts.wait);
+    .option("--no-wait", "return once the release is created");
+  placementOptions(deploy).action(async (app: string, opts: DeployOptions & PlacementFlags) => {
+    if (!!opts.image === !!opts.path) throw new CliError("give exactly one of --image REF or --path DIR");
+    const tenant = tenantOf(opts.tenant);
+    const env = envOf(opts.env);
+    const client = clientFromConfig();
+    const image = opts.image ?? (await buildImage(client, tenant, app, opts.path as string, out));
+    // Placement is a setting of the app in this environment: staged here, made part of this release.
+    const placement = placementFrom(opts);
+    if (Object.keys(placement).length > 0)
+      await client.patchSettings(tenant, { app, env, settings: placement, stage: true });
+    const outcome = await client.deploy(tenant, env, app, {
+      image,
+      port: opts.port,
+      replicas: opts.replicas,
+      healthPath: opts.healthPath,
+      healthTimeout: opts.healthTimeout,
+      config: opts.config ? Object.fromEntries(opts.config.map(splitAssignment)) : undefined,
     });
+    await follow(client, { tenant, env, app }, outcome, opts.wait);
+  });
 
   program
     .command("redeploy <app>")

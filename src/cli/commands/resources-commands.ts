@@ -6,6 +6,7 @@ import { layerText, report, type ScopeOptions, scopeOptions } from "../config-sc
 import { printJson, printTable } from "../output.js";
 import { parseIntOption } from "../parse-int.js";
 import { collect, parseCpus, parseMemoryMb } from "../parse-units.js";
+import { type PlacementFlags, placementFrom, placementOptions } from "../placement-flags.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -14,8 +15,7 @@ export function registerResourcesCommands(program: Command): void {
     .command("resources")
     .description("limits and runtime settings per app and environment, layered like config");
   scopeOptions(
-    resources
-      .command("set [app]")
+    placementOptions(resources.command("set [app]"))
       .description(
         "set CPU and memory limits, replicas, port, health check, restart policy, command or volumes",
       )
@@ -65,9 +65,9 @@ export function registerResourcesCommands(program: Command): void {
       .option("--unset <names>", "remove settings from this layer, e.g. cpus,memoryMb", (v: string) =>
         v.split(","),
       ),
-  ).action(async (app: string | undefined, opts: ScopeOptions & ResourceFlags) => {
+  ).action(async (app: string | undefined, opts: ScopeOptions & ResourceFlags & PlacementFlags) => {
     if (!app && !opts.tenantWide) throw new CliError("give an app, or --tenant-wide");
-    const settings = settingsFrom(opts);
+    const settings = { ...settingsFrom(opts), ...placementFrom(opts) };
     if (Object.keys(settings).length === 0) throw new CliError("give at least one setting (see --help)");
     const tenant = tenantOf(opts.tenant);
     const client = clientFromConfig();
@@ -105,6 +105,13 @@ export function registerResourcesCommands(program: Command): void {
         ["restart", r.restart],
         ["command", r.command ? JSON.stringify(r.command) : "the image's"],
         ["volumes", r.volumes.map((v) => `${v.name}:${v.path}`).join(", ") || "none"],
+        ["constraints", r.placement.constraints.join(", ") || "none"],
+        ...(r.placement.spread ? [["spread", r.placement.spread] as [string, unknown]] : []),
+        ...(r.placement.maxPerNode ? [["maxPerNode", r.placement.maxPerNode] as [string, unknown]] : []),
+        ...(r.placement.reserveCpus ? [["reserveCpus", r.placement.reserveCpus] as [string, unknown]] : []),
+        ...(r.placement.reserveMemoryMb
+          ? [["reserveMemoryMb", r.placement.reserveMemoryMb] as [string, unknown]]
+          : []),
         ...(r.privileged ? [["privileged", "yes"] as [string, unknown]] : []),
         ...(r.hostNetwork ? [["hostNetwork", "yes"] as [string, unknown]] : []),
         ...(r.hostPid ? [["hostPid", "yes"] as [string, unknown]] : []),

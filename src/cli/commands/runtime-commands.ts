@@ -26,12 +26,13 @@ export function registerRuntimeCommands(program: Command): void {
       const rows = await clientFromConfig().containers(...target(app, opts));
       if (opts.json) return printJson(rows);
       printTable(
-        ["ID", "RELEASE", "REPLICA", "STATE", "HEALTH", "PORT", "SERVING", "CREATED"],
+        ["ID", "RELEASE", "REPLICA", "NODE", "STATE", "HEALTH", "PORT", "SERVING", "CREATED"],
         rows.map((r) => [
           r.id,
           r.release,
           r.slot,
-          r.state,
+          r.node ?? "local",
+          r.detail ? `${r.state} (${r.detail})` : r.state,
           r.health,
           r.hostPort ? `127.0.0.1:${r.hostPort}` : null,
           r.serving ? "yes" : "no",

@@ -33,10 +33,16 @@ export function registerTenantCommands(program: Command): void {
   env
     .command("create <name>")
     .option("--tenant <tenant>", "tenant")
-    .action(async (name: string, opts: { tenant?: string }) => {
+    .option(
+      "--cluster <name>",
+      "run it on this cluster (see 'berth cluster list'); default: the local engine",
+    )
+    .action(async (name: string, opts: { tenant?: string; cluster?: string }) => {
       const t = tenantOf(opts.tenant);
-      await clientFromConfig().createEnv(t, name);
-      process.stdout.write(`Created environment ${name} in tenant ${t}\n`);
+      await clientFromConfig().createEnv(t, name, opts.cluster);
+      process.stdout.write(
+        `Created environment ${name} in tenant ${t}${opts.cluster ? ` on cluster ${opts.cluster}` : ""}\n`,
+      );
     });
   env
     .command("list")
@@ -46,8 +52,13 @@ export function registerTenantCommands(program: Command): void {
       const envs = await clientFromConfig().listEnvs(tenantOf(opts.tenant));
       if (opts.json) return printJson(envs);
       printTable(
-        ["NAME", "PROTECTED", "CREATED"],
-        envs.map((e) => [e.name, e.protectedFor ? `${e.protectedFor}+` : "", ago(e.createdAt)]),
+        ["NAME", "PROTECTED", "CLUSTER", "CREATED"],
+        envs.map((e) => [
+          e.name,
+          e.protectedFor ? `${e.protectedFor}+` : "",
+          e.cluster ?? "local",
+          ago(e.createdAt),
+        ]),
       );
     });
   env

@@ -3,6 +3,7 @@ import type Docker from "dockerode";
 import { DomainError } from "../../domain/domain-error.js";
 import { volumeName } from "../../domain/environment.js";
 import { LABEL } from "../../domain/labels.js";
+import type { ClusterEngine, ClusterInfo, ClusterNode } from "../cluster-ops.js";
 import { demuxLogs } from "../docker/demux-logs.js";
 import { ignoreStatus, statusCode, unreachable } from "../docker/status-code.js";
 import type {
@@ -26,9 +27,12 @@ import {
   serviceSpec,
   unsupportedOnSwarm,
 } from "./service-spec.js";
+import { apiMessage, swarmUnavailable } from "./swarm-errors.js";
+import { SwarmNodes } from "./swarm-nodes.js";
 import {
   type NodeLike,
   type ServiceLike,
+  scheduled,
   type TaskLike,
   workloadsFromTasks,
 } from "./workloads-from-tasks.js";
@@ -54,36 +58,17 @@ export interface SwarmEngineOptions {
 
 const isManaged = (labels: Record<string, string> | null | undefined) => labels?.[LABEL.managed] === "true";
 
-function apiMessage(error: unknown): string {
-  const json = (error as { json?: { message?: unknown } } | null)?.json;
-  if (typeof json?.message === "string") return json.message.trim();
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** A manager that cannot reach a quorum answers 503: no change may be made through it. */
-export function swarmUnavailable(error: unknown, cluster: string): unknown {
-  const status = statusCode(error);
-  if (
-    status === 503 ||
-    /does not have a leader|not part of a swarm|is not a swarm manager/i.test(apiMessage(error))
-  )
-    return new DomainError(
-      "unavailable",
-      `cluster ${cluster} cannot accept changes now: ${apiMessage(error).replace(/\s+/g, " ")}; nothing was changed`,
-    );
-  return unreachable(error);
-}
-
 /**
  * Runs each release of an app as one Swarm service (host-mode published, dnsrr), so Swarm
  * itself places, spreads and reschedules replicas; its tasks are the workloads the plan sees.
  */
-export class SwarmEngine implements Engine {
+export class SwarmEngine implements ClusterEngine {
   readonly #scopeLabels: Record<string, string>;
   readonly #scope: string[];
   readonly #prefix: string;
   readonly #locks = new Map<string, Promise<unknown>>();
   readonly #options: SwarmEngineOptions;
+  readonly #nodesOps: SwarmNodes;
 
   constructor(
     private readonly docker: Docker,
@@ -98,6 +83,12 @@ export class SwarmEngine implements Engine {
     };
     this.#scope = Object.entries(this.#scopeLabels).map(([k, v]) => `${k}=${v}`);
     this.#prefix = options.instance ? `berth-${options.instance}.` : "berth.";
+    this.#nodesOps = new SwarmNodes(
+      docker,
+      cluster,
+      (p) => this.#call(p),
+      async () => new Set((await this.#services({})).map((x) => x.ID)),
+    );
   }
 
   #scoped(domainName: string): string {
@@ -145,7 +136,24 @@ export class SwarmEngine implements Engine {
 
   /** Writes through a manager need a leader; asking for the node list proves there is one. */
   async assertWritable(): Promise<void> {
-    await this.#call(this.docker.listNodes());
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the managers did not answer within 5 s")), 5000);
+    });
+    try {
+      await Promise.race([this.docker.listNodes(), timeout]);
+    } catch (error) {
+      // Whatever the manager says (no leader, deadline exceeded, connection refused), no change
+      // may go through it now.
+      const mapped = swarmUnavailable(error, this.cluster);
+      if (mapped instanceof DomainError) throw mapped;
+      throw new DomainError(
+        "unavailable",
+        `cluster ${this.cluster} cannot accept changes now: ${apiMessage(error).replace(/\s+/g, " ")}; nothing was changed`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async capacity(): Promise<EngineCapacity> {
@@ -302,21 +310,7 @@ export class SwarmEngine implements Engine {
       };
       return created.id ?? created.ID ?? name;
     });
-    return {
-      id,
-      name: `${name}.${spec.slot + 1}`,
-      identity: spec.identity,
-      release: spec.release,
-      slot: spec.slot,
-      state: "pending",
-      hostPort: null,
-      address: null,
-      publishedPort: null,
-      node: null,
-      detail: "scheduled",
-      networks: [],
-      createdAt: new Date().toISOString(),
-    };
+    return scheduled(id, `${name}.${spec.slot + 1}`, spec);
   }
 
   async #prepare(spec: WorkloadSpec, name: string, replicas: number): Promise<Prepared> {
@@ -502,6 +496,22 @@ export class SwarmEngine implements Engine {
     const common = { stdout: true, stderr: true, tail: options.tail, timestamps: false };
     const source = await this.#call(task.logs({ ...common, follow: options.follow }));
     return demuxLogs(this.docker.modem, source as never);
+  }
+
+  info(): Promise<ClusterInfo> {
+    return this.#nodesOps.info();
+  }
+
+  nodes(): Promise<ClusterNode[]> {
+    return this.#nodesOps.nodes();
+  }
+
+  labelNode(ref: string, set: Record<string, string>, remove: string[]): Promise<ClusterNode> {
+    return this.#nodesOps.labelNode(ref, set, remove);
+  }
+
+  setAvailability(ref: string, availability: "active" | "drain" | "pause"): Promise<ClusterNode> {
+    return this.#nodesOps.setAvailability(ref, availability);
   }
 
   watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void } {

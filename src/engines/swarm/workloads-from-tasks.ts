@@ -1,6 +1,6 @@
 import { LABEL } from "../../domain/labels.js";
 import { parseIdentityLabels } from "../docker/parse-workload-labels.js";
-import type { Workload, WorkloadState } from "../engine.js";
+import type { Workload, WorkloadSpec, WorkloadState } from "../engine.js";
 
 /** The parts of Engine API objects that Berth reads; everything else is ignored. */
 export interface ServiceLike {
@@ -93,4 +93,23 @@ export function workloadsFromTasks(
       createdAt: task.CreatedAt ?? new Date(0).toISOString(),
     };
   });
+}
+
+/** What start() can say at once: Swarm has the replica scheduled, not yet placed. */
+export function scheduled(id: string, name: string, spec: WorkloadSpec): Workload {
+  return {
+    id,
+    name: `${name}.${spec.slot + 1}`,
+    identity: spec.identity,
+    release: spec.release,
+    slot: spec.slot,
+    state: "pending",
+    hostPort: null,
+    address: null,
+    publishedPort: null,
+    node: null,
+    detail: "scheduled",
+    networks: [],
+    createdAt: new Date().toISOString(),
+  };
 }

@@ -4,6 +4,7 @@ import { canariesRoutesMigration } from "./002-canaries-routes.js";
 import { configMigration } from "./003-config.js";
 import { auditMigration } from "./004-audit.js";
 import { tenancyMigration } from "./005-tenancy.js";
+import { clustersMigration } from "./006-clusters.js";
 import type { IdColumn } from "./id-column.js";
 
 /** Migrations live in code (not scanned from disk) so the compiled CLI carries them. */
@@ -16,6 +17,7 @@ export function migrationProvider(id: IdColumn): MigrationProvider {
         "003-config": configMigration(id),
         "004-audit": auditMigration(id),
         "005-tenancy": tenancyMigration(id),
+        "006-clusters": clustersMigration(id),
       };
     },
   };

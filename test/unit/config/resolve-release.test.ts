@@ -79,6 +79,13 @@ describe("resolveRelease: layering", () => {
       capAdd: [],
       devices: [],
       hostMounts: [],
+      placement: {
+        constraints: [],
+        spread: null,
+        maxPerNode: null,
+        reserveCpus: null,
+        reserveMemoryMb: null,
+      },
     });
     expect(s.replicas).toBe(3);
   });

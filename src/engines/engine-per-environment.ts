@@ -1,0 +1,195 @@
+import type { Readable } from "node:stream";
+import { DomainError } from "../domain/domain-error.js";
+import type { WorkloadIdentity } from "../domain/labels.js";
+import type { ClusterEngine } from "./cluster-ops.js";
+import type {
+  BuildOptions,
+  Engine,
+  EngineCapacity,
+  EngineEvent,
+  ImageInfo,
+  LogOptions,
+  NetworkAttachment,
+  Workload,
+  WorkloadSelector,
+  WorkloadSpec,
+} from "./engine.js";
+
+/** Which cluster an environment runs on (null: the local engine). */
+export type ClusterOf = (tenant: string, env: string) => Promise<string | null>;
+
+/** An environment network's domain name, berth.TENANT.ENV; link networks have no environment. */
+const ENV_NETWORK = /^berth\.([a-z0-9-]+)\.([a-z0-9-]+)$/;
+
+/**
+ * The one Engine the reconciler and services see: each call goes to the engine of the
+ * environment it concerns, the local dockerd or a cluster's manager, so no caller asks which
+ * kind it is. Workload IDs from a cluster carry its name (`CLUSTER/ID`); local IDs are bare.
+ * Images are always built and kept on the local engine; clusters get them from the registry.
+ */
+export class EnginePerEnvironment implements Engine {
+  readonly #clusters = new Map<string, ClusterEngine>();
+  readonly #watchers = new Map<string, { close(): void }>();
+  #watching: { onEvent: (e: EngineEvent) => void; onError: (e: Error) => void } | undefined;
+
+  constructor(
+    private readonly local: Engine,
+    private readonly clusterOf: ClusterOf,
+  ) {}
+
+  /** Registers (or replaces) a cluster's engine; it is watched at once if watching has begun. */
+  attach(engine: ClusterEngine): void {
+    this.detach(engine.cluster);
+    this.#clusters.set(engine.cluster, engine);
+    if (this.#watching) {
+      const w = this.#watching;
+      this.#watchers.set(engine.cluster, engine.watch(w.onEvent, w.onError));
+    }
+  }
+
+  detach(cluster: string): void {
+    this.#watchers.get(cluster)?.close();
+    this.#watchers.delete(cluster);
+    this.#clusters.delete(cluster);
+  }
+
+  cluster(name: string): ClusterEngine {
+    const engine = this.#clusters.get(name);
+    if (!engine) throw new DomainError("not_found", `cluster ${name} not found`, "cluster");
+    return engine;
+  }
+
+  async #for(tenant: string, env: string): Promise<{ engine: Engine; cluster: string | null }> {
+    const cluster = await this.clusterOf(tenant, env);
+    if (cluster === null) return { engine: this.local, cluster: null };
+    const engine = this.#clusters.get(cluster);
+    if (!engine)
+      throw new DomainError(
+        "unavailable",
+        `cluster ${cluster} is not connected; see 'berth cluster info ${cluster}'`,
+      );
+    return { engine, cluster };
+  }
+
+  /** Refuses a change to an environment whose cluster cannot take it now (e.g. no manager quorum). */
+  async assertWritable(tenant: string, env: string): Promise<void> {
+    const cluster = await this.clusterOf(tenant, env);
+    if (cluster !== null) await this.cluster(cluster).assertWritable();
+  }
+
+  #split(id: string): { engine: Engine; id: string } {
+    const slash = id.indexOf("/");
+    if (slash < 0) return { engine: this.local, id };
+    const engine = this.#clusters.get(id.slice(0, slash));
+    if (!engine) throw new DomainError("unavailable", `cluster ${id.slice(0, slash)} is not connected`);
+    return { engine, id: id.slice(slash + 1) };
+  }
+
+  #tag(cluster: string | null, w: Workload): Workload {
+    return cluster === null ? w : { ...w, id: `${cluster}/${w.id}` };
+  }
+
+  ping(): Promise<void> {
+    return this.local.ping();
+  }
+
+  capacity(): Promise<EngineCapacity> {
+    return this.local.capacity();
+  }
+
+  /** Capacity where an identity's environment runs. */
+  async capacityOf(identity: WorkloadIdentity): Promise<EngineCapacity> {
+    return (await this.#for(identity.tenant, identity.env)).engine.capacity();
+  }
+
+  inspectImage(ref: string): Promise<ImageInfo | null> {
+    return this.local.inspectImage(ref);
+  }
+
+  imageAncestry(id: string): Promise<ImageInfo[]> {
+    return this.local.imageAncestry(id);
+  }
+
+  removeImage(id: string): Promise<void> {
+    return this.local.removeImage(id);
+  }
+
+  build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo> {
+    return this.local.build(context, options, onLog);
+  }
+
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    const m = ENV_NETWORK.exec(name);
+    if (m) return (await this.#for(m[1] as string, m[2] as string)).engine.ensureNetwork(name, labels);
+    // A link network joins two apps that may run on different engines: each gets one.
+    await Promise.all([this.local, ...this.#clusters.values()].map((e) => e.ensureNetwork(name, labels)));
+  }
+
+  async removeNetwork(name: string): Promise<void> {
+    for (const e of [this.local, ...this.#clusters.values()]) await e.removeNetwork(name);
+  }
+
+  async listNetworks(): Promise<string[]> {
+    const all = await Promise.all(
+      [this.local, ...this.#clusters.values()].map((e) => e.listNetworks().catch(() => [] as string[])),
+    );
+    return [...new Set(all.flat())];
+  }
+
+  async list(selector: WorkloadSelector): Promise<Workload[]> {
+    if (selector.tenant !== undefined && selector.env !== undefined) {
+      const { engine, cluster } = await this.#for(selector.tenant, selector.env);
+      return (await engine.list(selector)).map((w) => this.#tag(cluster, w));
+    }
+    // Everything, for resyncs: one unreachable cluster must not hide the others.
+    const parts = await Promise.all([
+      this.local.list(selector),
+      ...[...this.#clusters].map(([name, e]) =>
+        e.list(selector).then(
+          (ws) => ws.map((w) => this.#tag(name, w)),
+          () => [] as Workload[],
+        ),
+      ),
+    ]);
+    return parts.flat();
+  }
+
+  async start(spec: WorkloadSpec): Promise<Workload> {
+    const { engine, cluster } = await this.#for(spec.identity.tenant, spec.identity.env);
+    return this.#tag(cluster, await engine.start(spec));
+  }
+
+  connect(id: string, attachment: NetworkAttachment): Promise<void> {
+    const s = this.#split(id);
+    return s.engine.connect(s.id, attachment);
+  }
+
+  disconnect(id: string, network: string): Promise<void> {
+    const s = this.#split(id);
+    return s.engine.disconnect(s.id, network);
+  }
+
+  remove(id: string, graceSeconds: number): Promise<void> {
+    const s = this.#split(id);
+    return s.engine.remove(s.id, graceSeconds);
+  }
+
+  logs(id: string, options: LogOptions): Promise<Readable> {
+    const s = this.#split(id);
+    return s.engine.logs(s.id, options);
+  }
+
+  watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void } {
+    this.#watching = { onEvent, onError };
+    const local = this.local.watch(onEvent, onError);
+    for (const e of this.#clusters.values()) this.#watchers.set(e.cluster, e.watch(onEvent, onError));
+    return {
+      close: () => {
+        local.close();
+        for (const w of this.#watchers.values()) w.close();
+        this.#watchers.clear();
+        this.#watching = undefined;
+      },
+    };
+  }
+}

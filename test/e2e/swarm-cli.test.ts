@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { busyboxApp } from "../support/app-fixture.js";
+import { BerthProcess } from "../support/berth-process.js";
+import { getViaRouter, trafficLoop } from "../support/http-via-router.js";
+import { ensureTestbed, managerSocket, nodeDocker, testbed } from "../support/testbed.js";
+
+/**
+ * Berth on a 4-node Swarm (scripts/testbed: tb1-tb3 managers, tb4 a worker), driven through the
+ * CLI as a user would: the same commands as on the local engine, placement, node loss and a
+ * manager quorum loss.
+ */
+const REGISTRY = "10.201.0.1:5002";
+const manager = nodeDocker("tb1");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${seconds}s`);
+    await sleep(250);
+  }
+}
+
+interface Placed {
+  node: string;
+  labels: Record<string, string>;
+}
+
+/** Every running task of an app's services, with its node's hostname and labels, read from Swarm itself. */
+async function placed(app: string, tenant: string): Promise<Placed[]> {
+  const nodes = new Map(
+    (await manager.listNodes()).map((n) => [
+      n.ID,
+      { node: n.Description?.Hostname ?? "", labels: (n.Spec?.Labels ?? {}) as Record<string, string> },
+    ]),
+  );
+  const services = await manager.listServices({
+    filters: { label: [`berth.app=${app}`, `berth.tenant=${tenant}`] },
+  });
+  const ids = new Set(services.map((s) => s.ID));
+  const tasks = await manager.listTasks({ filters: { "desired-state": ["running"] } });
+  return tasks
+    .filter((t) => ids.has(t.ServiceID ?? "") && t.Status?.State === "running")
+    .map((t) => nodes.get(t.NodeID ?? "") as Placed);
+}
+
+const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1), new Map<string, number>());
+
+describe("Berth on a Docker Swarm cluster, through the CLI", () => {
+  let berth: BerthProcess;
+  const host = "web.prod.acme.localhost";
+
+  beforeAll(async () => {
+    await ensureTestbed();
+    for (const n of ["tb1", "tb2", "tb3", "tb4"]) testbed("start-node", n);
+    berth = await BerthProcess.start({ registry: REGISTRY, drainMs: 500 });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const n of ["tb1", "tb2", "tb3", "tb4"]) testbed("start-node", n);
+    const label = [`berth.instance=${berth.instanceId()}`];
+    for (const s of await manager.listServices({ filters: { label } }).catch(() => []))
+      await manager
+        .getService(s.ID)
+        .remove()
+        .catch(() => undefined);
+    await berth.destroy();
+  }, 120_000);
+
+  it("adds the testbed as a cluster and lists its nodes; a bad host is refused and nothing is stored", async () => {
+    const bad = await berth.cli(["cluster", "add", "nope", "--docker-host", "unix:///nonexistent/x.sock"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/cannot add cluster nope/);
+    const hostile = await berth.cli(["cluster", "add", "evil", "--docker-host", "tcp://a;rm -rf /:2376"]);
+    expect(hostile.stderr).toMatch(/--docker-host must be/);
+    expect(await berth.ok(["cluster", "add", "tb", "--docker-host", `unix://${managerSocket("tb1")}`])).toBe(
+      "Added cluster tb: 4 node(s), 3 manager(s)\n",
+    );
+    expect(await berth.ok(["cluster", "list"])).not.toMatch(/nope|evil/);
+    const labels: Record<string, string[]> = {
+      tb1: ["cloud=private", "zone=a"],
+      tb2: ["cloud=private", "zone=b"],
+      tb3: ["cloud=public", "zone=c"],
+      tb4: ["cloud=public", "zone=c"],
+    };
+    for (const [node, l] of Object.entries(labels))
+      await berth.ok(["node", "label", node, ...l, "--cluster", "tb"]);
+    const list = await berth.ok(["node", "list", "--cluster", "tb"]);
+    for (const node of Object.keys(labels))
+      expect(list).toMatch(new RegExp(`${node}\\s+(manager\\*?|worker)\\s+ready\\s+active`));
+    expect(list).toMatch(/tb4\s+worker/);
+    expect(list).toMatch(/cloud=public,zone=c/);
+  });
+
+  it("runs a tenant's environment on the cluster with the same commands as on the local engine", async () => {
+    await berth.ok(["tenant", "create", "acme"]);
+    await berth.ok(["env", "create", "prod", "--tenant", "acme", "--cluster", "tb"]);
+    expect(await berth.ok(["env", "list", "--tenant", "acme"])).toMatch(/prod\s+tb/);
+    await berth.ok(["app", "create", "web", "--tenant", "acme"]);
+    const deployed = await berth.ok([
+      "deploy",
+      "web",
+      "--tenant",
+      "acme",
+      "--env",
+      "prod",
+      "--path",
+      busyboxApp("swarm-one"),
+      "--replicas",
+      "2",
+      "--health-path",
+      "/healthz",
+    ]);
+    expect(deployed).toMatch(/serving/);
+    expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("swarm-one");
+    const ps = await berth.ok(["ps", "web", "--tenant", "acme", "--env", "prod"]);
+    expect(ps).toMatch(/tb\/\S+\s+1\s+0\s+tb\d\s+running\s+healthy/);
+    expect(ps).toMatch(/tb\/\S+\s+1\s+1\s+tb\d\s+running\s+healthy/);
+
+    await berth.ok(["config", "set", "web", "GREETING=hello", "--tenant", "acme", "--env", "prod"]);
+    await berth.ok(["scale", "web", "--replicas", "3", "--tenant", "acme", "--env", "prod"]);
+    await until("3 replicas running", 60, async () =>
+      (await placed("web", "acme")).length === 3 ? true : undefined,
+    );
+    await berth.ok([
+      "deploy",
+      "web",
+      "--tenant",
+      "acme",
+      "--env",
+      "prod",
+      "--path",
+      busyboxApp("swarm-two"),
+      "--health-path",
+      "/healthz",
+    ]);
+    expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("swarm-two");
+    await berth.ok(["rollback", "web", "--tenant", "acme", "--env", "prod"]);
+    expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("swarm-one");
+  }, 240_000);
+
+  it("holds constraints, spread and max-per-node for every task", async () => {
+    await berth.ok([
+      "deploy",
+      "web",
+      "--tenant",
+      "acme",
+      "--env",
+      "prod",
+      "--path",
+      busyboxApp("placed"),
+      "--health-path",
+      "/healthz",
+      "--replicas",
+      "4",
+      "--constraint",
+      "cloud==private",
+      "--max-per-node",
+      "2",
+    ]);
+    const private4 = await placed("web", "acme");
+    expect(private4).toHaveLength(4);
+    expect(private4.every((p) => p.labels.cloud === "private")).toBe(true);
+    expect([...count(private4.map((p) => p.node)).values()].every((n) => n <= 2)).toBe(true);
+
+    await berth.ok([
+      "resources",
+      "set",
+      "web",
+      "--tenant",
+      "acme",
+      "--env",
+      "prod",
+      "--unset",
+      "constraints,maxPerNode",
+    ]);
+    await berth.ok([
+      "deploy",
+      "web",
+      "--tenant",
+      "acme",
+      "--env",
+      "prod",
+      "--path",
+      busyboxApp("spread"),
+      "--health-path",
+      "/healthz",
+      "--replicas",
+      "6",
+      "--spread",
+      "zone",
+      "--max-per-node",
+      "3",
+    ]);
+    const spread = await placed("web", "acme");
+    expect(spread).toHaveLength(6);
+    const zones = count(spread.map((p) => p.labels.zone as string));
+    expect([...zones.entries()].sort()).toEqual([
+      ["a", 2],
+      ["b", 2],
+      ["c", 2],
+    ]);
+    expect([...count(spread.map((p) => p.node)).values()].every((n) => n <= 3)).toBe(true);
+    expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("spread");
+  }, 240_000);
+
+  it("serves every request again within 15 s of losing a worker, and Swarm reschedules its tasks", async () => {
+    const before = await placed("web", "acme");
+    expect(before.some((p) => p.node === "tb4")).toBe(true);
+    const load = trafficLoop(berth.routerPort, host);
+    await sleep(1000);
+    const lostAt = Date.now();
+    testbed("stop-node", "tb4");
+    // Fully served again: 20 requests in a row answered 200.
+    let streak = 0;
+    let recoveredAt = 0;
+    while (Date.now() - lostAt < 30_000) {
+      const r = await getViaRouter(berth.routerPort, host, "/", 2000).catch(() => ({ status: 0, body: "" }));
+      streak = r.status === 200 ? streak + 1 : 0;
+      if (streak === 1) recoveredAt = Date.now();
+      if (streak >= 20) break;
+    }
+    const { sent, failures } = await load.stop();
+    const gap = recoveredAt - lostAt;
+    console.log(
+      `node loss: ${failures.length} of ${sent} requests failed; fully served ${gap} ms after tb4 stopped`,
+    );
+    expect(streak).toBeGreaterThanOrEqual(20);
+    expect(gap).toBeLessThan(15_000);
+    const after = await until("tasks rescheduled off tb4", 60, async () => {
+      const p = await placed("web", "acme");
+      return p.length === 6 && p.every((x) => x.node !== "tb4") ? p : undefined;
+    });
+    expect(after).toHaveLength(6);
+    testbed("start-node", "tb4");
+  }, 180_000);
+});
