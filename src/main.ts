@@ -165,13 +165,12 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   const rollouts = new RolloutController(store, canaries, traffic, (err) =>
     log.error({ err }, "staged rollout step failed"),
   );
-  const accessPolicy = new AccessService(store);
+  const accessPolicy = new AccessService(store, (tenant, env) => engine.assertWritable(tenant, env));
   const identity = new IdentityService(store, new ScryptPasswordHasher(), accessPolicy, new LoginThrottle());
   const api = createApi({
     version: VERSION,
     authenticate: (token) => identity.authenticate(token),
     logError: (err) => log.error({ err }, "request failed"),
-    writable: (tenant, env) => engine.assertWritable(tenant, env),
     services: {
       clusters,
       access: accessPolicy,

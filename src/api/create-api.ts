@@ -28,11 +28,7 @@ export interface ApiOptions {
   authenticate: (token: string) => Promise<Principal | undefined>;
   version: string;
   logError: (err: unknown) => void;
-  /** Refuses a change to an environment whose engine cannot take one now (a cluster without quorum). */
-  writable?: (tenant: string, env: string) => Promise<void>;
 }
-
-const ENV_PATH = /^\/api\/v1\/tenants\/([a-z0-9-]{1,63})\/envs\/([a-z0-9-]{1,63})\//;
 
 export const API_BASE = "/api/v1";
 const JSON_BODY_LIMIT = 64 * 1024;
@@ -73,13 +69,6 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   ]);
   const auth = bearerAuth(options.authenticate);
   api.use("*", async (c, next) => (open.has(`${c.req.method} ${c.req.path}`) ? next() : auth(c, next)));
-  // Before any write reaches the store: a cluster that lost its manager quorum would leave the
-  // change recorded but never applied, so it is refused whole with 503.
-  api.use("*", async (c, next) => {
-    const m = c.req.method === "GET" ? null : ENV_PATH.exec(c.req.path);
-    if (m && options.writable) await options.writable(m[1] as string, m[2] as string);
-    return next();
-  });
   api.use("*", async (c, next) => {
     // Build contexts are the one large body; everything else is small JSON, whatever it claims to be.
     if (c.req.method === "POST" && c.req.path.endsWith("/builds")) return next();

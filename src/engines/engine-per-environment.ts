@@ -74,7 +74,10 @@ export class EnginePerEnvironment implements Engine {
   /** Refuses a change to an environment whose cluster cannot take it now (e.g. no manager quorum). */
   async assertWritable(tenant: string, env: string): Promise<void> {
     const cluster = await this.clusterOf(tenant, env);
-    if (cluster !== null) await this.cluster(cluster).assertWritable();
+    if (cluster === null) return;
+    const engine = this.#clusters.get(cluster);
+    if (!engine) throw new DomainError("unavailable", `cluster ${cluster} is not connected; nothing was changed`);
+    await engine.assertWritable();
   }
 
   #split(id: string): { engine: Engine; id: string } {

@@ -21,7 +21,15 @@ import type { TenantRow } from "../store/tenant-repository.js";
  * see (so nothing leaks that it exists), forbidden when it is but the right is missing.
  */
 export class AccessService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    /**
+     * Throws when an environment cannot take a change now (its cluster has no manager quorum).
+     * Every change to environments is judged here as env.deploy over the environments it
+     * reaches, so this is the one place that refuses it whole, before anything is written.
+     */
+    private readonly writable: (tenant: string, env: string) => Promise<void> = async () => {},
+  ) {}
 
   /** The caller's standing in one tenant: admin, effective role, environment limit. */
   async standing(p: Principal, tenant: TenantRow): Promise<Standing> {
@@ -117,6 +125,7 @@ export class AccessService {
     const verdict = decide(envLater ? { ...who, onlyEnv: null } : who, permission, envs);
     if (verdict === "hidden") throw hidden(tenant);
     if (verdict === "forbidden") throw forbidden(who, permission, tenant, envs);
+    if (permission === "env.deploy" && !envLater) for (const e of envs) await this.writable(tenant, e.name);
   }
 
   private async reached(

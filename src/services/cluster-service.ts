@@ -59,13 +59,8 @@ export class ClusterService {
     try {
       await handle.ping();
     } catch (error) {
-      if (error instanceof DomainError)
-        throw new DomainError(
-          error.code === "unavailable" ? "unavailable" : "invalid",
-          `cannot add cluster ${req.name}: ${error.message}`,
-          "dockerHost",
-        );
-      throw new DomainError("invalid", `cannot add cluster ${req.name}: ${message(error)}`, "dockerHost");
+      const code = error instanceof DomainError && error.code === "unavailable" ? "unavailable" : "invalid";
+      throw new DomainError(code, `cannot add cluster ${req.name}: ${message(error)}`, "dockerHost");
     }
     const stored = await this.store.clusters.create(row);
     this.connections.attach(handle);

@@ -15,13 +15,14 @@ import type {
   WorkloadSelector,
   WorkloadSpec,
 } from "../engine.js";
+import { KeyedLock } from "../keyed-lock.js";
 import { canonicalHostPath } from "./canonical-host-path.js";
 import { createOptions } from "./create-options.js";
 import { demuxLogs } from "./demux-logs.js";
 import { imageAncestry, inspectImage, removeImage } from "./docker-images.js";
 import { followBuild } from "./follow-build.js";
 import { spoolContext } from "./spool-context.js";
-import { ignoreStatus, statusCode, unreachable } from "./status-code.js";
+import { apiMessage, ignoreStatus, statusCode, unreachable } from "./status-code.js";
 import { watchEvents } from "./watch-events.js";
 import { workloadFromInspect, workloadFromSummary } from "./workload-from-container.js";
 import { writeConfigFile } from "./write-config-file.js";
@@ -37,21 +38,12 @@ export interface DockerEngineOptions {
 
 const isManaged = (labels: Record<string, string> | null | undefined) => labels?.[LABEL.managed] === "true";
 
-/** The Engine API's own explanation, which docker-modem keeps under `json.message`. */
-function apiMessage(error: unknown): string {
-  const json = (error as { json?: { message?: unknown } } | null)?.json;
-  if (typeof json?.message === "string") return json.message.trim();
-  // Errors from streaming endpoints carry the explanation only inside the message.
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
-}
-
 export class DockerEngine implements Engine {
   readonly #stopSignal: string | undefined;
   /** Label filters every listing uses, and the labels every created object carries. */
   readonly #scope: string[];
   readonly #scopeLabels: Record<string, string>;
-  readonly #networkLocks = new Map<string, Promise<void>>();
+  readonly #networkLocks = new KeyedLock();
   /** Docker object names are global on a dockerd: each server prefixes its own (berth-<instance>.). */
   readonly #prefix: string;
   readonly #filesDir: string | undefined;
@@ -143,13 +135,7 @@ export class DockerEngine implements Engine {
    */
   ensureNetwork(domainName: string, labels: Record<string, string>): Promise<void> {
     const name = this.#scoped(domainName);
-    const previous = this.#networkLocks.get(name) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(() => this.#ensureNetwork(name, labels));
-    this.#networkLocks.set(name, run);
-    void run.finally(() => {
-      if (this.#networkLocks.get(name) === run) this.#networkLocks.delete(name);
-    });
-    return run;
+    return this.#networkLocks.run(name, () => this.#ensureNetwork(name, labels));
   }
 
   async #ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {

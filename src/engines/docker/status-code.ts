@@ -32,3 +32,12 @@ export function unreachable(error: unknown): unknown {
     `cannot reach dockerd (${code}); is it running? (scripts/setup starts it, see /var/log/dockerd.log)`,
   );
 }
+
+/** The Engine API's own explanation, which docker-modem keeps under `json.message`. */
+export function apiMessage(error: unknown): string {
+  const json = (error as { json?: { message?: unknown } } | null)?.json;
+  if (typeof json?.message === "string") return json.message.trim();
+  // Errors from streaming endpoints carry the explanation only inside the message.
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/^\(HTTP code \d+\) [^-]*- /, "").trim();
+}

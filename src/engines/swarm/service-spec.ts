@@ -15,8 +15,11 @@ export function serviceName(prefix: string, spec: Pick<WorkloadSpec, "identity" 
   return `${head}-r${spec.release}-${hash}`;
 }
 
-/** Swarm network names are DNS name components: no dots, 63 characters; the label keeps Berth's name. */
-export function overlayName(prefix: string, domainName: string): string {
+/**
+ * Swarm network (and volume) names made from Berth's: DNS name components, no dots, at most
+ * 63 characters, unique by a hash; labels keep Berth's own name.
+ */
+export function swarmName(prefix: string, domainName: string): string {
   const hash = createHash("sha256")
     .update(prefix + domainName)
     .digest("hex")

@@ -5,7 +5,7 @@ import { volumeName } from "../../domain/environment.js";
 import { LABEL } from "../../domain/labels.js";
 import type { ClusterEngine, ClusterInfo, ClusterNode } from "../cluster-ops.js";
 import { demuxLogs } from "../docker/demux-logs.js";
-import { ignoreStatus, statusCode, unreachable } from "../docker/status-code.js";
+import { ignoreStatus } from "../docker/status-code.js";
 import type {
   BuildOptions,
   Engine,
@@ -18,17 +18,21 @@ import type {
   WorkloadSelector,
   WorkloadSpec,
 } from "../engine.js";
+import { KeyedLock } from "../keyed-lock.js";
 import { pollTasks } from "./poll-tasks.js";
 import {
-  NETWORK_LABEL,
-  overlayName,
-  type Prepared,
-  serviceName,
-  serviceSpec,
-  unsupportedOnSwarm,
-} from "./service-spec.js";
-import { apiMessage, swarmUnavailable } from "./swarm-errors.js";
+  HOST_NETWORK_LABEL,
+  isHostNetwork,
+  replicasOf,
+  type ServiceInfo,
+  type ServiceNetwork,
+  withReplicas,
+} from "./service-info.js";
+import { type Prepared, serviceName, serviceSpec, swarmName, unsupportedOnSwarm } from "./service-spec.js";
+import { cannotChange, swarmUnavailable } from "./swarm-errors.js";
+import { SwarmNetworks } from "./swarm-networks.js";
 import { SwarmNodes } from "./swarm-nodes.js";
+import { ensureSecret, removeSecrets, SERVICE_LABEL } from "./swarm-secrets.js";
 import {
   type NodeLike,
   type ServiceLike,
@@ -66,7 +70,8 @@ export class SwarmEngine implements ClusterEngine {
   readonly #scopeLabels: Record<string, string>;
   readonly #scope: string[];
   readonly #prefix: string;
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #lock = new KeyedLock();
+  readonly #networks: SwarmNetworks;
   readonly #options: SwarmEngineOptions;
   readonly #nodesOps: SwarmNodes;
 
@@ -83,36 +88,13 @@ export class SwarmEngine implements ClusterEngine {
     };
     this.#scope = Object.entries(this.#scopeLabels).map(([k, v]) => `${k}=${v}`);
     this.#prefix = options.instance ? `berth-${options.instance}.` : "berth.";
+    this.#networks = new SwarmNetworks(docker, this.#prefix, this.#scopeLabels, (p) => this.#call(p));
     this.#nodesOps = new SwarmNodes(
       docker,
       cluster,
       (p) => this.#call(p),
       async () => new Set((await this.#services({})).map((x) => x.ID)),
     );
-  }
-
-  #scoped(domainName: string): string {
-    return overlayName(this.#prefix, domainName);
-  }
-
-  /** Engine network name -> Berth's name, from the networks' labels. */
-  async #networkNames(): Promise<{ unscoped(n: string): string }> {
-    const networks = await this.#call(this.docker.listNetworks({ filters: { label: this.#scope } }));
-    const map = new Map(networks.map((n) => [n.Name, n.Labels?.[NETWORK_LABEL] ?? n.Name]));
-    return { unscoped: (n) => map.get(n) ?? n };
-  }
-
-  /** One change at a time per service: Swarm refuses updates made against a stale version. */
-  #serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(work);
-    this.#locks.set(key, run);
-    void run
-      .finally(() => {
-        if (this.#locks.get(key) === run) this.#locks.delete(key);
-      })
-      .catch(() => undefined);
-    return run;
   }
 
   async #call<T>(promise: Promise<T>): Promise<T> {
@@ -143,30 +125,16 @@ export class SwarmEngine implements ClusterEngine {
     try {
       await Promise.race([this.docker.listNodes(), timeout]);
     } catch (error) {
-      // Whatever the manager says (no leader, deadline exceeded, connection refused), no change
-      // may go through it now.
-      const mapped = swarmUnavailable(error, this.cluster);
-      if (mapped instanceof DomainError) throw mapped;
-      throw new DomainError(
-        "unavailable",
-        `cluster ${this.cluster} cannot accept changes now: ${apiMessage(error).replace(/\s+/g, " ")}; nothing was changed`,
-      );
+      // Whatever the manager says (no leader, deadline exceeded, refused), no change goes through it now.
+      throw cannotChange(this.cluster, error);
     } finally {
       clearTimeout(timer);
     }
   }
 
-  async capacity(): Promise<EngineCapacity> {
-    const nodes = (await this.#call(this.docker.listNodes())) as {
-      Description?: { Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
-    }[];
-    let cpus = 1;
-    let memoryMb = 0;
-    for (const n of nodes) {
-      cpus = Math.max(cpus, (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9);
-      memoryMb = Math.max(memoryMb, Math.floor((n.Description?.Resources?.MemoryBytes ?? 0) / 1_048_576));
-    }
-    return { cpus, memoryMb };
+  /** What one unlimited replica can use: the largest node. */
+  capacity(): Promise<EngineCapacity> {
+    return this.#nodesOps.capacity();
   }
 
   inspectImage(ref: string): Promise<ImageInfo | null> {
@@ -186,57 +154,15 @@ export class SwarmEngine implements ClusterEngine {
   }
 
   ensureNetwork(domainName: string, labels: Record<string, string>): Promise<void> {
-    const name = this.#scoped(domainName);
-    return this.#serialized(`network:${name}`, async () => {
-      const existing = (await this.#call(this.docker.listNetworks({ filters: { name: [name] } }))).filter(
-        (n) => n.Name === name,
-      );
-      if (existing.length > 0) return;
-      await ignoreStatus(
-        this.#call(
-          this.docker.createNetwork({
-            Name: name,
-            Driver: "overlay",
-            Attachable: true,
-            Labels: { ...labels, [NETWORK_LABEL]: domainName, ...this.#scopeLabels },
-            CheckDuplicate: true,
-          }),
-        ),
-        409,
-      );
-    });
+    return this.#networks.ensure(domainName, labels);
   }
 
-  async removeNetwork(domainName: string): Promise<void> {
-    const name = this.#scoped(domainName);
-    const [info] = (await this.#call(this.docker.listNetworks({ filters: { name: [name] } }))).filter(
-      (n) => n.Name === name,
-    );
-    if (!info) return;
-    if (!isManaged(info.Labels))
-      throw new DomainError("conflict", `refusing to touch network ${name}: Berth does not manage it`);
-    try {
-      await ignoreStatus(this.docker.getNetwork(info.Id).remove(), 404);
-    } catch (error) {
-      const status = statusCode(error);
-      if (status === 403 || status === 409 || /in use|active endpoints/i.test(apiMessage(error)))
-        throw new DomainError("conflict", `network ${name} still has containers`);
-      throw error;
-    }
-    // The managers delete it a moment later; "removed" means gone from the list.
-    for (let i = 0; i < 50; i++) {
-      const left = await this.#call(this.docker.listNetworks({ filters: { id: [info.Id] } }));
-      if (!left.some((n) => n.Id === info.Id)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  removeNetwork(domainName: string): Promise<void> {
+    return this.#networks.remove(domainName);
   }
 
-  async listNetworks(): Promise<string[]> {
-    const networks = await this.#call(this.docker.listNetworks({ filters: { label: this.#scope } }));
-    return networks
-      .filter((n) => n.Scope === "swarm")
-      .map((n) => n.Labels?.[NETWORK_LABEL])
-      .filter((n): n is string => n !== undefined);
+  listNetworks(): Promise<string[]> {
+    return this.#networks.list();
   }
 
   async #services(selector: WorkloadSelector): Promise<ServiceLike[]> {
@@ -258,20 +184,28 @@ export class SwarmEngine implements ClusterEngine {
     const [tasks, nodes, names] = await Promise.all([
       this.#call(this.docker.listTasks({ filters: { "desired-state": ["running"] } })) as Promise<TaskLike[]>,
       this.#nodes(),
-      this.#networkNames(),
+      this.#networks.names(),
     ]);
     return services.flatMap((s) => workloadsFromTasks(s, tasks, nodes, names, isHostNetwork(s)));
   }
 
-  async #findService(name: string): Promise<Docker.Service | undefined> {
-    const service = this.docker.getService(name);
-    const info = (await ignoreStatus(this.#call(service.inspect()), 404)) as
-      | (ServiceLike & { Version?: { Index?: number } })
+  /** A service by ID or name, if it is this server's; refuses one Berth does not manage. */
+  async #inspect(ref: string): Promise<ServiceInfo | undefined> {
+    const info = (await ignoreStatus(this.#call(this.docker.getService(ref).inspect()), 404)) as
+      | ServiceInfo
       | undefined;
-    if (!info || info.Spec?.Name !== name) return undefined;
-    if (!isManaged(info.Spec?.Labels))
-      throw new DomainError("conflict", `refusing to touch service ${name}: Berth does not manage it`);
-    return this.docker.getService(info.ID);
+    // Docker also resolves ID prefixes and names; only an exact match is the one asked for.
+    if (!info || (info.ID !== ref && info.Spec.Name !== ref)) return undefined;
+    if (!isManaged(info.Spec.Labels) || !this.#mine(info.Spec.Labels))
+      throw new DomainError(
+        "conflict",
+        `refusing to touch service ${info.Spec.Name}: Berth does not manage it`,
+      );
+    return info;
+  }
+
+  #update(info: ServiceInfo, spec: ServiceInfo["Spec"]): Promise<unknown> {
+    return this.#call(this.docker.getService(info.ID).update({ ...spec, version: info.Version.Index }));
   }
 
   async start(spec: WorkloadSpec): Promise<Workload> {
@@ -283,24 +217,13 @@ export class SwarmEngine implements ClusterEngine {
       );
     const name = serviceName(this.#prefix, spec);
     const wanted = Math.max(spec.slot + 1, spec.replicas ?? 0);
-    const id = await this.#serialized(`service:${name}`, async () => {
-      const existing = await this.#findService(name);
-      if (existing) {
-        const info = (await this.#call(existing.inspect())) as {
-          ID: string;
-          Version: { Index: number };
-          Spec: { Mode?: { Replicated?: { Replicas?: number } } };
-        };
-        const replicas = info.Spec.Mode?.Replicated?.Replicas ?? 0;
-        if (replicas > spec.slot)
+    // Service changes are read-modify-write: one at a time per service, as Swarm wants them.
+    const id = await this.#lock.run(name, async () => {
+      const info = await this.#inspect(name);
+      if (info) {
+        if (replicasOf(info) > spec.slot)
           throw new DomainError("conflict", `replica ${spec.slot} of service ${name} is already scheduled`);
-        await this.#call(
-          existing.update({
-            ...info.Spec,
-            version: info.Version.Index,
-            Mode: { Replicated: { Replicas: wanted } },
-          }),
-        );
+        await this.#update(info, withReplicas(info.Spec, wanted));
         return info.ID;
       }
       const made = await this.#prepare(spec, name, wanted);
@@ -329,18 +252,23 @@ export class SwarmEngine implements ClusterEngine {
       files.push({
         secretName,
         path: f.path,
-        secretId: await this.#secret(secretName, f.content, name, labels),
+        secretId: await this.#call(
+          ensureSecret(this.docker, secretName, f.content, { ...labels, [SERVICE_LABEL]: name }),
+        ),
       });
     }
     return {
       name,
       image,
       labels,
-      network: this.#scoped(spec.network),
-      links: (spec.links ?? []).map((l) => ({ network: this.#scoped(l.network), aliases: l.aliases })),
+      network: this.#networks.scoped(spec.network),
+      links: (spec.links ?? []).map((l) => ({
+        network: this.#networks.scoped(l.network),
+        aliases: l.aliases,
+      })),
       files,
       volumes: (spec.volumes ?? []).map((v) => ({
-        source: this.#scoped(volumeName(spec.identity.tenant, spec.identity.env, v.name)),
+        source: swarmName(this.#prefix, volumeName(spec.identity.tenant, spec.identity.env, v.name)),
         path: v.path,
         labels: {
           [LABEL.tenant]: spec.identity.tenant,
@@ -354,41 +282,14 @@ export class SwarmEngine implements ClusterEngine {
     };
   }
 
-  /** Files reach nodes as Swarm secrets: encrypted in the managers' log, mounted read-only. */
-  async #secret(name: string, content: string, service: string, labels: Record<string, string>) {
-    const existing = (await this.#call(this.docker.listSecrets({ filters: { name: [name] } }))) as {
-      ID: string;
-      Spec?: { Name?: string };
-    }[];
-    const hit = existing.find((s) => s.Spec?.Name === name);
-    if (hit) return hit.ID;
-    const made = (await this.#call(
-      this.docker.createSecret({
-        Name: name,
-        Labels: { ...labels, "berth.service": service },
-        Data: Buffer.from(content).toString("base64"),
-      }),
-    )) as { id?: string; ID?: string };
-    return (made.id ?? made.ID) as string;
-  }
-
-  async #taskService(taskId: string, quiet: boolean): Promise<Docker.Service | undefined> {
+  /** The service a task belongs to; undefined (or, unless quiet, not_found) when either is gone. */
+  async #serviceOfTask(taskId: string, quiet: boolean): Promise<ServiceInfo | undefined> {
     const task = (await ignoreStatus(this.#call(this.docker.getTask(taskId).inspect()), 404)) as
       | { ServiceID?: string }
       | undefined;
-    if (!task?.ServiceID) {
-      if (quiet) return undefined;
-      throw new DomainError("not_found", `task ${taskId} not found`);
-    }
-    const service = this.docker.getService(task.ServiceID);
-    const info = (await ignoreStatus(this.#call(service.inspect()), 404)) as ServiceLike | undefined;
-    if (!info) {
-      if (quiet) return undefined;
-      throw new DomainError("not_found", `task ${taskId} not found`);
-    }
-    if (!isManaged(info.Spec?.Labels) || !this.#mine(info.Spec?.Labels))
-      throw new DomainError("conflict", "refusing to touch a service Berth does not manage");
-    return service;
+    const info = task?.ServiceID ? await this.#inspect(task.ServiceID) : undefined;
+    if (!info && !quiet) throw new DomainError("not_found", `task ${taskId} not found`);
+    return info;
   }
 
   #mine(labels: Record<string, string> | undefined): boolean {
@@ -396,100 +297,67 @@ export class SwarmEngine implements ClusterEngine {
     return instance === undefined || labels?.[LABEL.instance] === instance;
   }
 
+  /** Re-reads the service under its lock and applies `change`; undefined from it: nothing to do. */
+  async #change(service: ServiceInfo, change: (now: ServiceInfo) => Promise<unknown> | undefined) {
+    await this.#lock.run(service.Spec.Name, async () => {
+      const now = await this.#inspect(service.ID);
+      if (now) await change(now);
+    });
+  }
+
   /**
    * One replica fewer; the last one takes the service (and its secrets) with it. Swarm picks
    * which task of the service stops, preferring ones that are not running.
    */
   async remove(id: string, _graceSeconds: number): Promise<void> {
-    const service = await this.#taskService(id, true);
+    const service = await this.#serviceOfTask(id, true);
     if (!service) return;
-    await this.#serialized(`service:${(await this.#call(service.inspect())).Spec?.Name}`, async () => {
-      const info = (await ignoreStatus(this.#call(service.inspect()), 404)) as
-        | {
-            ID: string;
-            Version: { Index: number };
-            Spec: { Name: string; Mode?: { Replicated?: { Replicas?: number } } };
-          }
-        | undefined;
-      if (!info) return;
-      const replicas = (info.Spec.Mode?.Replicated?.Replicas ?? 1) - 1;
-      if (replicas > 0) {
-        await this.#call(
-          service.update({
-            ...info.Spec,
-            version: info.Version.Index,
-            Mode: { Replicated: { Replicas: replicas } },
-          }),
-        );
-        return;
-      }
-      await ignoreStatus(this.#call(service.remove()), 404);
-      await this.#removeSecrets(info.Spec.Name);
+    await this.#change(service, async (now) => {
+      const replicas = replicasOf(now) - 1;
+      if (replicas > 0) return this.#update(now, withReplicas(now.Spec, replicas));
+      await ignoreStatus(this.#call(this.docker.getService(now.ID).remove()), 404);
+      await this.#call(removeSecrets(this.docker, now.Spec.Name));
     });
   }
 
-  async #removeSecrets(service: string): Promise<void> {
-    const secrets = (await this.#call(
-      this.docker.listSecrets({ filters: { label: [`berth.service=${service}`] } }),
-    )) as { ID: string }[];
-    // A secret stays in use until the service's last task is gone; the next removal retries it.
-    for (const s of secrets)
-      await ignoreStatus(this.docker.getSecret(s.ID).remove(), 404, 400, 409, 500).catch(() => {});
-  }
-
   async connect(id: string, attachment: NetworkAttachment): Promise<void> {
-    const service = await this.#taskService(id, false);
-    if (!service) return;
-    await this.#updateNetworks(service, (nets) =>
-      nets.some((n) => n.Target === this.#scoped(attachment.network))
+    const target = this.#networks.scoped(attachment.network);
+    await this.#changeNetworks(await this.#serviceOfTask(id, false), (nets) =>
+      nets.some((n) => n.Target === target)
         ? undefined
-        : [...nets, { Target: this.#scoped(attachment.network), Aliases: attachment.aliases }],
+        : [...nets, { Target: target, Aliases: attachment.aliases }],
     );
   }
 
   async disconnect(id: string, network: string): Promise<void> {
-    const service = await this.#taskService(id, true);
-    if (!service) return;
-    const target = this.#scoped(network);
-    await this.#updateNetworks(service, (nets) =>
+    const target = this.#networks.scoped(network);
+    await this.#changeNetworks(await this.#serviceOfTask(id, true), (nets) =>
       nets.some((n) => n.Target === target) ? nets.filter((n) => n.Target !== target) : undefined,
     );
   }
 
   /** Swarm attaches networks per service: changing them replaces its tasks, one at a time. */
-  async #updateNetworks(
-    service: Docker.Service,
-    change: (
-      nets: { Target: string; Aliases?: string[] }[],
-    ) => { Target: string; Aliases?: string[] }[] | undefined,
+  async #changeNetworks(
+    service: ServiceInfo | undefined,
+    change: (nets: ServiceNetwork[]) => ServiceNetwork[] | undefined,
   ): Promise<void> {
-    const name = (await this.#call(service.inspect())).Spec?.Name as string;
-    await this.#serialized(`service:${name}`, async () => {
-      const info = (await this.#call(service.inspect())) as {
-        Version: { Index: number };
-        Spec: { TaskTemplate: { Networks?: { Target: string; Aliases?: string[] }[] } };
-      };
+    if (!service) return;
+    await this.#change(service, async (now) => {
       // Swarm reports attached networks by ID; compare by name.
       const nets = await Promise.all(
-        (info.Spec.TaskTemplate.Networks ?? []).map(async (n) => {
+        (now.Spec.TaskTemplate.Networks ?? []).map(async (n) => {
           const net = await ignoreStatus(this.docker.getNetwork(n.Target).inspect(), 404);
           return { ...n, Target: net?.Name ?? n.Target };
         }),
       );
       const next = change(nets);
-      if (!next) return;
-      await this.#call(
-        service.update({
-          ...info.Spec,
-          version: info.Version.Index,
-          TaskTemplate: { ...info.Spec.TaskTemplate, Networks: next },
-        }),
-      );
+      if (next)
+        await this.#update(now, { ...now.Spec, TaskTemplate: { ...now.Spec.TaskTemplate, Networks: next } });
     });
   }
 
   async logs(id: string, options: LogOptions): Promise<Readable> {
-    await this.#taskService(id, false);
+    await this.#serviceOfTask(id, false);
     const task = this.docker.getTask(id) as unknown as {
       logs(opts: object): Promise<NodeJS.ReadableStream | Buffer>;
     };
@@ -518,7 +386,3 @@ export class SwarmEngine implements ClusterEngine {
     return pollTasks(() => this.list({}), this.#options.pollMs ?? 1000, onEvent, onError);
   }
 }
-
-/** Swarm keeps networks by ID, so a service on the host's network says so in a label. */
-const HOST_NETWORK_LABEL = "berth.host-network";
-const isHostNetwork = (s: ServiceLike) => s.Spec?.Labels?.[HOST_NETWORK_LABEL] === "true";

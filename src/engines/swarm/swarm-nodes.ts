@@ -13,6 +13,19 @@ export class SwarmNodes {
     private readonly ownServices: () => Promise<Set<string>>,
   ) {}
 
+  async capacity(): Promise<{ cpus: number; memoryMb: number }> {
+    const nodes = (await this.call(this.docker.listNodes())) as {
+      Description?: { Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
+    }[];
+    let cpus = 1;
+    let memoryMb = 0;
+    for (const n of nodes) {
+      cpus = Math.max(cpus, (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9);
+      memoryMb = Math.max(memoryMb, Math.floor((n.Description?.Resources?.MemoryBytes ?? 0) / 1_048_576));
+    }
+    return { cpus, memoryMb };
+  }
+
   async info(): Promise<ClusterInfo> {
     const info = (await this.call(this.docker.info())) as {
       ServerVersion?: string;

@@ -1,0 +1,28 @@
+import type { ServiceLike } from "./workloads-from-tasks.js";
+
+export interface ServiceNetwork {
+  Target: string;
+  Aliases?: string[];
+}
+
+/** What Berth reads of and writes back to a service; the rest of its spec passes through. */
+export interface ServiceInfo {
+  ID: string;
+  Version: { Index: number };
+  Spec: {
+    Name: string;
+    Labels?: Record<string, string>;
+    Mode?: { Replicated?: { Replicas?: number } };
+    TaskTemplate: { Networks?: ServiceNetwork[] } & Record<string, unknown>;
+  } & Record<string, unknown>;
+}
+
+export const replicasOf = (s: ServiceInfo) => s.Spec.Mode?.Replicated?.Replicas ?? 0;
+export const withReplicas = (spec: ServiceInfo["Spec"], replicas: number) => ({
+  ...spec,
+  Mode: { Replicated: { Replicas: replicas } },
+});
+
+/** Swarm keeps networks by ID, so a service on the host's network says so in a label. */
+export const HOST_NETWORK_LABEL = "berth.host-network";
+export const isHostNetwork = (s: ServiceLike) => s.Spec?.Labels?.[HOST_NETWORK_LABEL] === "true";
