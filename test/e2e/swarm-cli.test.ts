@@ -236,4 +236,44 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     expect(after).toHaveLength(6);
     testbed("start-node", "tb4");
   }, 180_000);
+
+  it("refuses writes with a clear error while the managers have no quorum, and changes nothing", async () => {
+    const deployment = async () =>
+      (
+        JSON.parse(await berth.ok(["app", "info", "web", "--tenant", "acme", "--json"])) as {
+          deployments: { env: string; replicas: number; release: number | null }[];
+        }
+      ).deployments.find((d) => d.env === "prod");
+    const before = await deployment();
+    expect(before?.replicas).toBe(6);
+    testbed("stop-node", "tb2");
+    testbed("stop-node", "tb3");
+    // One manager of three left: Swarm itself no longer answers for the cluster.
+    const answers = () =>
+      Promise.race([
+        manager.listNodes().then(
+          () => true,
+          () => false,
+        ),
+        sleep(3000).then(() => false),
+      ]);
+    await until("the quorum lost", 60, async () => ((await answers()) ? undefined : true));
+    const scale = await berth.cli(["scale", "web", "--replicas", "2", "--tenant", "acme", "--env", "prod"]);
+    expect(scale.code).not.toBe(0);
+    expect(scale.stderr).toMatch(/cluster tb cannot accept changes now: .*nothing was changed/);
+    // Config names its environment in the body; it is refused the same way.
+    const config = await berth.cli(["config", "set", "web", "X=1", "--tenant", "acme", "--env", "prod"]);
+    expect(config.code).not.toBe(0);
+    expect(config.stderr).toMatch(/cluster tb cannot accept changes now/);
+    expect(await deployment()).toEqual(before);
+    expect(await berth.ok(["config", "list", "web", "--tenant", "acme", "--env", "prod"])).not.toMatch(
+      /\bX\b/,
+    );
+
+    testbed("start-node", "tb2");
+    testbed("start-node", "tb3");
+    await until("quorum back", 90, async () => ((await answers()) ? true : undefined));
+    await berth.ok(["scale", "web", "--replicas", "2", "--tenant", "acme", "--env", "prod"]);
+    expect((await deployment())?.replicas).toBe(2);
+  }, 300_000);
 });
