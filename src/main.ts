@@ -16,6 +16,7 @@ import { EnginePerEnvironment } from "./engines/engine-per-environment.js";
 import { SwarmEngine } from "./engines/swarm/swarm-engine.js";
 import { AccessLogMetrics } from "./metrics/access-log-metrics.js";
 import { AppSync } from "./reconciler/app-sync.js";
+import { BurstLoop } from "./reconciler/burst-loop.js";
 import { healthProbe } from "./reconciler/http-health-probe.js";
 import { PlanExecutor } from "./reconciler/plan-executor.js";
 import { Reconciler } from "./reconciler/reconciler.js";
@@ -29,6 +30,7 @@ import { hashToken, mintToken } from "./services/api-token.js";
 import { AppService } from "./services/app-service.js";
 import { AuditService } from "./services/audit-service.js";
 import { BuildService } from "./services/build-service.js";
+import { BurstService } from "./services/burst-service.js";
 import { CanaryService } from "./services/canary-service.js";
 import { CertificateRenewer } from "./services/certificate-renewer.js";
 import { ClusterService } from "./services/cluster-service.js";
@@ -173,6 +175,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     logError: (err) => log.error({ err }, "request failed"),
     services: {
       clusters,
+      bursts: new BurstService(store, reconciler),
       access: accessPolicy,
       identity,
       members: new MemberService(store),
@@ -196,6 +199,8 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
 
   await reconciler.start();
   rollouts.start();
+  const bursts = new BurstLoop(store, engine, reconciler, (err) => log.warn({ err }, "burst step failed"));
+  bursts.start();
   const renewer = new CertificateRenewer(store, certificates, routes, (err) =>
     log.error({ err }, "renewing certificates failed"),
   );
@@ -216,6 +221,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     async stop() {
       reconciler.stop();
       rollouts.stop();
+      bursts.stop();
       renewer.stop();
       access.stop();
       // Followed log streams would hold the server open forever; nothing else is long-lived.

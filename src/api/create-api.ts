@@ -8,6 +8,7 @@ import { errorResponse, validationResponse } from "./error-mapper.js";
 import { registerAdminRoutes } from "./routes/admin-routes.js";
 import { registerAppRoutes } from "./routes/app-routes.js";
 import { registerBuildRoutes } from "./routes/build-routes.js";
+import { registerBurstRoutes } from "./routes/burst-routes.js";
 import { registerCanaryRoutes } from "./routes/canary-routes.js";
 import { registerClusterRoutes } from "./routes/cluster-routes.js";
 import { registerConfigRoutes } from "./routes/config-routes.js";
@@ -95,6 +96,7 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerManifestRoutes(api, options.services);
   registerAdminRoutes(api, options.services);
   registerClusterRoutes(api, options.services);
+  registerBurstRoutes(api, options.services);
 
   api.onError((error, c) => errorResponse(c, error, options.logError));
 

@@ -3,6 +3,7 @@ import type { AdminService } from "../services/admin-service.js";
 import type { AppService } from "../services/app-service.js";
 import type { AuditService } from "../services/audit-service.js";
 import type { BuildService } from "../services/build-service.js";
+import type { BurstService } from "../services/burst-service.js";
 import type { CanaryService } from "../services/canary-service.js";
 import type { ClusterService } from "../services/cluster-service.js";
 import type { ConfigService } from "../services/config-service.js";
@@ -20,6 +21,7 @@ import type { TenantService } from "../services/tenant-service.js";
 
 export interface ApiServices {
   clusters: ClusterService;
+  bursts: BurstService;
   access: AccessService;
   identity: IdentityService;
   members: MemberService;

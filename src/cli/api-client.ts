@@ -7,6 +7,7 @@ import type { RotateKeyResult } from "../domain/admin.js";
 import type { App, AppInfo } from "../domain/app.js";
 import type { AppRoute, AppRouteRequest } from "../domain/app-route.js";
 import type { AuditEntry } from "../domain/audit.js";
+import type { Burst } from "../domain/burst.js";
 import type { Canary, CanaryRulesPatch, CanaryStartRequest, CanaryStatus } from "../domain/canary.js";
 import type { Cluster, ClusterNode, CreateClusterRequest } from "../domain/cluster.js";
 import type {
@@ -155,6 +156,15 @@ export class ApiClient {
   listEnvs = (t: string) => this.json<Environment[]>("GET", `/tenants/${seg(t)}/envs`);
   createEnv = (t: string, name: string, cluster?: string) =>
     this.json<Environment>("POST", `/tenants/${seg(t)}/envs`, { name, ...(cluster ? { cluster } : {}) });
+  setBurst = (
+    t: string,
+    e: string,
+    a: string,
+    req: { prefer: string; overflow: string; maxOverflow?: number },
+  ) => this.json<Burst>("PUT", `${this.appPath(t, e, a)}/burst`, req);
+  burst = (t: string, e: string, a: string) => this.json<Burst>("GET", `${this.appPath(t, e, a)}/burst`);
+  clearBurst = (t: string, e: string, a: string) =>
+    this.json<void>("DELETE", `${this.appPath(t, e, a)}/burst`);
   addCluster = (req: CreateClusterRequest) => this.json<Cluster>("POST", "/clusters", req);
   listClusters = () => this.json<Cluster[]>("GET", "/clusters");
   cluster = (name: string) => this.json<Cluster>("GET", `/clusters/${seg(name)}`);

@@ -2,6 +2,7 @@ import { Command } from "commander";
 import { registerAdminCommands } from "./commands/admin-commands.js";
 import { registerAppCommands } from "./commands/app-commands.js";
 import { registerBlueGreenCommands } from "./commands/blue-green-commands.js";
+import { registerBurstCommands } from "./commands/burst-commands.js";
 import { registerCanaryCommands } from "./commands/canary-commands.js";
 import { registerClusterCommands } from "./commands/cluster-commands.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
@@ -72,6 +73,7 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
   registerPolicyCommands(program);
   registerLinkCommands(program);
   registerClusterCommands(program);
+  registerBurstCommands(program);
   registerTenantCommands(program);
   registerAppCommands(program);
   registerDeployCommands(program);

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { BurstPolicy } from "../domain/burst.js";
 import { DomainError } from "../domain/domain-error.js";
 import type { WorkloadIdentity } from "../domain/labels.js";
 import type { ClusterEngine } from "./cluster-ops.js";
@@ -76,7 +77,8 @@ export class EnginePerEnvironment implements Engine {
     const cluster = await this.clusterOf(tenant, env);
     if (cluster === null) return;
     const engine = this.#clusters.get(cluster);
-    if (!engine) throw new DomainError("unavailable", `cluster ${cluster} is not connected; nothing was changed`);
+    if (!engine)
+      throw new DomainError("unavailable", `cluster ${cluster} is not connected; nothing was changed`);
     await engine.assertWritable();
   }
 
@@ -180,6 +182,11 @@ export class EnginePerEnvironment implements Engine {
   logs(id: string, options: LogOptions): Promise<Readable> {
     const s = this.#split(id);
     return s.engine.logs(s.id, options);
+  }
+
+  async rebalance(identity: WorkloadIdentity, release: number, policy: BurstPolicy): Promise<string | null> {
+    const { engine } = await this.#for(identity.tenant, identity.env);
+    return engine.rebalance ? engine.rebalance(identity, release, policy) : null;
   }
 
   watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void } {

@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { BurstPolicy } from "../domain/burst.js";
 import type { WorkloadIdentity } from "../domain/labels.js";
 import type { Placement } from "../domain/placement.js";
 
@@ -40,6 +41,8 @@ export interface WorkloadSpec {
   placement?: Placement;
   /** How many replicas the release wants in all: engines that run a release as one service size it so. */
   replicas?: number;
+  /** Hybrid-cloud burst: prefer one node pool, overflow to another (clusters only). */
+  burst?: BurstPolicy | null;
 }
 
 /** A network a workload joins, with the names it answers to there. */
@@ -154,6 +157,11 @@ export interface Engine {
   remove(id: string, graceSeconds: number): Promise<void>;
   /** Demultiplexed stdout+stderr as text. */
   logs(id: string, options: LogOptions): Promise<Readable>;
+  /**
+   * One burst step for a release: moves replicas between its preferred and overflow pools.
+   * Engines with one host have no pools and leave it out. Says what it changed, or null.
+   */
+  rebalance?(identity: WorkloadIdentity, release: number, policy: BurstPolicy): Promise<string | null>;
   /** Calls onEvent for lifecycle changes of Berth-managed workloads until closed. */
   watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void };
 }

@@ -57,6 +57,7 @@ export class AppSync {
         ? Math.max(Date.parse(row.rollout_started_at), this.watchingSince)
         : null,
       healthTimeoutMs: row.health_timeout_s * 1000,
+      burst: await this.burst(row),
       links: (await this.store.links.of(row.app_id, row.env_id)).map((l) => {
         const provider = l.to_app_id === row.app_id && l.to_env_id === row.env_id;
         return {
@@ -65,6 +66,11 @@ export class AppSync {
         };
       }),
     };
+  }
+
+  private async burst(row: NamedDeploymentRow): Promise<DesiredApp["burst"]> {
+    const b = await this.store.bursts.find(row.app_id, row.env_id);
+    return b ? { prefer: b.prefer, overflow: b.overflow, maxOverflow: b.max_overflow } : null;
   }
 
   private async desiredCanary(row: NamedDeploymentRow): Promise<DesiredCanary | null> {

@@ -130,6 +130,7 @@ export class PlanExecutor {
         hostMounts: target.resources.hostMounts,
         links,
         placement: target.resources.placement,
+        burst: ctx.desired?.burst ?? null,
         replicas:
           target.number === ctx.desired?.release?.number
             ? ctx.desired.replicas

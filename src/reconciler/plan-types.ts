@@ -1,3 +1,4 @@
+import type { BurstPolicy } from "../domain/burst.js";
 import type { DeploymentPhase } from "../domain/deployment.js";
 import type { WorkloadIdentity } from "../domain/labels.js";
 import type { HealthCheck, ReleaseResources } from "../domain/settings.js";
@@ -28,6 +29,8 @@ export interface DesiredApp {
   canary: DesiredCanary | null;
   /** Link networks every container joins, with the aliases it answers to there. */
   links: { network: string; aliases: string[] }[];
+  /** Hybrid-cloud burst policy (clusters only); null: none. */
+  burst?: BurstPolicy | null;
 }
 
 export interface DesiredCanary {

@@ -3,6 +3,7 @@ import type { SecretBox } from "../domain/secret-box.js";
 import { AppRepository } from "./app-repository.js";
 import { AppRouteRepository } from "./app-route-repository.js";
 import { AuditRepository } from "./audit-repository.js";
+import { BurstRepository } from "./burst-repository.js";
 import { CanaryRepository } from "./canary-repository.js";
 import { CertificateRepository } from "./certificate-repository.js";
 import { ClusterRepository } from "./cluster-repository.js";
@@ -42,6 +43,7 @@ export class Store {
   readonly exceptions: PolicyExceptionRepository;
   readonly links: NetworkLinkRepository;
   readonly clusters: ClusterRepository;
+  readonly bursts: BurstRepository;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -69,6 +71,7 @@ export class Store {
     this.exceptions = new PolicyExceptionRepository(db);
     this.links = new NetworkLinkRepository(db);
     this.clusters = new ClusterRepository(db, box);
+    this.bursts = new BurstRepository(db);
   }
 
   transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

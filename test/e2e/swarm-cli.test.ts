@@ -206,6 +206,90 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("spread");
   }, 240_000);
 
+  it("bursts to public nodes when the private pool is full, serves from them, and brings replicas home first when it has room", async () => {
+    const where = ["--tenant", "acme", "--env", "prod"];
+    const bursty = "bursty.prod.acme.localhost";
+    await berth.ok(["app", "create", "bursty", "--tenant", "acme"]);
+    await berth.ok(["env", "create", "dev", "--tenant", "acme"]);
+    const local = await berth.cli([
+      "burst",
+      "set",
+      "bursty",
+      "--tenant",
+      "acme",
+      "--env",
+      "dev",
+      "--prefer",
+      "cloud=private",
+      "--overflow",
+      "cloud=public",
+    ]);
+    expect(local.stderr).toMatch(/environment dev runs on the local engine; burst needs an environment on a cluster/);
+    expect(
+      await berth.ok([
+        "burst",
+        "set",
+        "bursty",
+        ...where,
+        "--prefer",
+        "cloud=private",
+        "--overflow",
+        "cloud=public",
+        "--max-overflow",
+        "2",
+      ]),
+    ).toBe("bursty prefers cloud=private nodes; up to 2 replica(s) overflow to cloud=public nodes\n");
+    await berth.ok([
+      "deploy",
+      "bursty",
+      ...where,
+      "--path",
+      busyboxApp("bursty"),
+      "--health-path",
+      "/healthz",
+      "--replicas",
+      "2",
+      "--max-per-node",
+      "1",
+    ]);
+    const home = await until("both replicas on private nodes", 60, async () => {
+      const p = await placed("bursty", "acme");
+      return p.length === 2 && p.every((x) => x.labels.cloud === "private") ? p : undefined;
+    });
+    expect(home.map((p) => p.node).sort()).toEqual(["tb1", "tb2"]);
+
+    const load = trafficLoop(berth.routerPort, bursty);
+    // Shrink the private pool: tb1 already holds its one replica, so tb2's cannot be placed.
+    await berth.ok(["node", "drain", "tb2", "--cluster", "tb"]);
+    const burst = await until("one replica on a public node", 60, async () => {
+      const p = await placed("bursty", "acme");
+      return p.length === 2 && p.filter((x) => x.labels.cloud === "public").length === 1 ? p : undefined;
+    });
+    expect(burst.find((p) => p.labels.cloud === "private")?.node).toBe("tb1");
+    const ps = await until("the public replica served through the router", 30, async () => {
+      const out = await berth.ok(["ps", "bursty", ...where]);
+      return /tb[34]\s+running\s+healthy\s+\S*\s*yes/.test(out) ? out : undefined;
+    });
+    expect(ps).toMatch(/tb1\s+running\s+healthy\s+\S*\s*yes/);
+    expect(await berth.ok(["events", "bursty", ...where])).toMatch(
+      /1 replica\(s\) did not fit on cloud=private nodes: placed on cloud=public/,
+    );
+
+    // Free capacity again: the replica comes home and the public one goes.
+    await berth.ok(["node", "activate", "tb2", "--cluster", "tb"]);
+    const back = await until("both replicas home again", 90, async () => {
+      const p = await placed("bursty", "acme");
+      return p.length === 2 && p.every((x) => x.labels.cloud === "private") ? p : undefined;
+    });
+    expect(back.map((p) => p.node).sort()).toEqual(["tb1", "tb2"]);
+    await sleep(1500);
+    const { sent, failures } = await load.stop();
+    console.log(`burst: ${sent} requests while bursting out and back, ${failures.length} failed`);
+    expect(sent).toBeGreaterThan(50);
+    expect(failures).toEqual([]);
+    await berth.ok(["app", "delete", "bursty", "--tenant", "acme"]);
+  }, 300_000);
+
   it("serves every request again within 15 s of losing a worker, and Swarm reschedules its tasks", async () => {
     const before = await placed("web", "acme");
     expect(before.some((p) => p.node === "tb4")).toBe(true);

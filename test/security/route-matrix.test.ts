@@ -89,6 +89,9 @@ const MATRIX: Record<string, Entry> = {
   "GET /audit": { viewer: 403, other: 404, query: "tenant=acme" },
   "POST /admin/rotate-key": ADMIN,
   "GET /admin/backup": ADMIN,
+  [`PUT ${APP}/burst`]: W,
+  [`GET ${APP}/burst`]: R,
+  [`DELETE ${APP}/burst`]: W,
   // Clusters are the platform's; no tenant role reaches them.
   "POST /clusters": ADMIN,
   "GET /clusters": ADMIN,

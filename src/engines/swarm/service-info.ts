@@ -1,5 +1,8 @@
-import type { ServiceLike } from "./workloads-from-tasks.js";
-
+/** The parts of an Engine API service that Berth reads; everything else is ignored. */
+export interface ServiceLike {
+  ID: string;
+  Spec?: { Name?: string; Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } } };
+}
 export interface ServiceNetwork {
   Target: string;
   Aliases?: string[];

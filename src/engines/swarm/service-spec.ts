@@ -1,7 +1,10 @@
 import { createHash } from "node:crypto";
 import { DomainError } from "../../domain/domain-error.js";
+import { volumeName } from "../../domain/environment.js";
+import { LABEL } from "../../domain/labels.js";
 import { type Placement, parseConstraint } from "../../domain/placement.js";
 import type { WorkloadSpec } from "../engine.js";
+import { HOST_NETWORK_LABEL } from "./service-info.js";
 
 /**
  * Swarm service names are DNS labels (63 characters at most): a readable head, the release, and
@@ -140,4 +143,29 @@ export function serviceSpec(spec: WorkloadSpec, made: Prepared): Record<string, 
       ? { Mode: "dnsrr" }
       : { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: spec.port, PublishMode: "host" }] },
   };
+}
+
+/** Labels on a release's service and its tasks: what Berth reads back to know them. */
+export function serviceLabels(spec: WorkloadSpec, scope: Record<string, string>): Record<string, string> {
+  return {
+    [LABEL.tenant]: spec.identity.tenant,
+    [LABEL.env]: spec.identity.env,
+    [LABEL.app]: spec.identity.app,
+    [LABEL.release]: String(spec.release),
+    ...(spec.hostNetwork ? { [HOST_NETWORK_LABEL]: "true" } : {}),
+    ...scope,
+  };
+}
+
+/** Named volumes of the tenant-environment; each node keeps its own copy (docs/swarm.md). */
+export function volumeMounts(
+  spec: WorkloadSpec,
+  prefix: string,
+  scope: Record<string, string>,
+): Prepared["volumes"] {
+  return (spec.volumes ?? []).map((v) => ({
+    source: swarmName(prefix, volumeName(spec.identity.tenant, spec.identity.env, v.name)),
+    path: v.path,
+    labels: { [LABEL.tenant]: spec.identity.tenant, [LABEL.env]: spec.identity.env, ...scope },
+  }));
 }

@@ -1,7 +1,8 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
+import type { BurstPolicy } from "../../domain/burst.js";
 import { DomainError } from "../../domain/domain-error.js";
-import { volumeName } from "../../domain/environment.js";
+import type { WorkloadIdentity } from "../../domain/labels.js";
 import { LABEL } from "../../domain/labels.js";
 import type { ClusterEngine, ClusterInfo, ClusterNode } from "../cluster-ops.js";
 import { demuxLogs } from "../docker/demux-logs.js";
@@ -20,25 +21,26 @@ import type {
 } from "../engine.js";
 import { KeyedLock } from "../keyed-lock.js";
 import { pollTasks } from "./poll-tasks.js";
+import { replicasOf, type ServiceInfo, type ServiceNetwork, withReplicas } from "./service-info.js";
 import {
-  HOST_NETWORK_LABEL,
-  isHostNetwork,
-  replicasOf,
-  type ServiceInfo,
-  type ServiceNetwork,
-  withReplicas,
-} from "./service-info.js";
-import { type Prepared, serviceName, serviceSpec, swarmName, unsupportedOnSwarm } from "./service-spec.js";
+  type Prepared,
+  serviceLabels,
+  serviceName,
+  serviceSpec,
+  unsupportedOnSwarm,
+  volumeMounts,
+} from "./service-spec.js";
+import { burstStep, inPreferredPool } from "./swarm-burst.js";
 import { cannotChange, swarmUnavailable } from "./swarm-errors.js";
 import { SwarmNetworks } from "./swarm-networks.js";
 import { SwarmNodes } from "./swarm-nodes.js";
 import { ensureSecret, removeSecrets, SERVICE_LABEL } from "./swarm-secrets.js";
 import {
   type NodeLike,
+  releaseWorkloads,
   type ServiceLike,
   scheduled,
   type TaskLike,
-  workloadsFromTasks,
 } from "./workloads-from-tasks.js";
 
 /** Where the cluster's nodes pull a local image from (the built-in registry). */
@@ -186,7 +188,22 @@ export class SwarmEngine implements ClusterEngine {
       this.#nodes(),
       this.#networks.names(),
     ]);
-    return services.flatMap((s) => workloadsFromTasks(s, tasks, nodes, names, isHostNetwork(s)));
+    return releaseWorkloads(services, tasks, nodes, names);
+  }
+
+  /** One burst step for a release (see burstStep); says what it changed, or null. */
+  async rebalance(identity: WorkloadIdentity, release: number, policy: BurstPolicy): Promise<string | null> {
+    const name = serviceName(this.#prefix, { identity, release });
+    return this.#lock.run(name, async () => {
+      const preferred = await this.#inspect(name);
+      if (!preferred) return null;
+      return burstStep(
+        this.docker,
+        (p) => this.#call(p),
+        { preferred, overflow: await this.#inspect(`${name}-o`) },
+        policy,
+      );
+    });
   }
 
   /** A service by ID or name, if it is this server's; refuses one Berth does not manage. */
@@ -217,13 +234,16 @@ export class SwarmEngine implements ClusterEngine {
       );
     const name = serviceName(this.#prefix, spec);
     const wanted = Math.max(spec.slot + 1, spec.replicas ?? 0);
+    spec = inPreferredPool(spec);
     // Service changes are read-modify-write: one at a time per service, as Swarm wants them.
     const id = await this.#lock.run(name, async () => {
       const info = await this.#inspect(name);
       if (info) {
-        if (replicasOf(info) > spec.slot)
+        const overflow = await this.#inspect(`${name}-o`);
+        const spilled = overflow ? replicasOf(overflow) : 0;
+        if (replicasOf(info) + spilled > spec.slot)
           throw new DomainError("conflict", `replica ${spec.slot} of service ${name} is already scheduled`);
-        await this.#update(info, withReplicas(info.Spec, wanted));
+        await this.#update(info, withReplicas(info.Spec, wanted - spilled));
         return info.ID;
       }
       const made = await this.#prepare(spec, name, wanted);
@@ -237,14 +257,7 @@ export class SwarmEngine implements ClusterEngine {
   }
 
   async #prepare(spec: WorkloadSpec, name: string, replicas: number): Promise<Prepared> {
-    const labels = {
-      [LABEL.tenant]: spec.identity.tenant,
-      [LABEL.env]: spec.identity.env,
-      [LABEL.app]: spec.identity.app,
-      [LABEL.release]: String(spec.release),
-      ...(spec.hostNetwork ? { [HOST_NETWORK_LABEL]: "true" } : {}),
-      ...this.#scopeLabels,
-    };
+    const labels = serviceLabels(spec, this.#scopeLabels);
     const image = await this.#options.publisher.pullable(spec.image);
     const files = [];
     for (const [i, f] of (spec.files ?? []).entries()) {
@@ -267,15 +280,7 @@ export class SwarmEngine implements ClusterEngine {
         aliases: l.aliases,
       })),
       files,
-      volumes: (spec.volumes ?? []).map((v) => ({
-        source: swarmName(this.#prefix, volumeName(spec.identity.tenant, spec.identity.env, v.name)),
-        path: v.path,
-        labels: {
-          [LABEL.tenant]: spec.identity.tenant,
-          [LABEL.env]: spec.identity.env,
-          ...this.#scopeLabels,
-        },
-      })),
+      volumes: volumeMounts(spec, this.#prefix, this.#scopeLabels),
       replicas,
       stopSignal: this.#options.stopSignal,
       stopGraceSeconds: this.#options.stopGraceSeconds ?? 10,
@@ -316,7 +321,8 @@ export class SwarmEngine implements ClusterEngine {
       const replicas = replicasOf(now) - 1;
       if (replicas > 0) return this.#update(now, withReplicas(now.Spec, replicas));
       await ignoreStatus(this.#call(this.docker.getService(now.ID).remove()), 404);
-      await this.#call(removeSecrets(this.docker, now.Spec.Name));
+      // An overflow service mounts its release's secrets, which are named after the preferred one.
+      await this.#call(removeSecrets(this.docker, now.Spec.Name.replace(/-o$/, "")));
     });
   }
 

@@ -1,12 +1,13 @@
 import { LABEL } from "../../domain/labels.js";
 import { parseIdentityLabels } from "../docker/parse-workload-labels.js";
 import type { Workload, WorkloadSpec, WorkloadState } from "../engine.js";
+import { isHostNetwork, type ServiceLike } from "./service-info.js";
+
+export type { ServiceLike };
+
+import { isOverflow, releaseKey } from "./swarm-burst.js";
 
 /** The parts of Engine API objects that Berth reads; everything else is ignored. */
-export interface ServiceLike {
-  ID: string;
-  Spec?: { Name?: string; Labels?: Record<string, string>; Mode?: { Replicated?: { Replicas?: number } } };
-}
 export interface TaskLike {
   ID: string;
   ServiceID?: string;
@@ -60,6 +61,8 @@ export function workloadsFromTasks(
   nodes: ReadonlyMap<string, NodeLike>,
   names: { unscoped(engineName: string): string },
   hostNetwork: boolean,
+  /** Where this service's slots start: an overflow service's follow its release's preferred one. */
+  firstSlot = 0,
 ): Workload[] {
   const labels = service.Spec?.Labels;
   const identity = parseIdentityLabels(labels);
@@ -68,7 +71,8 @@ export function workloadsFromTasks(
   const wanted = tasks
     .filter((t) => t.ServiceID === service.ID && t.DesiredState === "running")
     .sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0));
-  return wanted.map((task, slot) => {
+  return wanted.map((task, index) => {
+    const slot = firstSlot + index;
     const node = task.NodeID ? nodes.get(task.NodeID) : undefined;
     const state = stateOf(task);
     const published = task.Status?.PortStatus?.Ports?.find((p) => (p.PublishedPort ?? 0) > 0)?.PublishedPort;
@@ -112,4 +116,23 @@ export function scheduled(id: string, name: string, spec: WorkloadSpec): Workloa
     networks: [],
     createdAt: new Date().toISOString(),
   };
+}
+
+/** Every service's tasks; a release's overflow service numbers its tasks after its preferred pool's. */
+export function releaseWorkloads(
+  services: readonly ServiceLike[],
+  tasks: readonly TaskLike[],
+  nodes: ReadonlyMap<string, NodeLike>,
+  names: { unscoped(engineName: string): string },
+): Workload[] {
+  const ordered = [...services].sort(
+    (a, b) => Number(isOverflow(a.Spec?.Labels)) - Number(isOverflow(b.Spec?.Labels)),
+  );
+  const next = new Map<string, number>();
+  return ordered.flatMap((s) => {
+    const key = releaseKey(s.Spec?.Labels);
+    const ws = workloadsFromTasks(s, tasks, nodes, names, isHostNetwork(s), next.get(key) ?? 0);
+    next.set(key, (next.get(key) ?? 0) + ws.length);
+    return ws;
+  });
 }
