@@ -29,6 +29,7 @@ module.exports = {
     mayImport("tls", ["domain"]),
     mayImport("config", ["domain"]),
     mayImport("crypto", ["domain"]),
+    mayImport("registry", []),
     mayImport("reconciler", ["domain", "config", "engines", "store", "router"]),
     allowedOnlyAsTypes("reconciler", "engines"),
     allowedOnlyAsTypes("reconciler", "store"),
