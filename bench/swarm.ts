@@ -12,7 +12,13 @@ import { performance } from "node:perf_hooks";
 import { busyboxApp } from "../test/support/app-fixture.js";
 import { BerthProcess } from "../test/support/berth-process.js";
 import { getViaRouter } from "../test/support/http-via-router.js";
-import { ensureTestbed, managerSocket, nodeDocker, testbed } from "../test/support/testbed.js";
+import {
+  ensureTestbed,
+  managerSocket,
+  nodeDocker,
+  removeServicesOf,
+  testbed,
+} from "../test/support/testbed.js";
 import { fmt, median, percentile } from "./stats.js";
 
 const ROUNDS = Number(process.env.RUNS ?? 5);
@@ -185,13 +191,11 @@ async function main() {
             Version: { Index: number };
             Spec: Record<string, unknown> & { TaskTemplate: Record<string, unknown> };
           }) =>
-            manager
-              .getService([...ids][0] as string)
-              .update({
-                ...s.Spec,
-                version: s.Version.Index,
-                TaskTemplate: { ...s.Spec.TaskTemplate, ForceUpdate: round + 1 },
-              }),
+            manager.getService([...ids][0] as string).update({
+              ...s.Spec,
+              version: s.Version.Index,
+              TaskTemplate: { ...s.Spec.TaskTemplate, ForceUpdate: round + 1 },
+            }),
         );
       console.log(
         `recovery round ${round + 1}: lost ${victim}; served again after ${fmt(servedMs[round] as number)}, all replicas running again after ${fmt(rescheduledMs[round] as number)}`,
@@ -201,12 +205,7 @@ async function main() {
     row("fully served through the router again", servedMs);
     row("Swarm runs every replica again", rescheduledMs);
   } finally {
-    const label = [`berth.instance=${berth.instanceId()}`];
-    for (const s of await manager.listServices({ filters: { label } }).catch(() => []))
-      await manager
-        .getService(s.ID)
-        .remove()
-        .catch(() => undefined);
+    await removeServicesOf(berth.instanceId());
     await berth.destroy();
   }
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busyboxApp } from "../support/app-fixture.js";
 import { BerthProcess } from "../support/berth-process.js";
 import { getViaRouter, trafficLoop } from "../support/http-via-router.js";
-import { ensureTestbed, managerSocket, nodeDocker, testbed } from "../support/testbed.js";
+import { ensureTestbed, managerSocket, nodeDocker, removeServicesOf, testbed } from "../support/testbed.js";
 
 /**
  * Berth on a 4-node Swarm (scripts/testbed: tb1-tb3 managers, tb4 a worker), driven through the
@@ -51,6 +51,21 @@ const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1
 describe("Berth on a Docker Swarm cluster, through the CLI", () => {
   let berth: BerthProcess;
   const host = "web.prod.acme.localhost";
+  /** berth deploy APP in acme/prod of a busybox app answering `body`, healthy at /healthz. */
+  const deploy = (app: string, body: string, ...flags: string[]) =>
+    berth.ok([
+      "deploy",
+      app,
+      "--tenant",
+      "acme",
+      "--env",
+      "prod",
+      "--path",
+      busyboxApp(body),
+      "--health-path",
+      "/healthz",
+      ...flags,
+    ]);
 
   beforeAll(async () => {
     await ensureTestbed();
@@ -60,12 +75,7 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
 
   afterAll(async () => {
     for (const n of ["tb1", "tb2", "tb3", "tb4"]) testbed("start-node", n);
-    const label = [`berth.instance=${berth.instanceId()}`];
-    for (const s of await manager.listServices({ filters: { label } }).catch(() => []))
-      await manager
-        .getService(s.ID)
-        .remove()
-        .catch(() => undefined);
+    await removeServicesOf(berth.instanceId());
     await berth.destroy();
   }, 120_000);
 
@@ -99,20 +109,7 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     await berth.ok(["env", "create", "prod", "--tenant", "acme", "--cluster", "tb"]);
     expect(await berth.ok(["env", "list", "--tenant", "acme"])).toMatch(/prod\s+tb/);
     await berth.ok(["app", "create", "web", "--tenant", "acme"]);
-    const deployed = await berth.ok([
-      "deploy",
-      "web",
-      "--tenant",
-      "acme",
-      "--env",
-      "prod",
-      "--path",
-      busyboxApp("swarm-one"),
-      "--replicas",
-      "2",
-      "--health-path",
-      "/healthz",
-    ]);
+    const deployed = await deploy("web", "swarm-one", "--replicas", "2");
     expect(deployed).toMatch(/serving/);
     expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("swarm-one");
     const ps = await berth.ok(["ps", "web", "--tenant", "acme", "--env", "prod"]);
@@ -124,42 +121,14 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     await until("3 replicas running", 60, async () =>
       (await placed("web", "acme")).length === 3 ? true : undefined,
     );
-    await berth.ok([
-      "deploy",
-      "web",
-      "--tenant",
-      "acme",
-      "--env",
-      "prod",
-      "--path",
-      busyboxApp("swarm-two"),
-      "--health-path",
-      "/healthz",
-    ]);
+    await deploy("web", "swarm-two");
     expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("swarm-two");
     await berth.ok(["rollback", "web", "--tenant", "acme", "--env", "prod"]);
     expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("swarm-one");
   }, 240_000);
 
   it("holds constraints, spread and max-per-node for every task", async () => {
-    await berth.ok([
-      "deploy",
-      "web",
-      "--tenant",
-      "acme",
-      "--env",
-      "prod",
-      "--path",
-      busyboxApp("placed"),
-      "--health-path",
-      "/healthz",
-      "--replicas",
-      "4",
-      "--constraint",
-      "cloud==private",
-      "--max-per-node",
-      "2",
-    ]);
+    await deploy("web", "placed", "--replicas", "4", "--constraint", "cloud==private", "--max-per-node", "2");
     const private4 = await placed("web", "acme");
     expect(private4).toHaveLength(4);
     expect(private4.every((p) => p.labels.cloud === "private")).toBe(true);
@@ -176,24 +145,7 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
       "--unset",
       "constraints,maxPerNode",
     ]);
-    await berth.ok([
-      "deploy",
-      "web",
-      "--tenant",
-      "acme",
-      "--env",
-      "prod",
-      "--path",
-      busyboxApp("spread"),
-      "--health-path",
-      "/healthz",
-      "--replicas",
-      "6",
-      "--spread",
-      "zone",
-      "--max-per-node",
-      "3",
-    ]);
+    await deploy("web", "spread", "--replicas", "6", "--spread", "zone", "--max-per-node", "3");
     const spread = await placed("web", "acme");
     expect(spread).toHaveLength(6);
     const zones = count(spread.map((p) => p.labels.zone as string));
@@ -224,7 +176,9 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
       "--overflow",
       "cloud=public",
     ]);
-    expect(local.stderr).toMatch(/environment dev runs on the local engine; burst needs an environment on a cluster/);
+    expect(local.stderr).toMatch(
+      /environment dev runs on the local engine; burst needs an environment on a cluster/,
+    );
     expect(
       await berth.ok([
         "burst",
@@ -239,19 +193,7 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
         "2",
       ]),
     ).toBe("bursty prefers cloud=private nodes; up to 2 replica(s) overflow to cloud=public nodes\n");
-    await berth.ok([
-      "deploy",
-      "bursty",
-      ...where,
-      "--path",
-      busyboxApp("bursty"),
-      "--health-path",
-      "/healthz",
-      "--replicas",
-      "2",
-      "--max-per-node",
-      "1",
-    ]);
+    await deploy("bursty", "bursty", "--replicas", "2", "--max-per-node", "1");
     const home = await until("both replicas on private nodes", 60, async () => {
       const p = await placed("bursty", "acme");
       return p.length === 2 && p.every((x) => x.labels.cloud === "private") ? p : undefined;

@@ -43,3 +43,14 @@ export async function ensureTestbed(): Promise<{ publisher: RegistryPublisher }>
 }
 
 export const scratchDir = () => mkdtempSync(join(tmpdir(), "berth-swarm-"));
+
+/** Removes every Swarm service a Berth server made on the testbed (label berth.instance). */
+export async function removeServicesOf(instance: string): Promise<void> {
+  const manager = nodeDocker("tb1");
+  const label = [`berth.instance=${instance}`];
+  for (const s of await manager.listServices({ filters: { label } }).catch(() => []))
+    await manager
+      .getService(s.ID)
+      .remove()
+      .catch(() => undefined);
+}
