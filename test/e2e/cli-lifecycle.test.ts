@@ -104,7 +104,7 @@ describe("berth CLI end to end", () => {
     );
     expect(new Set(rows.map((r) => r.id)).size).toBe(3);
     const table = await berth.ok(["ps", "web"]);
-    expect(table.split("\n")[0]).toMatch(/^ID\s+RELEASE\s+REPLICA\s+STATE\s+HEALTH\s+PORT/);
+    expect(table.split("\n")[0]).toMatch(/^ID\s+RELEASE\s+REPLICA\s+NODE\s+STATE\s+HEALTH\s+PORT/);
     expect(table).toMatch(/127\.0\.0\.1:\d+/);
   });
 

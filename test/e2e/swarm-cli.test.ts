@@ -1,5 +1,6 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { busyboxApp } from "../support/app-fixture.js";
+import { busyboxApp, envApp } from "../support/app-fixture.js";
 import { BerthProcess } from "../support/berth-process.js";
 import { getViaRouter, trafficLoop } from "../support/http-via-router.js";
 import { ensureTestbed, managerSocket, nodeDocker, removeServicesOf, testbed } from "../support/testbed.js";
@@ -50,6 +51,23 @@ const count = (xs: string[]) => xs.reduce((m, x) => m.set(x, (m.get(x) ?? 0) + 1
 
 describe("Berth on a Docker Swarm cluster, through the CLI", () => {
   let berth: BerthProcess;
+  /** GET / through the router with extra headers (a canary's access tag). */
+  const viaRouterWith = (host: string, headers: Record<string, string>) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: "127.0.0.1", port: berth.routerPort, path: "/", headers: { host, ...headers }, agent: false },
+        (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (c: string) => {
+            body += c;
+          });
+          res.on("end", () => resolve(body));
+        },
+      );
+      req.on("error", reject);
+      req.end();
+    });
   const host = "web.prod.acme.localhost";
   /** berth deploy APP in acme/prod of a busybox app answering `body`, healthy at /healthz. */
   const deploy = (app: string, body: string, ...flags: string[]) =>
@@ -125,6 +143,62 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("swarm-two");
     await berth.ok(["rollback", "web", "--tenant", "acme", "--env", "prod"]);
     expect((await getViaRouter(berth.routerPort, host)).body.trim()).toBe("swarm-one");
+  }, 240_000);
+
+  it("keeps secrets, canary rules, quotas and isolation policy the same on the cluster", async () => {
+    const where = ["--tenant", "acme", "--env", "prod"];
+    const shows = "shows.prod.acme.localhost";
+    await berth.ok(["app", "create", "shows", "--tenant", "acme"]);
+    await berth.ok(["deploy", "shows", ...where, "--path", envApp(), "--health-path", "/healthz"]);
+    await berth.ok(["secret", "set", "shows", "API_TOKEN=s3cret-on-swarm", ...where]);
+    expect((await getViaRouter(berth.routerPort, shows, "/cgi-bin/env")).body).toMatch(
+      /^API_TOKEN=s3cret-on-swarm$/m,
+    );
+
+    await berth.ok([
+      "canary",
+      "start",
+      "shows",
+      ...where,
+      "--path",
+      busyboxApp("canary"),
+      "--header",
+      "x-dept=rd",
+    ]);
+    expect((await viaRouterWith(shows, { "x-dept": "rd" })).trim()).toBe("canary");
+    expect((await viaRouterWith(shows, {})).trim()).toBe("env app");
+    await berth.ok(["canary", "abort", "shows", ...where]);
+    expect((await viaRouterWith(shows, { "x-dept": "rd" })).trim()).toBe("env app");
+
+    await berth.ok(["quota", "set", "--tenant", "acme", "--replicas", "5"]);
+    const over = await berth.cli(["scale", "shows", "--replicas", "4", ...where]);
+    expect(over.stderr).toMatch(
+      /quota exceeded: tenant acme allows 5 replicas; 4 replicas in use now, and this change would make it 7 replicas/,
+    );
+    await berth.ok(["quota", "set", "--tenant", "acme", "--replicas", "none"]);
+
+    const refused = await berth.cli(["resources", "set", "shows", ...where, "--cap-add", "NET_ADMIN"]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/capabilities/);
+    await berth.ok([
+      "policy",
+      "grant",
+      "capabilities",
+      "NET_ADMIN",
+      "--tenant",
+      "acme",
+      "--reason",
+      "swarm e2e",
+    ]);
+    await berth.ok(["resources", "set", "shows", ...where, "--cap-add", "NET_ADMIN"]);
+    const caps = (await manager.listServices({ filters: { label: ["berth.app=shows"] } })).map(
+      (svc) =>
+        (svc.Spec?.TaskTemplate as { ContainerSpec?: { CapabilityAdd?: string[] } }).ContainerSpec
+          ?.CapabilityAdd,
+    );
+    expect(caps).toContainEqual(["CAP_NET_ADMIN"]);
+    expect((await getViaRouter(berth.routerPort, shows)).body.trim()).toBe("env app");
+    await berth.ok(["app", "delete", "shows", "--tenant", "acme"]);
   }, 240_000);
 
   it("holds constraints, spread and max-per-node for every task", async () => {

@@ -114,6 +114,7 @@ describe("openSqliteStore", () => {
       "003-config",
       "004-audit",
       "005-tenancy",
+      "006-clusters",
     ]);
   });
 

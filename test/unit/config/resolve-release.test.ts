@@ -5,6 +5,8 @@ import {
   type LayeredSetting,
   type ReleaseInputs,
   resolveRelease,
+  resolveSettings,
+  resourcesFrom,
 } from "../../../src/config/resolve-release.js";
 import type { ConfigLayer } from "../../../src/domain/config.js";
 
@@ -227,5 +229,26 @@ describe("diffSnapshots", () => {
       false,
     );
     expect(summarizeChanges(lines)).toBe("memoryMb none→512, image");
+  });
+});
+
+describe("resolveSettings: placement", () => {
+  it("applies an environment's constraints together with the app's, and layers the rest", () => {
+    const s = resolveSettings([
+      setting("tenant-env", "constraints", ["env==prod"]),
+      setting("app-env", "constraints", ["region==shenzhen", "env==prod"]),
+      setting("tenant-env", "maxPerNode", 2),
+      setting("app-env", "maxPerNode", 1),
+      setting("app", "spread", "zone"),
+    ]);
+    expect(s.constraints).toEqual(["env==prod", "region==shenzhen"]);
+    expect(s.maxPerNode).toBe(1);
+    expect(resourcesFrom(s, undefined).placement).toEqual({
+      constraints: ["env==prod", "region==shenzhen"],
+      spread: "zone",
+      maxPerNode: 1,
+      reserveCpus: null,
+      reserveMemoryMb: null,
+    });
   });
 });
