@@ -23,6 +23,7 @@ import { fmt, median, percentile } from "./stats.js";
 
 const ROUNDS = Number(process.env.RUNS ?? 5);
 const REPLICAS = 100;
+const NODES = ["tb1", "tb2", "tb3", "tb4"];
 const manager = nodeDocker("tb1");
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -40,12 +41,30 @@ async function waitFor(what: string, seconds: number, done: () => Promise<boolea
   }
 }
 
+/**
+ * Until no node has a container of a bench service left, stopped or not: a round must not pay for
+ * the previous one's teardown (100 containers stopping), whichever side made them. `keep`: the
+ * warm-up service, which stays.
+ */
+async function quiet(keep: string): Promise<void> {
+  await waitFor("the testbed to be quiet", 300, async () => {
+    for (const n of NODES) {
+      const left = await nodeDocker(n).listContainers({
+        all: true,
+        filters: { label: ["com.docker.swarm.service.id"] },
+      });
+      if (left.some((c) => c.Labels["com.docker.swarm.service.id"] !== keep)) return false;
+    }
+    return true;
+  });
+}
+
 const servicesOf = (app: string) => async () =>
   (await manager.listServices({ filters: { label: [`berth.app=${app}`] } })).map((s) => s.ID);
 
 async function main() {
   await ensureTestbed();
-  for (const n of ["tb1", "tb2", "tb3", "tb4"]) testbed("start-node", n);
+  for (const n of NODES) testbed("start-node", n);
   const berth = await BerthProcess.start({ registry: "10.201.0.1:5003", drainMs: 300 });
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${berth.url}/api/v1${path}`, {
@@ -84,9 +103,10 @@ async function main() {
     const berthMs: number[] = [];
     const servingMs: number[] = [];
     const directMs: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
+    const viaBerth = async (round: number) => {
       const app = `p${round}`;
       await berth.ok(["app", "create", app, "--tenant", "acme"]);
+      await quiet(warm?.ID as string);
       const t0 = performance.now();
       await api("POST", `/tenants/acme/envs/prod/apps/${app}/deploy`, {
         image: imageId,
@@ -107,12 +127,13 @@ async function main() {
       servingMs.push(performance.now() - t0);
       await berth.ok(["app", "delete", app, "--tenant", "acme"]);
       await waitFor("Berth's tasks gone", 600, async () => (await servicesOf(app)()).length === 0);
-
-      const name = `direct-${round}`;
+    };
+    const direct = async (round: number) => {
+      await quiet(warm?.ID as string);
       const t1 = performance.now();
       const created = (await manager.createService({
         ...template,
-        Name: name,
+        Name: `direct-${round}`,
         Labels: { bench: "direct" },
         Mode: { Replicated: { Replicas: REPLICAS } },
       } as never)) as { id?: string; ID?: string };
@@ -124,11 +145,21 @@ async function main() {
       );
       directMs.push(performance.now() - t1);
       await manager.getService(id).remove();
-      await waitFor("direct tasks gone", 120, async () => (await runningTasks(async () => [id])) === 0);
+    };
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternating which side goes first cancels any drift over the run.
+      if (round % 2 === 0) {
+        await viaBerth(round);
+        await direct(round);
+      } else {
+        await direct(round);
+        await viaBerth(round);
+      }
       console.log(
         `round ${round + 1}: Berth ${fmt(berthMs[round] as number)} (serving ${fmt(servingMs[round] as number)}), docker service create ${fmt(directMs[round] as number)}`,
       );
     }
+    await quiet(warm?.ID as string);
     const row = (label: string, xs: number[]) =>
       console.log(`${label.padEnd(44)} median ${fmt(median(xs))}  p95 ${fmt(percentile(xs, 95))}`);
     console.log(`\nPlacement of ${REPLICAS} replicas on ${4} nodes, ${ROUNDS} interleaved rounds:`);

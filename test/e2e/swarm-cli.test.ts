@@ -1,9 +1,17 @@
 import { request } from "node:http";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busyboxApp, envApp } from "../support/app-fixture.js";
 import { BerthProcess } from "../support/berth-process.js";
 import { getViaRouter, trafficLoop } from "../support/http-via-router.js";
-import { ensureTestbed, managerSocket, nodeDocker, removeServicesOf, testbed } from "../support/testbed.js";
+import {
+  ensureTestbed,
+  managerSocket,
+  nodeDocker,
+  removeServicesOf,
+  TESTBED_DIR,
+  testbed,
+} from "../support/testbed.js";
 
 /**
  * Berth on a 4-node Swarm (scripts/testbed: tb1-tb3 managers, tb4 a worker), driven through the
@@ -121,6 +129,73 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     expect(list).toMatch(/tb4\s+worker/);
     expect(list).toMatch(/cloud=public,zone=c/);
   });
+
+  it("reaches a tcp:// manager over TLS with a client certificate, and refuses one it cannot trust", async () => {
+    const tls = (file: string) => join(TESTBED_DIR, "tls", file);
+    const url = "tcp://10.201.0.11:2376";
+    const noClientCert = await berth.cli([
+      "cluster",
+      "add",
+      "tls",
+      "--docker-host",
+      url,
+      "--tls-ca",
+      tls("ca.pem"),
+    ]);
+    expect(noClientCert.code).not.toBe(0);
+    expect(noClientCert.stderr).toMatch(/cannot add cluster tls: .+/);
+    // The client's own certificate is no CA for the manager's: the manager cannot be trusted.
+    const wrongCa = await berth.cli([
+      "cluster",
+      "add",
+      "tls",
+      "--docker-host",
+      url,
+      "--tls-ca",
+      tls("client-cert.pem"),
+      "--tls-cert",
+      tls("client-cert.pem"),
+      "--tls-key",
+      tls("client-key.pem"),
+    ]);
+    expect(wrongCa.code).not.toBe(0);
+    expect(wrongCa.stderr).toMatch(/cannot add cluster tls: .*certificate/);
+    expect(await berth.ok(["cluster", "list"])).not.toMatch(/^tls\s/m);
+
+    const withTls = ["--tls-ca", tls("ca.pem"), "--tls-cert", tls("client-cert.pem")];
+    expect(
+      await berth.ok([
+        "cluster",
+        "add",
+        "tls",
+        "--docker-host",
+        url,
+        ...withTls,
+        "--tls-key",
+        tls("client-key.pem"),
+      ]),
+    ).toBe("Added cluster tls: 4 node(s), 3 manager(s)\n");
+    expect(await berth.ok(["node", "list", "--cluster", "tls"])).toMatch(/tb4\s+worker\s+ready/);
+    // The whole path, not just a ping: an app deployed over TLS serves through the router.
+    await berth.ok(["tenant", "create", "edge"]);
+    await berth.ok(["env", "create", "prod", "--tenant", "edge", "--cluster", "tls"]);
+    await berth.ok(["app", "create", "hello", "--tenant", "edge"]);
+    const where = ["--tenant", "edge", "--env", "prod"];
+    await berth.ok([
+      "deploy",
+      "hello",
+      ...where,
+      "--path",
+      busyboxApp("over-tls"),
+      "--health-path",
+      "/healthz",
+    ]);
+    expect((await getViaRouter(berth.routerPort, "hello.prod.edge.localhost")).body.trim()).toBe("over-tls");
+    expect(await berth.ok(["ps", "hello", ...where])).toMatch(/tls\/\S+\s+1\s+0\s+tb\d\s+running\s+healthy/);
+    await berth.ok(["app", "delete", "hello", "--tenant", "edge"]);
+    await berth.ok(["env", "delete", "prod", "--tenant", "edge"]);
+    await berth.ok(["cluster", "remove", "tls"]);
+  }, 180_000);
 
   it("runs a tenant's environment on the cluster with the same commands as on the local engine", async () => {
     await berth.ok(["tenant", "create", "acme"]);
