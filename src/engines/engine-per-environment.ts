@@ -11,6 +11,7 @@ import type {
   ImageInfo,
   LogOptions,
   NetworkAttachment,
+  RunFeatures,
   Workload,
   WorkloadSelector,
   WorkloadSpec,
@@ -80,6 +81,12 @@ export class EnginePerEnvironment implements Engine {
     if (!engine)
       throw new DomainError("unavailable", `cluster ${cluster} is not connected; nothing was changed`);
     await engine.assertWritable();
+  }
+
+  /** What of `features` a cluster's (null: the local) engine cannot run; unknown while it is not connected. */
+  unsupportedOn(cluster: string | null, features: RunFeatures): string | undefined {
+    const engine = cluster === null ? this.local : this.#clusters.get(cluster);
+    return engine?.unsupported?.(features);
   }
 
   #split(id: string): { engine: Engine; id: string } {

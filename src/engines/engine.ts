@@ -4,6 +4,14 @@ import type { WorkloadIdentity } from "../domain/labels.js";
 import type { Placement } from "../domain/placement.js";
 
 /** What to run: one replica (slot) of one release of an app in an environment. */
+/** The parts of a workload that not every engine can run. */
+export interface RunFeatures {
+  privileged?: boolean;
+  hostPid?: boolean;
+  devices?: readonly unknown[];
+  hostMounts?: readonly unknown[];
+}
+
 export interface WorkloadSpec {
   identity: WorkloadIdentity;
   release: number;
@@ -162,6 +170,11 @@ export interface Engine {
    * Engines with one host have no pools and leave it out. Says what it changed, or null.
    */
   rebalance?(identity: WorkloadIdentity, release: number, policy: BurstPolicy): Promise<string | null>;
+  /**
+   * What of these an engine cannot run (e.g. "privileged mode"), so a release asking for it is
+   * refused when it is made, not when its containers start. Engines that run everything leave it out.
+   */
+  unsupported?(features: RunFeatures): string | undefined;
   /** Calls onEvent for lifecycle changes of Berth-managed workloads until closed. */
   watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void };
 }

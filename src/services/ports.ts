@@ -14,6 +14,19 @@ export interface HostCapacity {
   capacity(): Promise<{ memoryMb: number; cpus: number }>;
 }
 
+/** What a cluster's engine (null: the local one) cannot run of a release's host-level settings. */
+export interface RunSupport {
+  unsupportedOn(
+    cluster: string | null,
+    features: {
+      privileged?: boolean;
+      hostPid?: boolean;
+      devices?: readonly unknown[];
+      hostMounts?: readonly unknown[];
+    },
+  ): string | undefined;
+}
+
 export interface ImageBuilder extends ImageLookup {
   build(
     context: Readable,

@@ -16,7 +16,7 @@ import type { ReleaseRow } from "../store/release-repository.js";
 import type { Store } from "../store/store.js";
 import { assertIsolation, elevationOf } from "./isolation-guard.js";
 import type { AppInEnv } from "./lookup.js";
-import type { AuditNotes, HostCapacity } from "./ports.js";
+import type { AuditNotes, HostCapacity, RunSupport } from "./ports.js";
 
 export type NewReleaseFields = Omit<ReleaseRow, "id" | "number" | "created_at" | "app_id" | "env_id">;
 
@@ -47,7 +47,8 @@ export class ReleaseMaker {
 
   constructor(
     private readonly box: SecretBox,
-    private readonly capacity: HostCapacity,
+    /** The host's capacity, and what each environment's engine can run. */
+    private readonly capacity: HostCapacity & RunSupport,
     /** Where a release that relies on isolation exceptions is recorded: the API call's audit entry. */
     private readonly notes: AuditNotes = { note: () => {} },
   ) {}
@@ -125,6 +126,14 @@ export class ReleaseMaker {
 
   private async checkIsolation(tx: Store, where: AppInEnv, resources: ReleaseResources, number: number) {
     const what = `${where.app.name} in ${where.env.name}`;
+    // Refused here, inside the write's transaction, so a setting the engine cannot run changes nothing.
+    // Read through tx: the outer store would wait for this very transaction.
+    const cluster =
+      where.env.cluster_id === null
+        ? null
+        : ((await tx.clusters.ofEnvironment(where.tenant.name, where.env.name))?.name ?? null);
+    const missing = this.capacity.unsupportedOn(cluster, resources);
+    if (missing) throw new DomainError("invalid", `${what}: ${missing}; nothing was changed`);
     const used = await assertIsolation(tx, where.tenant, elevationOf(resources), what);
     if (used.length > 0)
       this.notes.note(`release ${number} of ${what} relies on isolation exceptions: ${used.join(", ")}`);

@@ -273,6 +273,18 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     );
     expect(caps).toContainEqual(["CAP_NET_ADMIN"]);
     expect((await getViaRouter(berth.routerPort, shows)).body.trim()).toBe("env app");
+
+    // Allowed by policy, but not something Swarm can run: refused when written, not at start.
+    await berth.ok(["policy", "grant", "privileged", "--tenant", "acme", "--reason", "swarm e2e"]);
+    const releases = () => berth.ok(["releases", "shows", ...where, "--json"]);
+    const before = await releases();
+    const privileged = await berth.cli(["resources", "set", "shows", ...where, "--privileged"]);
+    expect(privileged.code).not.toBe(0);
+    expect(privileged.stderr).toMatch(
+      /shows in prod: cluster tb \(Docker Swarm\) cannot run privileged mode; run this app in an environment on the local engine; nothing was changed/,
+    );
+    expect(await berth.ok(["resources", "show", "shows", ...where])).not.toMatch(/privileged/);
+    expect(await releases()).toBe(before);
     await berth.ok(["app", "delete", "shows", "--tenant", "acme"]);
   }, 240_000);
 
@@ -381,18 +393,78 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     await berth.ok(["app", "delete", "bursty", "--tenant", "acme"]);
   }, 300_000);
 
-  it("serves every request again within 15 s of losing a worker, and Swarm reschedules its tasks", async () => {
-    const before = await placed("web", "acme");
+  it("overflows no more than --max-overflow, and after burst clear moves nothing and places the next release anywhere", async () => {
+    const where = ["--tenant", "acme", "--env", "prod"];
+    const policy = ["--prefer", "cloud=private", "--overflow", "cloud=public", "--max-overflow", "1"];
+    await berth.ok(["app", "create", "capped", "--tenant", "acme"]);
+    await berth.ok(["burst", "set", "capped", ...where, ...policy]);
+    await deploy("capped", "capped", "--replicas", "1", "--max-per-node", "1");
+    await berth.ok(["node", "drain", "tb2", "--cluster", "tb"]);
+    // tb1 takes one private replica, the overflow takes one: the third has nowhere to go.
+    await berth.ok(["scale", "capped", ...where, "--replicas", "3"]);
+    const capped = await until("one private and one public replica", 60, async () => {
+      const p = await placed("capped", "acme");
+      return p.length === 2 && p.filter((x) => x.labels.cloud === "public").length === 1 ? p : undefined;
+    });
+    expect(capped.find((p) => p.labels.cloud === "private")?.node).toBe("tb1");
+    // Several burst steps later it is still capped, and ps says why the third waits.
+    await sleep(6000);
+    expect(await placed("capped", "acme")).toHaveLength(2);
+    const ps = await berth.ok(["ps", "capped", ...where]);
+    expect(ps).toMatch(/pending \(.*no suitable node/);
+    expect(
+      (await berth.ok(["events", "capped", ...where])).match(/did not fit on cloud=private/g),
+    ).toHaveLength(1);
+
+    await berth.ok(["burst", "clear", "capped", ...where]);
+    const gone = await berth.cli(["burst", "show", "capped", ...where]);
+    expect(gone.stderr).toMatch(/capped has no burst policy in prod/);
+    // Without a policy nothing moves: tb2's return is Swarm placing the waiting replica, nothing more.
+    await berth.ok(["node", "activate", "tb2", "--cluster", "tb"]);
+    setTimeout(async () => {
+      console.log(
+        JSON.stringify(await placed("capped", "acme")),
+        await berth.ok(["ps", "capped", ...where]),
+        await berth.ok(["events", "capped", ...where]),
+      );
+    }, 40000);
+    const settled = await until("three replicas running", 60, async () => {
+      const p = await placed("capped", "acme");
+      return p.length === 3 ? p : undefined;
+    });
+    expect(settled.map((p) => p.node).sort()).toEqual(expect.arrayContaining(["tb1", "tb2"]));
+    expect(settled.filter((p) => p.labels.cloud === "public")).toHaveLength(1);
+    // The next release carries no pool constraint at all.
+    await deploy("capped", "capped-two");
+    // Once the old release's services are gone, only the new one's are left.
+    const constraints = await until("only the new release's service left", 60, async () => {
+      const specs = await manager.listServices({ filters: { label: ["berth.app=capped"] } });
+      if (specs.length !== 1) return undefined;
+      return (
+        (specs[0]?.Spec?.TaskTemplate as { Placement?: { Constraints?: string[] } }).Placement?.Constraints ??
+        []
+      );
+    });
+    expect(constraints.filter((c) => /cloud/.test(c))).toEqual([]);
+    await berth.ok(["app", "delete", "capped", "--tenant", "acme"]);
+  }, 300_000);
+
+  /** Under steady load, tb4 goes (`lose`); fully served again means 20 requests in a row answered. */
+  async function loseWorker(app: string, lose: string, what: string): Promise<void> {
+    const appHost = `${app}.prod.acme.localhost`;
+    const before = await placed(app, "acme");
     expect(before.some((p) => p.node === "tb4")).toBe(true);
-    const load = trafficLoop(berth.routerPort, host);
+    const load = trafficLoop(berth.routerPort, appHost);
     await sleep(1000);
     const lostAt = Date.now();
-    testbed("stop-node", "tb4");
-    // Fully served again: 20 requests in a row answered 200.
+    testbed(lose, "tb4");
     let streak = 0;
     let recoveredAt = 0;
     while (Date.now() - lostAt < 30_000) {
-      const r = await getViaRouter(berth.routerPort, host, "/", 2000).catch(() => ({ status: 0, body: "" }));
+      const r = await getViaRouter(berth.routerPort, appHost, "/", 2000).catch(() => ({
+        status: 0,
+        body: "",
+      }));
       streak = r.status === 200 ? streak + 1 : 0;
       if (streak === 1) recoveredAt = Date.now();
       if (streak >= 20) break;
@@ -400,17 +472,33 @@ describe("Berth on a Docker Swarm cluster, through the CLI", () => {
     const { sent, failures } = await load.stop();
     const gap = recoveredAt - lostAt;
     console.log(
-      `node loss: ${failures.length} of ${sent} requests failed; fully served ${gap} ms after tb4 stopped`,
+      `node loss (${what}): ${failures.length} of ${sent} requests failed; fully served ${gap} ms after`,
     );
     expect(streak).toBeGreaterThanOrEqual(20);
     expect(gap).toBeLessThan(15_000);
-    const after = await until("tasks rescheduled off tb4", 60, async () => {
-      const p = await placed("web", "acme");
-      return p.length === 6 && p.every((x) => x.node !== "tb4") ? p : undefined;
+    const after = await until("tasks rescheduled off tb4", 90, async () => {
+      const p = await placed(app, "acme");
+      return p.length === before.length && p.every((x) => x.node !== "tb4") ? p : undefined;
     });
-    expect(after).toHaveLength(6);
+    expect(after).toHaveLength(before.length);
+  }
+
+  it("serves every request again within 15 s of a worker's dockerd stopping, and Swarm reschedules its tasks", async () => {
+    await loseWorker("web", "stop-node", "tb4's dockerd stopped");
     testbed("start-node", "tb4");
   }, 180_000);
+
+  it("serves every request again within 15 s of a worker's link being cut, and Swarm reschedules its tasks", async () => {
+    // A fresh service: Swarm spreads its 6 tasks over all 4 nodes, tb4 included.
+    await berth.ok(["app", "create", "lossy", "--tenant", "acme"]);
+    await deploy("lossy", "lossy", "--replicas", "6");
+    await loseWorker("lossy", "cut-node", "tb4's link cut");
+    testbed("mend-node", "tb4");
+    await until("tb4 ready again", 90, async () =>
+      (await manager.listNodes()).every((n) => n.Status?.State === "ready") ? true : undefined,
+    );
+    await berth.ok(["app", "delete", "lossy", "--tenant", "acme"]);
+  }, 240_000);
 
   it("refuses writes with a clear error while the managers have no quorum, and changes nothing", async () => {
     const deployment = async () =>

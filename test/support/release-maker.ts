@@ -10,6 +10,9 @@ export function testReleases(dir: string): { box: AesGcmBox; ring: KeyRing; rele
   return {
     box,
     ring,
-    releases: new ReleaseMaker(box, { capacity: async () => ({ memoryMb: 4096, cpus: 2 }) }),
+    releases: new ReleaseMaker(box, {
+      capacity: async () => ({ memoryMb: 4096, cpus: 2 }),
+      unsupportedOn: () => undefined,
+    }),
   };
 }

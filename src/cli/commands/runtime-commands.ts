@@ -31,7 +31,8 @@ export function registerRuntimeCommands(program: Command): void {
           r.id,
           r.release,
           r.slot,
-          r.node ?? "local",
+          // Cluster replicas (CLUSTER/ID) have no node until Swarm places them.
+          r.node ?? (r.id.includes("/") ? "-" : "local"),
           r.detail ? `${r.state} (${r.detail})` : r.state,
           r.health,
           r.hostPort ? `127.0.0.1:${r.hostPort}` : null,

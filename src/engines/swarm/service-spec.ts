@@ -3,7 +3,7 @@ import { DomainError } from "../../domain/domain-error.js";
 import { volumeName } from "../../domain/environment.js";
 import { LABEL } from "../../domain/labels.js";
 import { type Placement, parseConstraint } from "../../domain/placement.js";
-import type { WorkloadSpec } from "../engine.js";
+import type { RunFeatures, WorkloadSpec } from "../engine.js";
 import { HOST_NETWORK_LABEL } from "./service-info.js";
 
 /**
@@ -72,7 +72,7 @@ export interface Prepared {
 }
 
 /** What a Swarm service cannot do that a container can: refused, not silently dropped. */
-export function unsupportedOnSwarm(spec: WorkloadSpec): string | undefined {
+export function unsupportedOnSwarm(spec: RunFeatures): string | undefined {
   if (spec.privileged) return "privileged mode";
   if (spec.hostPid) return "the host's PID namespace";
   if (spec.devices?.length) return "host devices";

@@ -15,26 +15,22 @@ import type {
   ImageInfo,
   LogOptions,
   NetworkAttachment,
+  RunFeatures,
   Workload,
   WorkloadSelector,
   WorkloadSpec,
 } from "../engine.js";
 import { KeyedLock } from "../keyed-lock.js";
 import { pollTasks } from "./poll-tasks.js";
+import { prepareService } from "./prepare-service.js";
 import { replicasOf, type ServiceInfo, type ServiceNetwork, withReplicas } from "./service-info.js";
-import {
-  type Prepared,
-  serviceLabels,
-  serviceName,
-  serviceSpec,
-  unsupportedOnSwarm,
-  volumeMounts,
-} from "./service-spec.js";
+import { serviceName, serviceSpec, unsupportedOnSwarm } from "./service-spec.js";
+import { nudgeService, StuckTasks } from "./stuck-tasks.js";
 import { burstStep, inPreferredPool } from "./swarm-burst.js";
 import { cannotChange, swarmUnavailable } from "./swarm-errors.js";
 import { SwarmNetworks } from "./swarm-networks.js";
 import { SwarmNodes } from "./swarm-nodes.js";
-import { ensureSecret, removeSecrets, SERVICE_LABEL } from "./swarm-secrets.js";
+import { removeSecrets } from "./swarm-secrets.js";
 import {
   type NodeLike,
   releaseWorkloads,
@@ -225,13 +221,18 @@ export class SwarmEngine implements ClusterEngine {
     return this.#call(this.docker.getService(info.ID).update({ ...spec, version: info.Version.Index }));
   }
 
+  unsupported(features: RunFeatures): string | undefined {
+    const missing = unsupportedOnSwarm(features);
+    return (
+      missing &&
+      `cluster ${this.cluster} (Docker Swarm) cannot run ${missing}; run this app in an environment on the local engine`
+    );
+  }
+
   async start(spec: WorkloadSpec): Promise<Workload> {
-    const missing = unsupportedOnSwarm(spec);
-    if (missing)
-      throw new DomainError(
-        "invalid",
-        `a Swarm cluster cannot run ${missing}; run this app on the local engine`,
-      );
+    // Releases are refused this when made; one made before it was refused still gets the reason.
+    const missing = this.unsupported(spec);
+    if (missing) throw new DomainError("invalid", missing);
     const name = serviceName(this.#prefix, spec);
     const wanted = Math.max(spec.slot + 1, spec.replicas ?? 0);
     spec = inPreferredPool(spec);
@@ -246,7 +247,21 @@ export class SwarmEngine implements ClusterEngine {
         await this.#update(info, withReplicas(info.Spec, wanted - spilled));
         return info.ID;
       }
-      const made = await this.#prepare(spec, name, wanted);
+      const made = await prepareService(
+        {
+          docker: this.docker,
+          call: (p) => this.#call(p),
+          pullable: (id) => this.#options.publisher.pullable(id),
+          networks: this.#networks,
+          prefix: this.#prefix,
+          scopeLabels: this.#scopeLabels,
+          stopSignal: this.#options.stopSignal,
+          stopGraceSeconds: this.#options.stopGraceSeconds ?? 10,
+        },
+        spec,
+        name,
+        wanted,
+      );
       const created = (await this.#call(this.docker.createService(serviceSpec(spec, made) as never))) as {
         id?: string;
         ID?: string;
@@ -254,37 +269,6 @@ export class SwarmEngine implements ClusterEngine {
       return created.id ?? created.ID ?? name;
     });
     return scheduled(id, `${name}.${spec.slot + 1}`, spec);
-  }
-
-  async #prepare(spec: WorkloadSpec, name: string, replicas: number): Promise<Prepared> {
-    const labels = serviceLabels(spec, this.#scopeLabels);
-    const image = await this.#options.publisher.pullable(spec.image);
-    const files = [];
-    for (const [i, f] of (spec.files ?? []).entries()) {
-      const secretName = `${name}.f${i}`;
-      files.push({
-        secretName,
-        path: f.path,
-        secretId: await this.#call(
-          ensureSecret(this.docker, secretName, f.content, { ...labels, [SERVICE_LABEL]: name }),
-        ),
-      });
-    }
-    return {
-      name,
-      image,
-      labels,
-      network: this.#networks.scoped(spec.network),
-      links: (spec.links ?? []).map((l) => ({
-        network: this.#networks.scoped(l.network),
-        aliases: l.aliases,
-      })),
-      files,
-      volumes: volumeMounts(spec, this.#prefix, this.#scopeLabels),
-      replicas,
-      stopSignal: this.#options.stopSignal,
-      stopGraceSeconds: this.#options.stopGraceSeconds ?? 10,
-    };
   }
 
   /** The service a task belongs to; undefined (or, unless quiet, not_found) when either is gone. */
@@ -389,6 +373,26 @@ export class SwarmEngine implements ClusterEngine {
   }
 
   watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void } {
-    return pollTasks(() => this.list({}), this.#options.pollMs ?? 1000, onEvent, onError);
+    const stuck = new StuckTasks(5000);
+    const list = async () => {
+      const workloads = await this.list({});
+      // A nudge that fails is tried again on the next poll: the task is still stuck then.
+      for (const id of stuck.update(workloads, Date.now())) await this.#nudge(id).catch(() => undefined);
+      return workloads;
+    };
+    return pollTasks(list, this.#options.pollMs ?? 1000, onEvent, onError);
+  }
+
+  /** See nudgeService: under the service's lock, as every change to it. */
+  async #nudge(taskId: string): Promise<void> {
+    const service = await this.#serviceOfTask(taskId, true);
+    if (!service) return;
+    await this.#lock.run(service.Spec.Name, () =>
+      nudgeService(
+        this.docker,
+        (p) => this.#call(p),
+        () => this.#inspect(service.ID),
+      ),
+    );
   }
 }
