@@ -139,6 +139,9 @@ export interface Elevation {
   hostMounts: readonly { hostPath: string }[];
 }
 
+/** The elevated settings that not every engine can run (a Swarm service cannot). */
+export type RunFeatures = Partial<Pick<Elevation, "privileged" | "hostPid" | "devices" | "hostMounts">>;
+
 /** Where the Docker daemon listens on a Debian host: whoever holds it owns the host. */
 const SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
 const within = (path: string, prefix: string) =>

@@ -1,17 +1,12 @@
 import type { Readable } from "node:stream";
 import type { BurstPolicy } from "../domain/burst.js";
+import type { RunFeatures } from "../domain/isolation.js";
 import type { WorkloadIdentity } from "../domain/labels.js";
 import type { Placement } from "../domain/placement.js";
 
-/** What to run: one replica (slot) of one release of an app in an environment. */
-/** The parts of a workload that not every engine can run. */
-export interface RunFeatures {
-  privileged?: boolean;
-  hostPid?: boolean;
-  devices?: readonly unknown[];
-  hostMounts?: readonly unknown[];
-}
+export type { RunFeatures };
 
+/** What to run: one replica (slot) of one release of an app in an environment. */
 export interface WorkloadSpec {
   identity: WorkloadIdentity;
   release: number;

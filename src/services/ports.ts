@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { RunFeatures } from "../domain/isolation.js";
 
 /**
  * What services need from an engine, said structurally so services do not depend on any
@@ -14,17 +15,9 @@ export interface HostCapacity {
   capacity(): Promise<{ memoryMb: number; cpus: number }>;
 }
 
-/** What a cluster's engine (null: the local one) cannot run of a release's host-level settings. */
+/** What a cluster's engine (null: the local one) cannot run of a release's elevated settings. */
 export interface RunSupport {
-  unsupportedOn(
-    cluster: string | null,
-    features: {
-      privileged?: boolean;
-      hostPid?: boolean;
-      devices?: readonly unknown[];
-      hostMounts?: readonly unknown[];
-    },
-  ): string | undefined;
+  unsupportedOn(cluster: string | null, features: RunFeatures): string | undefined;
 }
 
 export interface ImageBuilder extends ImageLookup {

@@ -56,7 +56,7 @@ export class ReleaseMaker {
   async make(tx: Store, where: AppInEnv, spec: ReleaseSpec): Promise<MadeRelease> {
     const number = await tx.releases.nextNumber(where.app.id, where.env.id);
     const snapshot = await this.resolve(tx, where, spec, number);
-    await this.checkIsolation(tx, where, snapshot.resources, number);
+    await this.checkRunnable(tx, where, snapshot.resources, number);
     const sealedPart = {
       env: snapshot.secretEnv,
       files: snapshot.secretFiles,
@@ -95,7 +95,7 @@ export class ReleaseMaker {
   ): Promise<{ fields: NewReleaseFields; number: number }> {
     const number = await tx.releases.nextNumber(where.app.id, where.env.id);
     // The old release may rely on an exception that has been revoked since.
-    await this.checkIsolation(tx, where, resourcesOfRow(from), number);
+    await this.checkRunnable(tx, where, resourcesOfRow(from), number);
     const previous = await tx.releases.latest(where.app.id, where.env.id);
     const sealed = from.sealed
       ? this.box.seal(
@@ -124,9 +124,12 @@ export class ReleaseMaker {
     return { fields, number };
   }
 
-  private async checkIsolation(tx: Store, where: AppInEnv, resources: ReleaseResources, number: number) {
+  /**
+   * Inside the write's transaction, so a refusal changes nothing. The engine is asked first: no
+   * exception a platform admin grants makes a setting runnable where the engine cannot run it.
+   */
+  private async checkRunnable(tx: Store, where: AppInEnv, resources: ReleaseResources, number: number) {
     const what = `${where.app.name} in ${where.env.name}`;
-    // Refused here, inside the write's transaction, so a setting the engine cannot run changes nothing.
     // Read through tx: the outer store would wait for this very transaction.
     const cluster =
       where.env.cluster_id === null

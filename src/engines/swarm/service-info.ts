@@ -1,3 +1,5 @@
+import type Docker from "dockerode";
+
 /** The parts of an Engine API service that Berth reads; everything else is ignored. */
 export interface ServiceLike {
   ID: string;
@@ -21,6 +23,10 @@ export interface ServiceInfo {
 }
 
 export const replicasOf = (s: ServiceInfo) => s.Spec.Mode?.Replicated?.Replicas ?? 0;
+
+/** Writes `spec` over the version of the service that was read: Swarm refuses it if that is stale. */
+export const updateService = (docker: Docker, s: ServiceInfo, spec: ServiceInfo["Spec"]) =>
+  docker.getService(s.ID).update({ ...spec, version: s.Version.Index });
 export const withReplicas = (spec: ServiceInfo["Spec"], replicas: number) => ({
   ...spec,
   Mode: { Replicated: { Replicas: replicas } },

@@ -1,13 +1,15 @@
 import type Docker from "dockerode";
 import type { Workload } from "../engine.js";
-import { replicasOf, type ServiceInfo, withReplicas } from "./service-info.js";
+import { replicasOf, type ServiceInfo, updateService, withReplicas } from "./service-info.js";
 import { room } from "./swarm-burst.js";
 
 /**
  * Swarm can leave a task pending ("no suitable node") after nodes that fit it are back, when its
  * service was updated while it waited (moby/moby#53722, #32999): its scheduler stops retrying it.
  * This remembers since when each task has waited for a node, so the engine can nudge the ones
- * that waited longer than Swarm's own retries would take.
+ * that waited longer than Swarm's own retries would take. A task named is named again only after
+ * another grace period: one that truly has no node to go to costs a check every period, not
+ * every poll.
  */
 export class StuckTasks {
   #since = new Map<string, number>();
@@ -21,8 +23,9 @@ export class StuckTasks {
     for (const w of workloads) {
       if (w.state !== "pending" || !/no suitable node/.test(w.detail ?? "")) continue;
       const since = this.#since.get(w.id) ?? now;
-      next.set(w.id, since);
-      if (now - since >= this.graceMs) due.push(w.id);
+      const isDue = now - since >= this.graceMs;
+      if (isDue) due.push(w.id);
+      next.set(w.id, isDue ? now : since);
     }
     this.#since = next;
     return due;
@@ -46,7 +49,7 @@ export async function nudgeService(
   const now = await inspect();
   if (!now || room(now, nodes as never, tasks as never) <= 0) return;
   const update = (s: ServiceInfo, replicas: number) =>
-    call(docker.getService(s.ID).update({ ...withReplicas(s.Spec, replicas), version: s.Version.Index }));
+    call(updateService(docker, s, withReplicas(s.Spec, replicas)));
   await update(now, replicasOf(now) - 1);
   const after = await inspect();
   if (after) await update(after, replicasOf(after) + 1);

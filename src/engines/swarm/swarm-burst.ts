@@ -3,7 +3,7 @@ import { type BurstPolicy, poolConstraint } from "../../domain/burst.js";
 import { LABEL } from "../../domain/labels.js";
 import { satisfies } from "../../domain/placement.js";
 import type { WorkloadSpec } from "../engine.js";
-import { replicasOf, type ServiceInfo, withReplicas } from "./service-info.js";
+import { replicasOf, type ServiceInfo, updateService, withReplicas } from "./service-info.js";
 
 /** The overflow service of a release carries this label; its tasks come after the preferred pool's. */
 export const POOL_LABEL = "berth.pool";
@@ -111,8 +111,7 @@ export async function burstStep(
   const unplaced = mine.filter((t) => !t.NodeID).length;
   const running = mine.filter((t) => t.Status?.State === "running").length;
   const spilled = overflow ? replicasOf(overflow) : 0;
-  const update = (s: ServiceInfo, spec: ServiceInfo["Spec"]) =>
-    call(docker.getService(s.ID).update({ ...spec, version: s.Version.Index }));
+  const update = (s: ServiceInfo, spec: ServiceInfo["Spec"]) => call(updateService(docker, s, spec));
   {
     if (unplaced > 0 && spilled < policy.maxOverflow) {
       const move = Math.min(unplaced, policy.maxOverflow - spilled);

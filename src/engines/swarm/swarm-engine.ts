@@ -22,8 +22,14 @@ import type {
 } from "../engine.js";
 import { KeyedLock } from "../keyed-lock.js";
 import { pollTasks } from "./poll-tasks.js";
-import { prepareService } from "./prepare-service.js";
-import { replicasOf, type ServiceInfo, type ServiceNetwork, withReplicas } from "./service-info.js";
+import { type PrepareContext, prepareService } from "./prepare-service.js";
+import {
+  replicasOf,
+  type ServiceInfo,
+  type ServiceNetwork,
+  updateService,
+  withReplicas,
+} from "./service-info.js";
 import { serviceName, serviceSpec, unsupportedOnSwarm } from "./service-spec.js";
 import { nudgeService, StuckTasks } from "./stuck-tasks.js";
 import { burstStep, inPreferredPool } from "./swarm-burst.js";
@@ -72,6 +78,8 @@ export class SwarmEngine implements ClusterEngine {
   readonly #networks: SwarmNetworks;
   readonly #options: SwarmEngineOptions;
   readonly #nodesOps: SwarmNodes;
+  /** What every new service is prepared with; the same for the engine's whole life. */
+  readonly #prepare: PrepareContext;
 
   constructor(
     private readonly docker: Docker,
@@ -86,22 +94,30 @@ export class SwarmEngine implements ClusterEngine {
     };
     this.#scope = Object.entries(this.#scopeLabels).map(([k, v]) => `${k}=${v}`);
     this.#prefix = options.instance ? `berth-${options.instance}.` : "berth.";
-    this.#networks = new SwarmNetworks(docker, this.#prefix, this.#scopeLabels, (p) => this.#call(p));
-    this.#nodesOps = new SwarmNodes(
+    this.#networks = new SwarmNetworks(docker, this.#prefix, this.#scopeLabels, this.#call);
+    this.#nodesOps = new SwarmNodes(docker, cluster, this.#call, async () => {
+      return new Set((await this.#services({})).map((x) => x.ID));
+    });
+    this.#prepare = {
       docker,
-      cluster,
-      (p) => this.#call(p),
-      async () => new Set((await this.#services({})).map((x) => x.ID)),
-    );
+      call: this.#call,
+      pullable: (id) => options.publisher.pullable(id),
+      networks: this.#networks,
+      prefix: this.#prefix,
+      scopeLabels: this.#scopeLabels,
+      stopSignal: options.stopSignal,
+      stopGraceSeconds: options.stopGraceSeconds ?? 10,
+    };
   }
 
-  async #call<T>(promise: Promise<T>): Promise<T> {
+  /** Engine API failures in Berth's words (no quorum, TLS, unreachable); a field, so it can be passed on. */
+  readonly #call = async <T>(promise: Promise<T>): Promise<T> => {
     try {
       return await promise;
     } catch (error) {
       throw swarmUnavailable(error, this.cluster);
     }
-  }
+  };
 
   async ping(): Promise<void> {
     const info = (await this.#call(this.docker.info())) as {
@@ -195,7 +211,7 @@ export class SwarmEngine implements ClusterEngine {
       if (!preferred) return null;
       return burstStep(
         this.docker,
-        (p) => this.#call(p),
+        this.#call,
         { preferred, overflow: await this.#inspect(`${name}-o`) },
         policy,
       );
@@ -218,7 +234,7 @@ export class SwarmEngine implements ClusterEngine {
   }
 
   #update(info: ServiceInfo, spec: ServiceInfo["Spec"]): Promise<unknown> {
-    return this.#call(this.docker.getService(info.ID).update({ ...spec, version: info.Version.Index }));
+    return this.#call(updateService(this.docker, info, spec));
   }
 
   unsupported(features: RunFeatures): string | undefined {
@@ -247,21 +263,7 @@ export class SwarmEngine implements ClusterEngine {
         await this.#update(info, withReplicas(info.Spec, wanted - spilled));
         return info.ID;
       }
-      const made = await prepareService(
-        {
-          docker: this.docker,
-          call: (p) => this.#call(p),
-          pullable: (id) => this.#options.publisher.pullable(id),
-          networks: this.#networks,
-          prefix: this.#prefix,
-          scopeLabels: this.#scopeLabels,
-          stopSignal: this.#options.stopSignal,
-          stopGraceSeconds: this.#options.stopGraceSeconds ?? 10,
-        },
-        spec,
-        name,
-        wanted,
-      );
+      const made = await prepareService(this.#prepare, spec, name, wanted);
       const created = (await this.#call(this.docker.createService(serviceSpec(spec, made) as never))) as {
         id?: string;
         ID?: string;
@@ -388,11 +390,7 @@ export class SwarmEngine implements ClusterEngine {
     const service = await this.#serviceOfTask(taskId, true);
     if (!service) return;
     await this.#lock.run(service.Spec.Name, () =>
-      nudgeService(
-        this.docker,
-        (p) => this.#call(p),
-        () => this.#inspect(service.ID),
-      ),
+      nudgeService(this.docker, this.#call, () => this.#inspect(service.ID)),
     );
   }
 }

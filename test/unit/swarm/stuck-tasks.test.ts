@@ -26,6 +26,9 @@ describe("StuckTasks", () => {
     expect(stuck.update([waiting], 0)).toEqual([]);
     expect(stuck.update([waiting], 4999)).toEqual([]);
     expect(stuck.update([waiting], 5000)).toEqual(["t1"]);
+    // Still waiting (no node has room): asked about again a grace period later, not every poll.
+    expect(stuck.update([waiting], 6000)).toEqual([]);
+    expect(stuck.update([waiting], 10_000)).toEqual(["t1"]);
   });
 
   it("ignores tasks that wait for anything but a node, and running ones", () => {
