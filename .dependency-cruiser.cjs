@@ -1,8 +1,11 @@
 /**
  * Module boundaries (see docs/architecture.md). Paths match `src/<module>/` anywhere, so the
- * test fixtures under test/fixtures/boundaries/src/ are judged by the very same rules.
+ * test fixtures under test/fixtures/boundaries/ are judged by the very same rules. The workspace
+ * packages (packages/NAME/src/) are not Berth's src/: they have rules of their own below.
  */
 const mod = (name) => `(^|/)src/${name}/`;
+const PACKAGES = "(^|/)packages/";
+const CLIENT = "(^|/)packages/client/";
 const allowedOnlyAsTypes = (from, to) => ({
   name: `${from}-imports-${to}-types-only`,
   comment: `${from}/ may use ${to}/ types, never its code: concrete parts are wired in main.ts`,
@@ -15,7 +18,7 @@ const mayImport = (from, allowed) => ({
   comment: `${from}/ may import only ${allowed.join(", ")}`,
   severity: "error",
   from: { path: mod(from) },
-  to: { path: "(^|/)src/", pathNot: [`(^|/)src/(${[from, ...allowed].join("|")})/`] },
+  to: { path: "(^|/)src/", pathNot: [`(^|/)src/(${[from, ...allowed].join("|")})/`, PACKAGES] },
 });
 
 module.exports = {
@@ -42,6 +45,27 @@ module.exports = {
     mayImport("cli", ["api", "domain"]),
     allowedOnlyAsTypes("cli", "api"),
     allowedOnlyAsTypes("cli", "domain"),
+    {
+      name: "client-imports-nothing-from-src",
+      comment: "@berth/client (packages/client) stands alone, typed by the OpenAPI document: no src/",
+      severity: "error",
+      from: { path: CLIENT },
+      to: { path: "(^|/)src/", pathNot: PACKAGES },
+    },
+    {
+      name: "client-imports-no-node-builtins",
+      comment: "@berth/client runs in browsers too: fetch, URL and web streams, never node: modules",
+      severity: "error",
+      from: { path: CLIENT },
+      to: { dependencyTypes: ["core"] },
+    },
+    {
+      name: "only-cli-imports-client",
+      comment: "the API client is the CLI's: nothing else in src/ calls the API over HTTP",
+      severity: "error",
+      from: { path: "(^|/)src/", pathNot: ["(^|/)src/cli/", PACKAGES] },
+      to: { path: CLIENT },
+    },
   ],
   options: {
     tsPreCompilationDeps: true,

@@ -1,8 +1,11 @@
 import { CliError } from "./cli/cli-error.js";
-import { createCli, type ServerCommandOptions } from "./cli/create-cli.js";
+import { createCli, type LocalTools, type ServerCommandOptions } from "./cli/create-cli.js";
 import { VERSION } from "./version.js";
 
-/** Entry point of the `berth` binary. The server's code loads only for `berth server`. */
+/**
+ * Entry point of the `berth` binary. The server's code loads only for `berth server`, the store's
+ * only for the local commands (`admin migrate-store`).
+ */
 async function serve(raw: ServerCommandOptions): Promise<void> {
   const [{ startServer }, { ServerConfig }] = await Promise.all([
     import("./main.js"),
@@ -23,13 +26,21 @@ async function serve(raw: ServerCommandOptions): Promise<void> {
   process.once("SIGINT", shutdown);
 }
 
+const local: LocalTools = {
+  async migrateStore(sqliteFile, postgresUrl) {
+    const { copySqliteToPostgres } = await import("./store/copy-store.js");
+    return copySqliteToPostgres(sqliteFile, postgresUrl);
+  },
+};
+
 // `berth ... | head` closes the pipe early; that is the reader's choice, not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") process.exit(0);
   throw error;
 });
 
-createCli(serve, VERSION)
+// Only the commands these arguments need are defined: a client command starts faster.
+createCli(serve, VERSION, local, process.argv.slice(2))
   .parseAsync(process.argv)
   .catch((error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);

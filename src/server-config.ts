@@ -23,9 +23,19 @@ export const ServerConfig = z.object({
   domain: z.string().regex(DNS_NAME, "--domain must be a DNS name such as localhost or apps.example.com"),
   drainMs: z.coerce.number().int().min(0).max(600_000),
   resyncSeconds: z.coerce.number().int().min(5).max(3600),
+  healthPeriodSeconds: z.coerce.number().int().min(1).max(3600).default(10),
   registry: z
     .string()
     .regex(/^\d{1,3}(\.\d{1,3}){3}:\d{1,5}$/, "--registry must be IPv4:PORT, e.g. 10.201.0.1:5000")
+    .optional(),
+  // The messages never quote the value: it may hold a password.
+  database: z
+    .string()
+    .max(2048, "--database must be at most 2048 characters")
+    .regex(
+      /^postgres(ql)?:\/\/[\x21-\x7e]+$/,
+      "--database must be a postgres:// or postgresql:// URL of printable characters without spaces, e.g. postgres://berth@127.0.0.1:5432/berth",
+    )
     .optional(),
 });
 export type ServerConfig = z.infer<typeof ServerConfig>;

@@ -2,10 +2,14 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import type { Context, MiddlewareHandler } from "hono";
 import type { AuditEntry } from "../domain/audit.js";
-import type { AuditNotes } from "../services/ports.js";
+import type { AuditDescription, AuditNotes } from "../services/ports.js";
 import { principalOf } from "./bearer-auth.js";
 
-const notesOfRequest = new AsyncLocalStorage<string[]>();
+interface RequestAudit {
+  notes: string[];
+  description?: AuditDescription;
+}
+const auditOfRequest = new AsyncLocalStorage<RequestAudit>();
 
 /**
  * What services say about the call being served (an exception relied on, say) lands in that
@@ -14,7 +18,12 @@ const notesOfRequest = new AsyncLocalStorage<string[]>();
  */
 export const requestNotes: AuditNotes = {
   note: (text) => {
-    notesOfRequest.getStore()?.push(text);
+    auditOfRequest.getStore()?.notes.push(text);
+  },
+  describe: (description) => {
+    const current = auditOfRequest.getStore();
+    // The first write of a call names its object; later ones (a rollout it caused) do not rename it.
+    if (current && !current.description) current.description = description;
   },
 };
 
@@ -27,16 +36,18 @@ const TENANT_IN_PATH = /\/tenants\/([a-z0-9-]{1,63})(?:\/|$)/;
  * A failure to record is logged and does not change the answer the client already has.
  */
 export function auditTrail(
-  record: (entry: Omit<AuditEntry, "id" | "at">) => Promise<void>,
+  record: (entry: Omit<AuditEntry, "id" | "at" | "hash">) => Promise<void>,
   onError: (error: unknown) => void,
 ): MiddlewareHandler {
   return async (c, next) => {
     if (!MUTATING.has(c.req.method)) return next();
-    const notes: string[] = [];
+    const audit: RequestAudit = { notes: [] };
+    const notes = audit.notes;
     try {
-      await notesOfRequest.run(notes, next);
+      await auditOfRequest.run(audit, next);
     } finally {
       const caller = principalOf(c);
+      const described = audit.description;
       await record({
         actor: caller?.user ?? "anonymous",
         tokenId: caller?.tokenId ?? null,
@@ -47,6 +58,9 @@ export function auditTrail(
         source: sourceOf(c),
         // A failed call did not do what its notes say it was about to.
         detail: notes.length > 0 && c.res.status < 400 ? notes.join("; ") : null,
+        env: described?.env ?? null,
+        object: described?.object ?? null,
+        change: described?.change ?? null,
       }).catch(onError);
     }
   };

@@ -1,10 +1,13 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { z } from "zod";
 import type { Principal } from "../domain/identity.js";
 import { auditTrail } from "./audit-trail.js";
 import { bearerAuth } from "./bearer-auth.js";
 import type { ErrorBody } from "./error-body.js";
 import { errorResponse, validationResponse } from "./error-mapper.js";
+import type { Access } from "./guard.js";
+import { jsonResponse } from "./responses.js";
 import { registerAdminRoutes } from "./routes/admin-routes.js";
 import { registerAppRoutes } from "./routes/app-routes.js";
 import { registerBuildRoutes } from "./routes/build-routes.js";
@@ -37,6 +40,39 @@ const JSON_BODY_LIMIT = 64 * 1024;
 const LARGE_JSON_LIMIT = 4 * 1024 * 1024;
 const LARGE_JSON_PATHS = [/\/config\/files$/, /\/apply$/];
 
+/** The only routes without a token; every other route also declares who may call it (guard.ts). */
+export const OPEN_ROUTES: ReadonlySet<string> = new Set([
+  `GET ${API_BASE}/healthz`,
+  `GET ${API_BASE}/openapi.json`,
+  `GET ${API_BASE}/schemas/berth.yaml.json`,
+  `POST ${API_BASE}/sessions`,
+]);
+
+const Health = z.object({ ok: z.boolean(), version: z.string() }).meta({ id: "Health" });
+
+/** One per resource area, in the order a reader meets them. */
+const TAGS = [
+  { name: "health", description: "Whether the server is up, and its version; no token needed" },
+  { name: "identity", description: "Users, passwords, sign-in and API tokens" },
+  { name: "tenants", description: "Tenants: the unit of isolation, membership and quota" },
+  { name: "environments", description: "A tenant's environments (dev, test, prod...) and their protection" },
+  { name: "members", description: "Who belongs to a tenant, with which role" },
+  { name: "quotas", description: "Limits on what a tenant, or one of its environments, may run" },
+  { name: "policy", description: "Exceptions to container isolation that platform admins grant a tenant" },
+  { name: "apps", description: "Apps of a tenant, and their deployment in each environment" },
+  { name: "builds", description: "Images built on the server from a tar build context" },
+  { name: "deployments", description: "Releases and rollouts: deploy, roll back, promote, scale, events" },
+  { name: "runtime", description: "What runs now: containers and their logs" },
+  { name: "canary", description: "Canary and blue-green releases beside the serving one" },
+  { name: "routes", description: "Custom hosts and paths for an app, with TLS" },
+  { name: "links", description: "The one way for an app to reach another environment's or tenant's app" },
+  { name: "config", description: "Layered config, secrets, config files and runtime settings" },
+  { name: "manifests", description: "berth.yaml: apply, export and its JSON Schema" },
+  { name: "burst", description: "Overflow from one node pool to another when it is full" },
+  { name: "clusters", description: "Docker Swarm clusters that environments run on, and their nodes" },
+  { name: "admin", description: "Platform chores: key rotation, backups and the audit log" },
+];
+
 /** The HTTP edge: validation, auth, routes and the OpenAPI document, all from the same schemas. */
 export function createApi(options: ApiOptions): OpenAPIHono {
   const api = new OpenAPIHono({
@@ -46,30 +82,39 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   });
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 
-  api.get("/healthz", (c) => c.json({ ok: true, version: options.version }));
+  api.openapi(
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      operationId: "getHealth",
+      tags: ["health"],
+      summary: "Whether the server is up, and its version",
+      security: [],
+      "x-berth-access": { permission: "public" } satisfies Access,
+      responses: { 200: jsonResponse(Health, "Up") },
+    }),
+    (c) => c.json({ ok: true, version: options.version }, 200),
+  );
   api.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
       title: "Berth API",
       version: options.version,
       description: "Everything the berth CLI does, it does through this API.",
+      license: { name: "Apache-2.0", url: "https://www.apache.org/licenses/LICENSE-2.0" },
     },
     servers: [{ url: API_BASE }],
+    tags: TAGS,
   });
 
   api.use(
     "*",
     auditTrail((entry) => options.services.audit.record(entry), options.logError),
   );
-  // The only routes without a token; every other route also declares who may call it (guard.ts).
-  const open = new Set([
-    `GET ${API_BASE}/healthz`,
-    `GET ${API_BASE}/openapi.json`,
-    `GET ${API_BASE}/schemas/berth.yaml.json`,
-    `POST ${API_BASE}/sessions`,
-  ]);
   const auth = bearerAuth(options.authenticate);
-  api.use("*", async (c, next) => (open.has(`${c.req.method} ${c.req.path}`) ? next() : auth(c, next)));
+  api.use("*", async (c, next) =>
+    OPEN_ROUTES.has(`${c.req.method} ${c.req.path}`) ? next() : auth(c, next),
+  );
   api.use("*", async (c, next) => {
     // Build contexts are the one large body; everything else is small JSON, whatever it claims to be.
     if (c.req.method === "POST" && c.req.path.endsWith("/builds")) return next();

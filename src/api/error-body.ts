@@ -13,5 +13,5 @@ export const ErrorBody = z
         .meta({ description: "Every validation problem (up to 50), for inputs such as manifests" }),
     }),
   })
-  .meta({ id: "Error" });
+  .meta({ id: "ErrorBody" });
 export type ErrorBody = z.infer<typeof ErrorBody>;

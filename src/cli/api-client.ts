@@ -1,12 +1,11 @@
-import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import type { z } from "zod";
-import type { ErrorBody } from "../api/error-body.js";
+import { jsonLines, rawBody } from "../../packages/client/src/index.js";
 import type { BuildLine } from "../api/routes/build-routes.js";
 import type { RotateKeyResult } from "../domain/admin.js";
 import type { App, AppInfo } from "../domain/app.js";
 import type { AppRoute, AppRouteRequest } from "../domain/app-route.js";
-import type { AuditEntry } from "../domain/audit.js";
+import type { AuditEntry, AuditVerifyReport } from "../domain/audit.js";
 import type { Burst } from "../domain/burst.js";
 import type { Canary, CanaryRulesPatch, CanaryStartRequest, CanaryStatus } from "../domain/canary.js";
 import type { Cluster, ClusterNode, CreateClusterRequest } from "../domain/cluster.js";
@@ -39,8 +38,7 @@ import type { Release } from "../domain/release.js";
 import type { Role } from "../domain/roles.js";
 import type { ReleaseResources, SettingsPatch } from "../domain/settings.js";
 import type { Tenant } from "../domain/tenant.js";
-import { CliError, ServerUnreachable } from "./cli-error.js";
-import { httpRequest, readText } from "./http-request.js";
+import { ApiCalls } from "./api-calls.js";
 
 export interface DeployOutcome {
   release: number;
@@ -57,222 +55,334 @@ export interface CanaryOutcome {
 export type CanaryStartBody = z.input<typeof CanaryStartRequest>;
 export type AppRouteBody = z.input<typeof AppRouteRequest>;
 
-const seg = encodeURIComponent;
-const query = (q: Record<string, string | number | boolean | undefined>) =>
-  new URLSearchParams(
-    Object.entries(q)
-      .filter((e): e is [string, string | number | boolean] => e[1] !== undefined)
-      .map(([k, v]) => [k, String(v)]),
-  ).toString();
+const flag = (value: boolean) => (value ? "true" : "false");
+const tenant = (t: string) => ({ path: { tenant: t } });
+const app = (t: string, e: string, a: string) => ({ path: { tenant: t, env: e, app: a } });
 
-/** A typed client of the REST API; its types come from the schemas that validate requests. */
-export class ApiClient {
-  constructor(
-    readonly baseUrl: string,
-    private readonly token: string,
-  ) {}
-
-  private async request(
-    method: string,
-    path: string,
-    body?: unknown,
-    raw?: { body: Readable; contentType: string },
-  ): Promise<IncomingMessage> {
-    // Signing in is the one call made before there is a token.
-    const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
-    let payload: string | Readable | undefined;
-    if (raw) {
-      headers["content-type"] = raw.contentType;
-      payload = raw.body;
-    } else if (body !== undefined) {
-      headers["content-type"] = "application/json";
-      payload = JSON.stringify(body);
-    }
-    let res: IncomingMessage;
-    try {
-      res = await httpRequest(method, `${this.baseUrl}/api/v1${path}`, headers, payload);
-    } catch (error) {
-      const cause = (error as { code?: string }).code ?? (error as Error).message;
-      throw new ServerUnreachable(
-        `cannot reach the Berth server at ${this.baseUrl} (${cause}); is it running? (scripts/up starts it)`,
-      );
-    }
-    const status = res.statusCode ?? 0;
-    if (status < 200 || status >= 300) {
-      const text = await readText(res);
-      let message = `${status} ${res.statusMessage ?? ""}`.trim();
-      let body: ErrorBody["error"] | undefined;
-      try {
-        body = (JSON.parse(text) as ErrorBody).error;
-        message = body.message;
-      } catch {
-        // Not a Berth error body (a proxy in the way?): show the status line.
-      }
-      throw new CliError(message, 1, body?.field, body?.issues);
-    }
-    return res;
-  }
-
-  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.request(method, path, body);
-    const text = await readText(res);
-    return (res.statusCode === 204 || text === "" ? undefined : JSON.parse(text)) as T;
-  }
-
-  health = () => this.json<{ ok: boolean; version: string }>("GET", "/healthz");
-  login = (user: string, password: string, expiresInSeconds?: number | null) =>
-    this.json<IssuedToken>("POST", "/sessions", { user, password, expiresInSeconds });
-  whoami = () => this.json<WhoAmI>("GET", "/whoami");
-  listUsers = () => this.json<User[]>("GET", "/users");
-  createUser = (req: z.input<typeof CreateUserRequest>) => this.json<User>("POST", "/users", req);
-  deleteUser = (name: string) => this.json<void>("DELETE", `/users/${seg(name)}`);
-  setPassword = (name: string, password: string) =>
-    this.json<void>("PUT", `/users/${seg(name)}/password`, { password });
-  listTokens = (all: boolean) => this.json<TokenInfo[]>("GET", `/tokens?${query({ all })}`);
-  createToken = (req: CreateTokenRequest) => this.json<IssuedToken>("POST", "/tokens", req);
-  revokeToken = (id: number) => this.json<TokenInfo>("DELETE", `/tokens/${id}`);
-  listMembers = (t: string) => this.json<Member[]>("GET", `/tenants/${seg(t)}/members`);
-  putMember = (t: string, user: string, role: Role) =>
-    this.json<Member>("PUT", `/tenants/${seg(t)}/members`, { user, role });
-  removeMember = (t: string, user: string) =>
-    this.json<void>("DELETE", `/tenants/${seg(t)}/members/${seg(user)}`);
-  protectEnv = (t: string, env: string, minRole: Role) =>
-    this.json<void>("PUT", `/tenants/${seg(t)}/envs/${seg(env)}/protection`, { minRole });
-  unprotectEnv = (t: string, env: string) =>
-    this.json<void>("DELETE", `/tenants/${seg(t)}/envs/${seg(env)}/protection`);
-  quota = (t: string) => this.json<QuotaReport>("GET", `/tenants/${seg(t)}/quota`);
-  setQuota = (t: string, req: QuotaRequest) => this.json<QuotaReport>("PUT", `/tenants/${seg(t)}/quota`, req);
-  listExceptions = (t: string) => this.json<PolicyException[]>("GET", `/tenants/${seg(t)}/exceptions`);
-  grantException = (t: string, kind: ExceptionKind, values: string[], reason: string) =>
-    this.json<PolicyException>("PUT", `/tenants/${seg(t)}/exceptions/${seg(kind)}`, { values, reason });
-  revokeException = (t: string, kind: ExceptionKind) =>
-    this.json<{ kind: ExceptionKind; stillRunning: string[] }>(
-      "DELETE",
-      `/tenants/${seg(t)}/exceptions/${seg(kind)}`,
+/**
+ * The CLI's client of the REST API, on @berth/client: every call names a path of the OpenAPI
+ * document, so paths, parameters, bodies and answers are checked against it by the compiler,
+ * and each answer against the domain type the commands use. The few `as Promise<...>` are where
+ * the document is looser than the answers: it has one schema per shape for requests and answers
+ * alike, so a field with a default (a host mount's readOnly, a canary's header rules) is optional
+ * in it, while the server's answers always carry it.
+ */
+export class ApiClient extends ApiCalls {
+  health = (): Promise<{ ok: boolean; version: string }> => this.call(this.api.GET("/healthz"));
+  login = (user: string, password: string, expiresInSeconds?: number | null): Promise<IssuedToken> =>
+    this.call(this.api.POST("/sessions", { body: { user, password, expiresInSeconds } }));
+  whoami = (): Promise<WhoAmI> => this.call(this.api.GET("/whoami"));
+  listUsers = (): Promise<User[]> => this.call(this.api.GET("/users"));
+  createUser = (req: z.input<typeof CreateUserRequest>): Promise<User> =>
+    this.call(this.api.POST("/users", { body: req }));
+  deleteUser = (name: string): Promise<void> =>
+    this.call(this.api.DELETE("/users/{user}", { params: { path: { user: name } } }));
+  setPassword = (name: string, password: string): Promise<void> =>
+    this.call(
+      this.api.PUT("/users/{user}/password", { params: { path: { user: name } }, body: { password } }),
     );
-  listTenants = () => this.json<Tenant[]>("GET", "/tenants");
-  createTenant = (name: string, owner?: string) => this.json<Tenant>("POST", "/tenants", { name, owner });
-  deleteTenant = (name: string) => this.json<void>("DELETE", `/tenants/${seg(name)}`);
-  listEnvs = (t: string) => this.json<Environment[]>("GET", `/tenants/${seg(t)}/envs`);
-  createEnv = (t: string, name: string, cluster?: string) =>
-    this.json<Environment>("POST", `/tenants/${seg(t)}/envs`, { name, ...(cluster ? { cluster } : {}) });
+  listTokens = (all: boolean): Promise<TokenInfo[]> =>
+    this.call(this.api.GET("/tokens", { params: { query: { all: flag(all) } } }));
+  createToken = (req: CreateTokenRequest): Promise<IssuedToken> =>
+    this.call(this.api.POST("/tokens", { body: req }));
+  revokeToken = (id: number): Promise<TokenInfo> =>
+    this.call(this.api.DELETE("/tokens/{id}", { params: { path: { id } } }));
+  listMembers = (t: string): Promise<Member[]> =>
+    this.call(this.api.GET("/tenants/{tenant}/members", { params: tenant(t) }));
+  putMember = (t: string, user: string, role: Role): Promise<Member> =>
+    this.call(this.api.PUT("/tenants/{tenant}/members", { params: tenant(t), body: { user, role } }));
+  removeMember = (t: string, user: string): Promise<void> =>
+    this.call(this.api.DELETE("/tenants/{tenant}/members/{user}", { params: { path: { tenant: t, user } } }));
+  protectEnv = (t: string, env: string, minRole: Role): Promise<void> =>
+    this.call(
+      this.api.PUT("/tenants/{tenant}/envs/{env}/protection", {
+        params: { path: { tenant: t, env } },
+        // The API takes developer, maintainer or owner; it refuses viewer with a 400 as it always did.
+        body: { minRole: minRole as Exclude<Role, "viewer"> },
+      }),
+    );
+  unprotectEnv = (t: string, env: string): Promise<void> =>
+    this.call(
+      this.api.DELETE("/tenants/{tenant}/envs/{env}/protection", { params: { path: { tenant: t, env } } }),
+    );
+  quota = (t: string): Promise<QuotaReport> =>
+    this.call(this.api.GET("/tenants/{tenant}/quota", { params: tenant(t) }));
+  setQuota = (t: string, req: QuotaRequest): Promise<QuotaReport> =>
+    this.call(this.api.PUT("/tenants/{tenant}/quota", { params: tenant(t), body: req }));
+  listExceptions = (t: string): Promise<PolicyException[]> =>
+    this.call(this.api.GET("/tenants/{tenant}/exceptions", { params: tenant(t) }));
+  grantException = (
+    t: string,
+    kind: ExceptionKind,
+    values: string[],
+    reason: string,
+  ): Promise<PolicyException> =>
+    this.call(
+      this.api.PUT("/tenants/{tenant}/exceptions/{kind}", {
+        params: { path: { tenant: t, kind } },
+        body: { values, reason },
+      }),
+    );
+  revokeException = (
+    t: string,
+    kind: ExceptionKind,
+  ): Promise<{ kind: ExceptionKind; stillRunning: string[] }> =>
+    this.call(
+      this.api.DELETE("/tenants/{tenant}/exceptions/{kind}", { params: { path: { tenant: t, kind } } }),
+    );
+  listTenants = (): Promise<Tenant[]> => this.call(this.api.GET("/tenants"));
+  createTenant = (name: string, owner?: string): Promise<Tenant> =>
+    this.call(this.api.POST("/tenants", { body: { name, owner } }));
+  deleteTenant = (name: string): Promise<void> =>
+    this.call(this.api.DELETE("/tenants/{tenant}", { params: tenant(name) }));
+  listEnvs = (t: string): Promise<Environment[]> =>
+    this.call(this.api.GET("/tenants/{tenant}/envs", { params: tenant(t) }));
+  createEnv = (t: string, name: string, cluster?: string): Promise<Environment> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs", {
+        params: tenant(t),
+        body: { name, ...(cluster ? { cluster } : {}) },
+      }),
+    );
   setBurst = (
     t: string,
     e: string,
     a: string,
     req: { prefer: string; overflow: string; maxOverflow?: number },
-  ) => this.json<Burst>("PUT", `${this.appPath(t, e, a)}/burst`, req);
-  burst = (t: string, e: string, a: string) => this.json<Burst>("GET", `${this.appPath(t, e, a)}/burst`);
-  clearBurst = (t: string, e: string, a: string) =>
-    this.json<void>("DELETE", `${this.appPath(t, e, a)}/burst`);
-  addCluster = (req: CreateClusterRequest) => this.json<Cluster>("POST", "/clusters", req);
-  listClusters = () => this.json<Cluster[]>("GET", "/clusters");
-  cluster = (name: string) => this.json<Cluster>("GET", `/clusters/${seg(name)}`);
-  removeCluster = (name: string) => this.json<void>("DELETE", `/clusters/${seg(name)}`);
-  nodes = (cluster: string) => this.json<ClusterNode[]>("GET", `/clusters/${seg(cluster)}/nodes`);
-  labelNode = (cluster: string, node: string, set: Record<string, string>, remove: string[]) =>
-    this.json<ClusterNode>("PATCH", `/clusters/${seg(cluster)}/nodes/${seg(node)}/labels`, { set, remove });
-  nodeAvailability = (cluster: string, node: string, availability: "active" | "drain" | "pause") =>
-    this.json<ClusterNode>("PUT", `/clusters/${seg(cluster)}/nodes/${seg(node)}/availability`, {
-      availability,
-    });
-  deleteEnv = (t: string, name: string) => this.json<void>("DELETE", `/tenants/${seg(t)}/envs/${seg(name)}`);
-  listApps = (t: string) => this.json<App[]>("GET", `/tenants/${seg(t)}/apps`);
-  createApp = (t: string, name: string) => this.json<App>("POST", `/tenants/${seg(t)}/apps`, { name });
-  appInfo = (t: string, name: string) => this.json<AppInfo>("GET", `/tenants/${seg(t)}/apps/${seg(name)}`);
-  deleteApp = (t: string, name: string) => this.json<void>("DELETE", `/tenants/${seg(t)}/apps/${seg(name)}`);
+  ): Promise<Burst> =>
+    this.call(
+      this.api.PUT("/tenants/{tenant}/envs/{env}/apps/{app}/burst", { params: app(t, e, a), body: req }),
+    );
+  burst = (t: string, e: string, a: string): Promise<Burst> =>
+    this.call(this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/burst", { params: app(t, e, a) }));
+  clearBurst = (t: string, e: string, a: string): Promise<void> =>
+    this.call(this.api.DELETE("/tenants/{tenant}/envs/{env}/apps/{app}/burst", { params: app(t, e, a) }));
+  addCluster = (req: CreateClusterRequest): Promise<Cluster> =>
+    this.call(this.api.POST("/clusters", { body: req }));
+  listClusters = (): Promise<Cluster[]> => this.call(this.api.GET("/clusters"));
+  cluster = (name: string): Promise<Cluster> =>
+    this.call(this.api.GET("/clusters/{cluster}", { params: { path: { cluster: name } } }));
+  removeCluster = (name: string): Promise<void> =>
+    this.call(this.api.DELETE("/clusters/{cluster}", { params: { path: { cluster: name } } }));
+  nodes = (cluster: string): Promise<ClusterNode[]> =>
+    this.call(this.api.GET("/clusters/{cluster}/nodes", { params: { path: { cluster } } }));
+  labelNode = (
+    cluster: string,
+    node: string,
+    set: Record<string, string>,
+    remove: string[],
+  ): Promise<ClusterNode> =>
+    this.call(
+      this.api.PATCH("/clusters/{cluster}/nodes/{node}/labels", {
+        params: { path: { cluster, node } },
+        body: { set, remove },
+      }),
+    );
+  nodeAvailability = (
+    cluster: string,
+    node: string,
+    availability: "active" | "drain" | "pause",
+  ): Promise<ClusterNode> =>
+    this.call(
+      this.api.PUT("/clusters/{cluster}/nodes/{node}/availability", {
+        params: { path: { cluster, node } },
+        body: { availability },
+      }),
+    );
+  deleteEnv = (t: string, name: string): Promise<void> =>
+    this.call(
+      this.api.DELETE("/tenants/{tenant}/envs/{env}", { params: { path: { tenant: t, env: name } } }),
+    );
+  listApps = (t: string): Promise<App[]> =>
+    this.call(this.api.GET("/tenants/{tenant}/apps", { params: tenant(t) }));
+  createApp = (t: string, name: string): Promise<App> =>
+    this.call(this.api.POST("/tenants/{tenant}/apps", { params: tenant(t), body: { name } }));
+  appInfo = (t: string, name: string): Promise<AppInfo> =>
+    this.call(this.api.GET("/tenants/{tenant}/apps/{app}", { params: { path: { tenant: t, app: name } } }));
+  deleteApp = (t: string, name: string): Promise<void> =>
+    this.call(
+      this.api.DELETE("/tenants/{tenant}/apps/{app}", { params: { path: { tenant: t, app: name } } }),
+    );
 
-  private appPath = (t: string, e: string, a: string) => `/tenants/${seg(t)}/envs/${seg(e)}/apps/${seg(a)}`;
-  deploy = (t: string, e: string, a: string, req: DeployRequest) =>
-    this.json<DeployOutcome>("POST", `${this.appPath(t, e, a)}/deploy`, req);
-  rollback = (t: string, e: string, a: string, to?: number) =>
-    this.json<DeployOutcome>("POST", `${this.appPath(t, e, a)}/rollback`, to === undefined ? {} : { to });
-  scale = (t: string, e: string, a: string, replicas: number) =>
-    this.json<Deployment>("POST", `${this.appPath(t, e, a)}/scale`, { replicas });
-  deployment = (t: string, e: string, a: string) =>
-    this.json<Deployment>("GET", `${this.appPath(t, e, a)}/deployment`);
-  releases = (t: string, e: string, a: string) =>
-    this.json<Release[]>("GET", `${this.appPath(t, e, a)}/releases`);
-  events = (t: string, e: string, a: string, after: number) =>
-    this.json<DeploymentEvent[]>("GET", `${this.appPath(t, e, a)}/events?after=${after}`);
-  containers = (t: string, e: string, a: string) =>
-    this.json<ContainerRow[]>("GET", `${this.appPath(t, e, a)}/containers`);
+  deploy = (t: string, e: string, a: string, req: DeployRequest): Promise<DeployOutcome> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/deploy", { params: app(t, e, a), body: req }),
+    );
+  rollback = (t: string, e: string, a: string, to?: number): Promise<DeployOutcome> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/rollback", {
+        params: app(t, e, a),
+        body: to === undefined ? {} : { to },
+      }),
+    );
+  scale = (t: string, e: string, a: string, replicas: number): Promise<Deployment> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/scale", {
+        params: app(t, e, a),
+        body: { replicas },
+      }),
+    );
+  deployment = (t: string, e: string, a: string): Promise<Deployment> =>
+    this.call(this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/deployment", { params: app(t, e, a) }));
+  releases = (t: string, e: string, a: string): Promise<Release[]> =>
+    this.call(
+      this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/releases", { params: app(t, e, a) }),
+    ) as Promise<Release[]>;
+  events = (t: string, e: string, a: string, after: number): Promise<DeploymentEvent[]> =>
+    this.call(
+      this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/events", {
+        params: { ...app(t, e, a), query: { after } },
+      }),
+    );
+  containers = (t: string, e: string, a: string): Promise<ContainerRow[]> =>
+    this.call(this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/containers", { params: app(t, e, a) }));
 
-  addLink = (t: string, e: string, a: string, to: LinkRequest) =>
-    this.json<Link>("POST", `${this.appPath(t, e, a)}/links`, to);
-  listLinks = (t: string, e: string, a: string) => this.json<Link[]>("GET", `${this.appPath(t, e, a)}/links`);
-  removeLink = (t: string, e: string, a: string, id: number) =>
-    this.json<void>("DELETE", `${this.appPath(t, e, a)}/links/${id}`);
-  startCanary = (t: string, e: string, a: string, req: CanaryStartBody) =>
-    this.json<CanaryOutcome>("POST", `${this.appPath(t, e, a)}/canary`, req);
-  canaryStatus = (t: string, e: string, a: string, window: number) =>
-    this.json<CanaryStatus>("GET", `${this.appPath(t, e, a)}/canary?window=${window}`);
-  updateCanaryRules = (t: string, e: string, a: string, patch: CanaryRulesPatch) =>
-    this.json<Canary>("PATCH", `${this.appPath(t, e, a)}/canary/rules`, patch);
-  promoteCanary = (t: string, e: string, a: string) =>
-    this.json<CanaryOutcome>("POST", `${this.appPath(t, e, a)}/canary/promote`);
-  abortCanary = (t: string, e: string, a: string) =>
-    this.json<CanaryOutcome>("POST", `${this.appPath(t, e, a)}/canary/abort`);
-  addRoute = (t: string, e: string, a: string, req: AppRouteBody) =>
-    this.json<AppRoute>("POST", `${this.appPath(t, e, a)}/routes`, req);
-  listRoutes = (t: string, e: string, a: string) =>
-    this.json<AppRoute[]>("GET", `${this.appPath(t, e, a)}/routes`);
-  removeRoute = (t: string, e: string, a: string, id: number) =>
-    this.json<void>("DELETE", `${this.appPath(t, e, a)}/routes/${id}`);
-  changeConfig = (t: string, req: ConfigChangeRequest) =>
-    this.json<ConfigChangeResult>("PATCH", `/tenants/${seg(t)}/config`, req);
-  listConfig = (t: string, q: { app?: string; env?: string; showSecrets: boolean }) =>
-    this.json<ConfigListing>("GET", `/tenants/${seg(t)}/config?${query(q)}`);
-  putConfigFile = (t: string, req: ConfigFileRequest) =>
-    this.json<ConfigChangeResult>("PUT", `/tenants/${seg(t)}/config/files`, req);
-  removeConfigFile = (t: string, req: ConfigFileRemoveRequest) =>
-    this.json<ConfigChangeResult>("POST", `/tenants/${seg(t)}/config/files/remove`, req);
+  addLink = (t: string, e: string, a: string, to: LinkRequest): Promise<Link> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/links", { params: app(t, e, a), body: to }),
+    );
+  listLinks = (t: string, e: string, a: string): Promise<Link[]> =>
+    this.call(this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/links", { params: app(t, e, a) }));
+  removeLink = (t: string, e: string, a: string, id: number): Promise<void> =>
+    this.call(
+      this.api.DELETE("/tenants/{tenant}/envs/{env}/apps/{app}/links/{id}", {
+        params: { path: { tenant: t, env: e, app: a, id } },
+      }),
+    );
+  startCanary = (t: string, e: string, a: string, req: CanaryStartBody): Promise<CanaryOutcome> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/canary", { params: app(t, e, a), body: req }),
+    ) as Promise<CanaryOutcome>;
+  canaryStatus = (t: string, e: string, a: string, window: number): Promise<CanaryStatus> =>
+    this.call(
+      this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/canary", {
+        params: { ...app(t, e, a), query: { window } },
+      }),
+    ) as Promise<CanaryStatus>;
+  updateCanaryRules = (t: string, e: string, a: string, patch: CanaryRulesPatch): Promise<Canary> =>
+    this.call(
+      this.api.PATCH("/tenants/{tenant}/envs/{env}/apps/{app}/canary/rules", {
+        params: app(t, e, a),
+        body: patch,
+      }),
+    ) as Promise<Canary>;
+  promoteCanary = (t: string, e: string, a: string): Promise<CanaryOutcome> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/canary/promote", { params: app(t, e, a) }),
+    ) as Promise<CanaryOutcome>;
+  abortCanary = (t: string, e: string, a: string): Promise<CanaryOutcome> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/canary/abort", { params: app(t, e, a) }),
+    ) as Promise<CanaryOutcome>;
+  addRoute = (t: string, e: string, a: string, req: AppRouteBody): Promise<AppRoute> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/routes", { params: app(t, e, a), body: req }),
+    );
+  listRoutes = (t: string, e: string, a: string): Promise<AppRoute[]> =>
+    this.call(this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/routes", { params: app(t, e, a) }));
+  removeRoute = (t: string, e: string, a: string, id: number): Promise<void> =>
+    this.call(
+      this.api.DELETE("/tenants/{tenant}/envs/{env}/apps/{app}/routes/{id}", {
+        params: { path: { tenant: t, env: e, app: a, id } },
+      }),
+    );
+  changeConfig = (t: string, req: ConfigChangeRequest): Promise<ConfigChangeResult> =>
+    this.call(this.api.PATCH("/tenants/{tenant}/config", { params: tenant(t), body: req }));
+  listConfig = (t: string, q: { app?: string; env?: string; showSecrets: boolean }): Promise<ConfigListing> =>
+    this.call(
+      this.api.GET("/tenants/{tenant}/config", {
+        params: { ...tenant(t), query: { app: q.app, env: q.env, showSecrets: flag(q.showSecrets) } },
+      }),
+    );
+  putConfigFile = (t: string, req: ConfigFileRequest): Promise<ConfigChangeResult> =>
+    this.call(this.api.PUT("/tenants/{tenant}/config/files", { params: tenant(t), body: req }));
+  removeConfigFile = (t: string, req: ConfigFileRemoveRequest): Promise<ConfigChangeResult> =>
+    this.call(this.api.POST("/tenants/{tenant}/config/files/remove", { params: tenant(t), body: req }));
   patchSettings = (
     t: string,
     req: { app?: string; env?: string; settings: SettingsPatch; stage?: boolean },
-  ) => this.json<ConfigChangeResult>("PATCH", `/tenants/${seg(t)}/settings`, req);
-  settings = (t: string, app: string, env: string) =>
-    this.json<{
+  ): Promise<ConfigChangeResult> =>
+    this.call(this.api.PATCH("/tenants/{tenant}/settings", { params: tenant(t), body: req }));
+  settings = (
+    t: string,
+    app: string,
+    env: string,
+  ): Promise<{
+    settings: { name: string; value: unknown; layer: string }[];
+    replicas: number;
+    resources: ReleaseResources | null;
+  }> =>
+    this.call(
+      this.api.GET("/tenants/{tenant}/settings", { params: { ...tenant(t), query: { app, env } } }),
+    ) as Promise<{
       settings: { name: string; value: unknown; layer: string }[];
       replicas: number;
       resources: ReleaseResources | null;
-    }>("GET", `/tenants/${seg(t)}/settings?${query({ app, env })}`);
-  configDiff = (t: string, e: string, a: string, q: { from?: number; to?: number; showSecrets: boolean }) =>
-    this.json<ConfigDiff>("GET", `${this.appPath(t, e, a)}/config/diff?${query(q)}`);
-  redeploy = (t: string, e: string, a: string) =>
-    this.json<DeployOutcome>("POST", `${this.appPath(t, e, a)}/redeploy`);
-  promote = (t: string, a: string, from: string, to: string) =>
-    this.json<DeployOutcome>("POST", `/tenants/${seg(t)}/apps/${seg(a)}/promote`, { from, to });
-  apply = (manifest: Manifest, dryRun: boolean) =>
-    this.json<ApplyResult>("POST", "/apply", { manifest, dryRun });
-  exportManifest = (tenant: string, env?: string) =>
-    this.json<Manifest>("GET", `/export?${query({ tenant, env })}`);
-  rotateKey = (prune: boolean) => this.json<RotateKeyResult>("POST", "/admin/rotate-key", { prune });
-  backup = () => this.request("GET", "/admin/backup");
-  audit = (q: { tenant?: string; since?: string; limit?: number }) =>
-    this.json<AuditEntry[]>("GET", `/audit?${query(q)}`);
+    }>;
+  configDiff = (
+    t: string,
+    e: string,
+    a: string,
+    q: { from?: number; to?: number; showSecrets: boolean },
+  ): Promise<ConfigDiff> =>
+    this.call(
+      this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/config/diff", {
+        params: { ...app(t, e, a), query: { from: q.from, to: q.to, showSecrets: flag(q.showSecrets) } },
+      }),
+    );
+  redeploy = (t: string, e: string, a: string): Promise<DeployOutcome> =>
+    this.call(this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/redeploy", { params: app(t, e, a) }));
+  promote = (t: string, a: string, from: string, to: string): Promise<DeployOutcome> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/apps/{app}/promote", {
+        params: { path: { tenant: t, app: a } },
+        body: { from, to },
+      }),
+    );
+  apply = (manifest: Manifest, dryRun: boolean): Promise<ApplyResult> =>
+    this.call(this.api.POST("/apply", { body: { manifest, dryRun } }));
+  exportManifest = (tenant: string, env?: string): Promise<Manifest> =>
+    this.call(this.api.GET("/export", { params: { query: { tenant, env } } })) as Promise<Manifest>;
+  rotateKey = (prune: boolean): Promise<RotateKeyResult> =>
+    this.call(this.api.POST("/admin/rotate-key", { body: { prune } }));
+  backup = (): Promise<Readable> => this.stream(this.api.GET("/admin/backup", { parseAs: "stream" }));
+  auditExport = (q: { tenant?: string; since?: string }): Promise<Readable> =>
+    this.stream(
+      this.api.GET("/audit/export", { params: { query: { format: "jsonl", ...q } }, parseAs: "stream" }),
+    );
+  auditVerify = (): Promise<AuditVerifyReport> => this.call(this.api.GET("/audit/verify"));
+  audit = (q: {
+    tenant?: string;
+    env?: string;
+    actor?: string;
+    object?: string;
+    since?: string;
+    limit?: number;
+  }): Promise<AuditEntry[]> => this.call(this.api.GET("/audit", { params: { query: q } }));
 
-  async caCertificate(): Promise<string> {
-    return readText(await this.request("GET", "/tls/ca"));
+  caCertificate(): Promise<string> {
+    return this.call(this.api.GET("/tls/ca", { parseAs: "text" }));
   }
 
   logs(t: string, e: string, a: string, follow: boolean, tail: number): Promise<Readable> {
-    return this.request("GET", `${this.appPath(t, e, a)}/logs?follow=${follow}&tail=${tail}`);
+    return this.stream(
+      this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/logs", {
+        params: { ...app(t, e, a), query: { follow: flag(follow), tail } },
+        parseAs: "stream",
+      }),
+    );
   }
 
   /** Streams a tar context up and the build log down, one BuildLine at a time. */
   async build(t: string, a: string, context: Readable, onLine: (line: BuildLine) => void): Promise<void> {
-    const res = await this.request("POST", `/tenants/${seg(t)}/apps/${seg(a)}/builds`, undefined, {
-      body: context,
-      contentType: "application/x-tar",
-    });
-    res.setEncoding("utf8");
-    let partial = "";
-    for await (const chunk of res) {
-      const lines = (partial + (chunk as string)).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) if (line.trim()) onLine(JSON.parse(line) as BuildLine);
-    }
-    if (partial.trim()) onLine(JSON.parse(partial) as BuildLine);
+    const { Readable } = await import("./node-stream.js");
+    const body = await this.call(
+      this.api.POST("/tenants/{tenant}/apps/{app}/builds", {
+        params: { path: { tenant: t, app: a } },
+        ...rawBody(Readable.toWeb(context) as unknown as ReadableStream<Uint8Array>, "application/x-tar"),
+        parseAs: "stream",
+      }),
+    );
+    if (body) for await (const line of jsonLines<BuildLine>(body)) onLine(line);
   }
 }

@@ -1,6 +1,8 @@
-import { read } from "read";
 import { CliError } from "./cli-error.js";
 import { readStdin } from "./read-stdin.js";
+
+// Loaded when a command asks: most commands never do, and each command starts the program anew.
+const read: typeof import("read").read = async (options) => (await import("read")).read(options);
 
 const needTty = (what: string) =>
   new CliError(`no terminal to ask for ${what}; pipe it in with --password-stdin`);

@@ -1,6 +1,5 @@
 import type { ApiClient } from "./api-client.js";
 import { CliError } from "./cli-error.js";
-import { packContext } from "./pack-context.js";
 
 /** Streams DIR to the server's builder, printing the log; returns the built image reference. */
 export async function buildImage(
@@ -10,6 +9,8 @@ export async function buildImage(
   dir: string,
   out: (line: string) => void,
 ): Promise<string> {
+  // tar-fs and its streams load only for a build.
+  const { packContext } = await import("./pack-context.js");
   const context = packContext(dir);
   out(`Building ${app} from ${dir}`);
   let image: string | undefined;

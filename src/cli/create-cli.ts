@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { registerAdminCommands } from "./commands/admin-commands.js";
 import { registerAppCommands } from "./commands/app-commands.js";
+import { registerAuditCommands } from "./commands/audit-commands.js";
 import { registerBlueGreenCommands } from "./commands/blue-green-commands.js";
 import { registerBurstCommands } from "./commands/burst-commands.js";
 import { registerCanaryCommands } from "./commands/canary-commands.js";
@@ -18,6 +19,61 @@ import { registerRouteCommands } from "./commands/route-commands.js";
 import { registerRuntimeCommands } from "./commands/runtime-commands.js";
 import { registerSessionCommands } from "./commands/session-commands.js";
 import { registerTenantCommands } from "./commands/tenant-commands.js";
+import type { LocalTools } from "./local-tools.js";
+
+export type { LocalTools } from "./local-tools.js";
+
+interface CommandGroup {
+  names: readonly string[];
+  register: (program: Command, local: LocalTools) => void;
+}
+
+/**
+ * The command groups, in --help order, with the top-level commands each adds. `berth whoami`
+ * registers only the group that has whoami: defining all ~120 commands and their options would
+ * cost every command's start-up time (test/unit/cli-command-groups.test.ts keeps the names true).
+ */
+export const COMMAND_GROUPS: readonly CommandGroup[] = [
+  { names: ["login", "use"], register: registerSessionCommands },
+  { names: ["whoami", "user", "token", "member"], register: registerIdentityCommands },
+  { names: ["quota"], register: registerQuotaCommands },
+  { names: ["policy"], register: registerPolicyCommands },
+  { names: ["link"], register: registerLinkCommands },
+  { names: ["cluster", "node"], register: registerClusterCommands },
+  { names: ["burst"], register: registerBurstCommands },
+  { names: ["tenant", "env"], register: registerTenantCommands },
+  { names: ["app"], register: registerAppCommands },
+  { names: ["deploy", "redeploy", "promote", "rollback", "scale"], register: registerDeployCommands },
+  { names: ["ps", "releases", "events", "logs", "url"], register: registerRuntimeCommands },
+  { names: ["route", "tls"], register: registerRouteCommands },
+  { names: ["canary"], register: registerCanaryCommands },
+  { names: ["blue-green"], register: registerBlueGreenCommands },
+  { names: ["config", "secret"], register: registerConfigCommands },
+  { names: ["resources"], register: registerResourcesCommands },
+  { names: ["apply", "export"], register: registerManifestCommands },
+  { names: ["import"], register: registerImportCommands },
+  { names: ["audit"], register: registerAuditCommands },
+  { names: ["admin"], register: registerAdminCommands },
+];
+
+/**
+ * What `berth ARGS...` needs defined: the group that has its command (or `server`); nothing for
+ * `berth --version`; everything for the rest (`berth`, `--help`, `help`, a mistyped command
+ * that gets suggestions).
+ */
+export function commandsFor(args: readonly string[]): { server: boolean; groups: readonly CommandGroup[] } {
+  const all = { server: true, groups: COMMAND_GROUPS };
+  const at = args.findIndex((a) => !a.startsWith("-"));
+  // Options before the command are the program's own: --version, or --help (which lists everything).
+  const before = at === -1 ? args : args.slice(0, at);
+  if (before.some((a) => a === "-h" || a === "--help")) return all;
+  if (at === -1)
+    return before.some((a) => a === "-V" || a === "--version") ? { server: false, groups: [] } : all;
+  const command = args[at] as string;
+  if (command === "server") return { server: true, groups: [] };
+  const group = COMMAND_GROUPS.find((g) => g.names.includes(command));
+  return group ? { server: false, groups: [group] } : all;
+}
 
 export interface ServerCommandOptions {
   dataDir: string;
@@ -31,15 +87,35 @@ export interface ServerCommandOptions {
   domain: string;
   drainMs: string;
   resyncSeconds: string;
+  healthPeriodSeconds: string;
+  database?: string;
 }
 
-/** The `berth` program. `serve` is passed in so client commands never load the server's code. */
-export function createCli(serve: (options: ServerCommandOptions) => Promise<void>, version: string): Command {
+/**
+ * The `berth` program for `args` (process.argv without node and the script; all commands when
+ * omitted). `serve` and `local` are passed in so client commands never load the server's code.
+ */
+export function createCli(
+  serve: (options: ServerCommandOptions) => Promise<void>,
+  version: string,
+  local: LocalTools,
+  args?: readonly string[],
+): Command {
   const program = new Command("berth")
     .description("Berth: ship containers to dev, test and prod on your own machines")
     .version(version)
     .showHelpAfterError("(run with --help for usage)");
+  const wanted = args ? commandsFor(args) : { server: true, groups: COMMAND_GROUPS };
 
+  if (wanted.server) registerServerCommand(program, serve);
+  for (const group of wanted.groups) group.register(program, local);
+  return program;
+}
+
+function registerServerCommand(
+  program: Command,
+  serve: (options: ServerCommandOptions) => Promise<void>,
+): void {
   program
     .command("server")
     .description("run the Berth API server, reconciler and router (foreground)")
@@ -62,29 +138,17 @@ export function createCli(serve: (options: ServerCommandOptions) => Promise<void
     .option("--drain-ms <ms>", "how long old containers keep running after traffic moved away", "2000")
     .option("--resync-seconds <s>", "full reconcile period (engine events trigger passes in between)", "60")
     .option(
+      "--health-period-seconds <s>",
+      "how often every running replica is probed; two failures in a row take it out of the router, and one unhealthy for three periods is replaced",
+      "10",
+    )
+    .option(
       "--registry <ip:port>",
       "run the built-in registry here, at an address cluster nodes reach this host at (needed by clusters)",
     )
+    .option(
+      "--database <url>",
+      "PostgreSQL URL, e.g. postgres://berth@127.0.0.1:5432/berth; default: SQLite in DATA_DIR/berth.db",
+    )
     .action(serve);
-
-  registerSessionCommands(program);
-  registerIdentityCommands(program);
-  registerQuotaCommands(program);
-  registerPolicyCommands(program);
-  registerLinkCommands(program);
-  registerClusterCommands(program);
-  registerBurstCommands(program);
-  registerTenantCommands(program);
-  registerAppCommands(program);
-  registerDeployCommands(program);
-  registerRuntimeCommands(program);
-  registerRouteCommands(program);
-  registerCanaryCommands(program);
-  registerBlueGreenCommands(program);
-  registerConfigCommands(program);
-  registerResourcesCommands(program);
-  registerManifestCommands(program);
-  registerImportCommands(program);
-  registerAdminCommands(program);
-  return program;
 }

@@ -1,5 +1,38 @@
 import { z } from "zod";
-import { TenantName } from "./dns-label.js";
+import { EnvName, TenantName } from "./dns-label.js";
+import { UserName } from "./identity.js";
+
+/** The kinds of object an audit row can name. */
+export const AuditObjectKind = z.enum([
+  "tenant",
+  "environment",
+  "app",
+  "deployment",
+  "release",
+  "config",
+  "settings",
+  "canary",
+  "route",
+  "user",
+  "token",
+  "member",
+  "quota",
+  "exception",
+  "link",
+  "cluster",
+  "node",
+  "burst",
+  "build",
+  "key",
+  "manifest",
+  "session",
+]);
+export type AuditObjectKind = z.infer<typeof AuditObjectKind>;
+
+export const AuditObject = z
+  .object({ kind: AuditObjectKind, name: z.string() })
+  .meta({ id: "AuditObject", description: "What a call created or changed" });
+export type AuditObject = z.infer<typeof AuditObject>;
 
 /** One mutating API call: who, with which token, on what, from where, and how it ended. */
 export const AuditEntry = z
@@ -17,12 +50,31 @@ export const AuditEntry = z
       .string()
       .nullable()
       .meta({ description: "What the call relied on beyond its route, e.g. an isolation exception" }),
+    env: z.string().nullable().meta({ description: "The environment of the object, when it has one" }),
+    object: AuditObject.nullable().meta({
+      description: "What the call created or changed; null for a call that changed nothing",
+    }),
+    change: z
+      .string()
+      .nullable()
+      .meta({ description: "What changed, in non-secret fields only", example: "image=web:1.4 replicas=3" }),
+    hash: z
+      .string()
+      .nullable()
+      .meta({ description: "SHA-256 chaining this row to the one before (see 'berth audit verify')" }),
   })
   .meta({ id: "AuditEntry" });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
 export const AuditQuery = z.object({
   tenant: TenantName.optional().meta({ param: { name: "tenant", in: "query" } }),
+  env: EnvName.optional().meta({ param: { name: "env", in: "query" } }),
+  actor: UserName.optional().meta({ param: { name: "actor", in: "query" } }),
+  object: z
+    .string()
+    .regex(/^[a-z]+(\/[A-Za-z0-9._@/-]{1,200})?$/, "object must be KIND or KIND/NAME, e.g. app/web")
+    .optional()
+    .meta({ param: { name: "object", in: "query" }, description: "KIND or KIND/NAME, e.g. app/web" }),
   since: z.iso
     .datetime()
     .optional()
@@ -36,3 +88,33 @@ export const AuditQuery = z.object({
     .meta({ param: { name: "limit", in: "query" } }),
 });
 export type AuditQuery = z.infer<typeof AuditQuery>;
+
+export const AuditExportQuery = z.object({
+  format: z
+    .enum(["jsonl"])
+    .default("jsonl")
+    .meta({ param: { name: "format", in: "query" } }),
+  tenant: TenantName.optional().meta({ param: { name: "tenant", in: "query" } }),
+  since: z.iso
+    .datetime()
+    .optional()
+    .meta({ param: { name: "since", in: "query" }, description: "ISO-8601 time" }),
+});
+export type AuditExportQuery = z.infer<typeof AuditExportQuery>;
+
+export const AuditVerifyReport = z
+  .object({
+    ok: z.boolean(),
+    rows: z.number().int().meta({ description: "Rows checked" }),
+    head: z
+      .string()
+      .meta({ description: "Hash of the last row: keep it to check later that nothing was cut" }),
+    problems: z.array(
+      z.object({
+        id: z.number().int(),
+        problem: z.enum(["edited", "inserted", "deleted-before", "missing-at-end"]),
+      }),
+    ),
+  })
+  .meta({ id: "AuditVerifyReport" });
+export type AuditVerifyReport = z.infer<typeof AuditVerifyReport>;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** One row of `berth ps`: a container as the engine reports it, with Berth's health verdict. */
+/** One row of `berth ps`: a replica as the reconciler last saw it, with its last health verdict. */
 export const ContainerRow = z
   .object({
     id: z.string(),
@@ -17,6 +17,13 @@ export const ContainerRow = z
     detail: z.string().nullable().meta({ description: "Why it is not running yet, e.g. no suitable node" }),
     serving: z.boolean(),
     createdAt: z.string(),
+    lastProbeAt: z
+      .string()
+      .nullable()
+      .meta({ description: "When its health was last checked; null: never (not running yet)" }),
+    observedAt: z.string().meta({
+      description: "When the reconciler last saw it: an old time means it has not been able to look since",
+    }),
   })
   .meta({ id: "ContainerRow" });
 export type ContainerRow = z.infer<typeof ContainerRow>;

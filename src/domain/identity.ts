@@ -84,7 +84,9 @@ export const TokenInfo = z
     kind: z.enum(["login", "api"]),
     tenant: z.string().nullable(),
     env: z.string().nullable(),
-    role: Role.nullable(),
+    // Its own meta makes the document spell this out in place: a bare Role.nullable() put the null
+    // into the shared Role schema, so every role in every client became nullable.
+    role: Role.nullable().meta({ description: "The role the token is limited to; null: the user's own" }),
     createdAt: z.string(),
     expiresAt: z.string().nullable(),
     lastUsedAt: z.string().nullable(),

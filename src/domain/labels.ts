@@ -34,10 +34,28 @@ export function workloadLabels(id: WorkloadIdentity, release: number, slot: numb
 export const containerName = (id: WorkloadIdentity, release: number, slot: number) =>
   `berth.${id.tenant}.${id.env}.${id.app}.r${release}.${slot}`;
 
-export const appKey = (id: WorkloadIdentity) => `${id.tenant}/${id.env}/${id.app}`;
+/**
+ * Reconciler keys name a kind and an object of it: `app/TENANT/ENV/APP` now; `instance/...`,
+ * `build/ID` and `job/ID` fit the same shape. Each kind has its own sync handler.
+ */
+export const appKey = (id: WorkloadIdentity) => `app/${id.tenant}/${id.env}/${id.app}`;
 
+/** The kind of a key and the rest of it (what that kind's handler reads); undefined if malformed. */
+export function parseKey(key: string): { kind: string; name: string } | undefined {
+  const slash = key.indexOf("/");
+  if (slash <= 0 || slash === key.length - 1) return undefined;
+  return { kind: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** The app a whole `app/TENANT/ENV/APP` key stands for; undefined for any other key. */
 export function parseAppKey(key: string): WorkloadIdentity | undefined {
-  const [tenant, env, app, ...rest] = key.split("/");
+  const parsed = parseKey(key);
+  return parsed?.kind === "app" ? parseAppName(parsed.name) : undefined;
+}
+
+/** The app an `app/...` key's name (TENANT/ENV/APP) stands for. */
+export function parseAppName(name: string): WorkloadIdentity | undefined {
+  const [tenant, env, app, ...rest] = name.split("/");
   if (!tenant || !env || !app || rest.length > 0) return undefined;
   return { tenant, env, app };
 }

@@ -109,9 +109,22 @@ export class EnginePerEnvironment implements Engine {
     return this.local.capacity();
   }
 
-  /** Capacity where an identity's environment runs. */
-  async capacityOf(identity: WorkloadIdentity): Promise<EngineCapacity> {
-    return (await this.#for(identity.tenant, identity.env)).engine.capacity();
+  /**
+   * What one unlimited replica can use on a cluster's engine (null: the local one). Callers name
+   * the cluster (read in their own transaction) rather than the environment: looking it up here
+   * would read the store from outside that transaction.
+   */
+  capacityOn(cluster: string | null): Promise<EngineCapacity> {
+    if (cluster === null) return this.local.capacity();
+    const engine = this.#clusters.get(cluster);
+    if (!engine)
+      return Promise.reject(
+        new DomainError(
+          "unavailable",
+          `cluster ${cluster} is not connected; see 'berth cluster info ${cluster}'`,
+        ),
+      );
+    return engine.capacity();
   }
 
   inspectImage(ref: string): Promise<ImageInfo | null> {

@@ -31,6 +31,8 @@ export interface DesiredApp {
   links: { network: string; aliases: string[] }[];
   /** Hybrid-cloud burst policy (clusters only); null: none. */
   burst?: BurstPolicy | null;
+  /** A serving replica unhealthy for this long is replaced; undefined: never. */
+  replaceUnhealthyAfterMs?: number;
 }
 
 export interface DesiredCanary {
@@ -56,6 +58,8 @@ export interface ObservedContainer {
   /** Networks it is attached to, by domain name. */
   networks: string[];
   createdAt: string;
+  /** Since when it has been running but failing its health check (ms since epoch); null: healthy or not running. */
+  unhealthySince?: number | null;
 }
 
 export interface RoutedEndpoint {

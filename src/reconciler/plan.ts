@@ -138,6 +138,30 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
       actions.push({ type: "remove", id: c.id, reason: `container is ${c.state}` });
   }
 
+  // A serving replica that stayed unhealthy is replaced: removed now, so its slot starts afresh
+  // below. It gets no traffic meanwhile (only healthy replicas are routed).
+  const after = desired?.replaceUnhealthyAfterMs;
+  if (desired?.release && after !== undefined && desired.servingRelease === desired.release.number) {
+    const serving = desired.release.number;
+    for (const c of [...live]) {
+      const since = c.unhealthySince ?? null;
+      if (
+        c.release !== serving ||
+        c.state !== "running" ||
+        c.healthy ||
+        since === null ||
+        now - since < after
+      )
+        continue;
+      live.splice(live.indexOf(c), 1);
+      actions.push({
+        type: "remove",
+        id: c.id,
+        reason: `it failed its health check for ${Math.round((now - since) / 1000)}s while serving; a new replica replaces it`,
+      });
+    }
+  }
+
   if (desired) actions.push(...planLinks(desired.links, live));
   const target = desired?.release ?? null;
   if (!desired || !target) {

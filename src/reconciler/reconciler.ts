@@ -1,11 +1,11 @@
 import { linkNetworkName, networkName } from "../domain/environment.js";
-import { appKey } from "../domain/labels.js";
+import { appKey, parseKey } from "../domain/labels.js";
 import type { Engine } from "../engines/engine.js";
 import type { Store } from "../store/store.js";
-import type { AppSync } from "./app-sync.js";
 import type { Enqueuer } from "./enqueuer.js";
 import { KeyedWorkQueue } from "./keyed-work-queue.js";
 import type { RoutePublisher } from "./route-publisher.js";
+import type { SyncHandler } from "./sync-handler.js";
 
 export interface ReconcilerOptions {
   concurrency: number;
@@ -20,17 +20,19 @@ export interface ReconcilerOptions {
  */
 export class Reconciler implements Enqueuer {
   private readonly queue: KeyedWorkQueue;
+  private readonly handlers: ReadonlyMap<string, SyncHandler>;
   private watcher: { close(): void } | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly engine: Engine,
-    appSync: AppSync,
+    handlers: readonly SyncHandler[],
     private readonly routes: RoutePublisher,
     private readonly options: ReconcilerOptions,
   ) {
-    this.queue = new KeyedWorkQueue((key) => appSync.sync(key), {
+    this.handlers = new Map(handlers.map((h) => [h.kind, h]));
+    this.queue = new KeyedWorkQueue((key) => this.dispatch(key), {
       concurrency: options.concurrency,
       baseBackoffMs: 250,
       maxBackoffMs: 30_000,
@@ -61,6 +63,17 @@ export class Reconciler implements Enqueuer {
     this.queue.add(key);
   }
 
+  /** A key goes to its kind's handler; one no handler knows is dropped with a warning, not retried. */
+  private dispatch(key: string) {
+    const parsed = parseKey(key);
+    const handler = parsed && this.handlers.get(parsed.kind);
+    if (!parsed || !handler) {
+      this.options.log.warn({ key }, "no sync handler for this key; dropped");
+      return Promise.resolve(undefined);
+    }
+    return handler.sync(parsed.name);
+  }
+
   whenIdle(): Promise<void> {
     return this.queue.whenIdle();
   }
@@ -71,13 +84,11 @@ export class Reconciler implements Enqueuer {
     this.queue.stop();
   }
 
-  /** Enqueues every app the store knows and every app a Berth container claims to belong to. */
+  /** Enqueues every key each kind's handler says exists. */
   async resync(): Promise<void> {
     try {
-      const keys = new Set<string>();
-      for (const d of await this.store.deployments.listAll()) keys.add(appKey(d));
-      for (const w of await this.engine.list({})) keys.add(appKey(w.identity));
-      for (const key of keys) this.queue.add(key);
+      for (const handler of this.handlers.values())
+        for (const key of await handler.keys()) this.queue.add(key);
       await this.collectNetworks();
       // A no-op when nginx is live with the current config; restarts it if its master died.
       await this.routes.publish();

@@ -8,6 +8,7 @@ import type { RotateKeyResult } from "../domain/admin.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Store } from "../store/store.js";
 import type { KeyRotation } from "./ports.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 /** Platform chores: key rotation and backups. */
 export class AdminService {
@@ -15,6 +16,7 @@ export class AdminService {
     private readonly store: Store,
     private readonly box: SecretBox,
     private readonly ring: KeyRotation,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   /**
@@ -24,23 +26,26 @@ export class AdminService {
    */
   async rotateKey(prune: boolean): Promise<RotateKeyResult> {
     const { id } = this.ring.rotate();
-    const resealed = await this.store.transaction(async (tx) => {
-      let secrets = 0;
-      for (const row of await tx.config.listSecretEntries()) {
-        const plain = this.box.open(row.value, entryContext(row));
-        await tx.config.replaceSecretValue(row.id, this.box.seal(plain, entryContext(row)));
-        secrets++;
-      }
-      let releases = 0;
-      for (const row of await tx.releases.listSealed()) {
-        const context = releaseContext(row.app_id, row.env_id, row.number);
-        const sealed = row.sealed as string;
-        await tx.releases.replaceSealed(row.id, this.box.seal(this.box.open(sealed, context), context));
-        releases++;
-      }
-      const certificates = await tx.certificates.reseal(false);
-      return { secrets, releases, certificates };
-    });
+    const resealed = await this.writes.run(
+      { object: { kind: "key", name: id }, change: { prune } },
+      async (tx) => {
+        let secrets = 0;
+        for (const row of await tx.config.listSecretEntries()) {
+          const plain = this.box.open(row.value, entryContext(row));
+          await tx.config.replaceSecretValue(row.id, this.box.seal(plain, entryContext(row)));
+          secrets++;
+        }
+        let releases = 0;
+        for (const row of await tx.releases.listSealed()) {
+          const context = releaseContext(row.app_id, row.env_id, row.number);
+          const sealed = row.sealed as string;
+          await tx.releases.replaceSealed(row.id, this.box.seal(this.box.open(sealed, context), context));
+          releases++;
+        }
+        const certificates = await tx.certificates.reseal(false);
+        return { secrets, releases, certificates };
+      },
+    );
     let pruned: string[] = [];
     if (prune) pruned = this.ring.retain(new Set(await this.keysInUse()));
     return { keyId: id, resealed, keys: this.ring.ids(), pruned };

@@ -5,22 +5,23 @@ import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { Store } from "../store/store.js";
 import { findApp, findTenant } from "./lookup.js";
 import type { RoutingSettings } from "./ports.js";
-import { withinQuota } from "./quota-guard.js";
 import { toDeployment } from "./to-deployment.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 export class AppService {
   constructor(
     private readonly store: Store,
     private readonly reconciler: Enqueuer,
     private readonly routing: RoutingSettings,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async create(tenant: string, name: string): Promise<App> {
-    return this.store.transaction(async (tx) => {
+    return this.writes.run({ tenant, object: { kind: "app", name } }, async (tx) => {
       const t = await findTenant(tx, tenant);
       if (await tx.apps.find(t.id, name))
         throw new DomainError("conflict", `app '${name}' already exists in tenant '${tenant}'`, "name");
-      const row = await withinQuota(tx, t.id, () => tx.apps.create(t.id, name));
+      const row = await tx.apps.create(t.id, name);
       return { tenant, name: row.name, createdAt: row.created_at };
     });
   }
@@ -44,13 +45,16 @@ export class AppService {
 
   /** Deletes the desired state; the reconciler then drains and removes the containers. */
   async delete(tenant: string, name: string): Promise<void> {
-    const keys = await this.store.transaction(async (tx) => {
-      const t = await findTenant(tx, tenant);
-      const app = await findApp(tx, t, name);
-      const deployments = await tx.deployments.listForApp(app.id);
-      await tx.apps.delete(app.id);
-      return deployments.map((d) => appKey(d));
-    });
+    const keys = await this.writes.run(
+      { tenant, object: { kind: "app", name }, change: { deleted: true } },
+      async (tx) => {
+        const t = await findTenant(tx, tenant);
+        const app = await findApp(tx, t, name);
+        const deployments = await tx.deployments.listForApp(app.id);
+        await tx.apps.delete(app.id);
+        return deployments.map((d) => appKey(d));
+      },
+    );
     for (const key of keys) this.reconciler.enqueue(key);
   }
 }

@@ -4,7 +4,6 @@ import type { SecretBox } from "../domain/secret-box.js";
 import { SETTING_NAMES, type Settings } from "../domain/settings.js";
 import type { LayerScope } from "../store/config-repository.js";
 import type { Store } from "../store/store.js";
-import { assertIsolation, elevationOf } from "./isolation-guard.js";
 
 /** One layer as berth.yaml declares it. */
 export interface LayerSpec {
@@ -70,7 +69,6 @@ export async function applyLayer(
     for (const key of remove) step("unset", target, key);
   }
   if (spec.resources) {
-    await assertIsolation(tx, { id: scope.tenantId, name: tenantName }, elevationOf(spec.resources), target);
     const settings = new Map(current.settings.map((s) => [s.name, s.value]));
     for (const name of SETTING_NAMES) {
       const want = spec.resources[name];

@@ -6,12 +6,14 @@ import type { Store } from "../store/store.js";
 import { findApp, findTenant } from "./lookup.js";
 import type { ImageBuilder } from "./ports.js";
 import { imageForTenant } from "./tenant-image.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 /** Builds an app's image from a tar context the CLI streams; the log goes back as it happens. */
 export class BuildService {
   constructor(
     private readonly store: Store,
     private readonly builder: ImageBuilder,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async build(
@@ -23,6 +25,7 @@ export class BuildService {
     const t = await findTenant(this.store, tenant);
     await findApp(this.store, t, app);
     const tag = `berth/${tenant}/${app}:build-${Date.now()}`;
+    this.writes.describe({ tenant, object: { kind: "build", name: app }, change: { tag } });
     const image = await this.builder.build(
       context,
       {

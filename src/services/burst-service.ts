@@ -5,6 +5,7 @@ import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { BurstRow } from "../store/burst-repository.js";
 import type { Store } from "../store/store.js";
 import { findAppInEnv } from "./lookup.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 interface Where {
   tenant: string;
@@ -17,6 +18,7 @@ export class BurstService {
   constructor(
     private readonly store: Store,
     private readonly reconciler: Enqueuer,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async set(where: Where, req: BurstRequest): Promise<Burst> {
@@ -28,7 +30,15 @@ export class BurstService {
         `environment ${where.env} runs on the local engine; burst needs an environment on a cluster (env create --cluster)`,
         "env",
       );
-    const row = await this.store.bursts.set(w.app.id, w.env.id, req.prefer, req.overflow, req.maxOverflow);
+    const op = {
+      tenant: where.tenant,
+      object: { kind: "burst", name: where.app },
+      env: where.env,
+      change: { ...req },
+    } as const;
+    const row = await this.writes.run(op, (tx) =>
+      tx.bursts.set(w.app.id, w.env.id, req.prefer, req.overflow, req.maxOverflow),
+    );
     this.reconciler.enqueue(appKey(where));
     return toBurst(row);
   }
@@ -42,7 +52,13 @@ export class BurstService {
 
   async clear(where: Where): Promise<void> {
     const w = await findAppInEnv(this.store, where.tenant, where.env, where.app);
-    if (!(await this.store.bursts.clear(w.app.id, w.env.id)))
+    const op = {
+      tenant: where.tenant,
+      object: { kind: "burst", name: where.app },
+      env: where.env,
+      change: { cleared: true },
+    } as const;
+    if (!(await this.writes.run(op, (tx) => tx.bursts.clear(w.app.id, w.env.id))))
       throw new DomainError("not_found", `${where.app} has no burst policy in ${where.env}`);
     this.reconciler.enqueue(appKey(where));
   }

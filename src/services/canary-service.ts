@@ -13,13 +13,12 @@ import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { CanaryRow } from "../store/canary-repository.js";
 import type { Store } from "../store/store.js";
 import { canaryRulesText } from "./canary-rules-text.js";
-import { assertReleaseIsolation } from "./isolation-guard.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RouterRefresher, TrafficMetrics } from "./ports.js";
-import { quotaCheckpoint } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { imageForTenant } from "./tenant-image.js";
 import { rolloutOf, rulesOf, toCanary } from "./to-canary.js";
+import { NO_AUDIT, type WriteOp, WritePath } from "./write-path.js";
 
 export interface CanaryOutcome {
   canary: Canary;
@@ -42,6 +41,7 @@ export class CanaryService {
     private readonly metrics: TrafficMetrics,
     private readonly releases: ReleaseMaker,
     private readonly now: () => Date = () => new Date(),
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async start(tenant: string, env: string, app: string, req: CanaryStartRequest): Promise<CanaryOutcome> {
@@ -86,8 +86,14 @@ export class CanaryService {
           : req.rules.weight,
     };
 
-    const outcome = await this.store.transaction(async (tx) => {
-      const quota = await quotaCheckpoint(tx, where.tenant.id);
+    const change = {
+      start: req.mode,
+      image: req.image,
+      release: req.release,
+      weight: rules.weight,
+      replicas: req.replicas,
+    };
+    const outcome = await this.writes.run(canaryOp(where, change), async (tx) => {
       if (await tx.canaries.findActive(where.app.id, where.env.id))
         throw new DomainError(
           "conflict",
@@ -121,7 +127,6 @@ export class CanaryService {
             `${app} has no release ${release} in ${env}; see 'berth releases ${app} --env ${env}'`,
             "release",
           );
-        await assertReleaseIsolation(tx, where, existing);
       }
       if (release === stable)
         throw new DomainError(
@@ -149,7 +154,6 @@ export class CanaryService {
         started_at: startedAt,
       });
       await tx.events.append(where.app.id, where.env.id, row.release, "canary-started", message);
-      await quota.verify();
       return { canary: toCanary(row), eventCursor };
     });
     this.reconciler.enqueue(appKey({ tenant, env, app }));
@@ -179,7 +183,13 @@ export class CanaryService {
       weight: patch.weight ?? current.weight,
     };
     const message = `rules of canary release ${row.release}: ${canaryRulesText(rules)}`;
-    await this.store.transaction(async (tx) => {
+    const change = {
+      headers: rules.headers.map((h) => h.name),
+      cookie: rules.cookie?.name,
+      sourceCidrs: rules.sourceCidrs,
+      weight: rules.weight,
+    };
+    await this.writes.run(canaryOp(where, change), async (tx) => {
       if (!(await tx.canaries.update(row.id, { rules: JSON.stringify(rules) }, ["starting", "running"])))
         throw new DomainError(
           "conflict",
@@ -205,10 +215,7 @@ export class CanaryService {
           ? `canary release ${row.release} is not healthy yet, so it cannot be promoted; wait, or abort it`
           : `canary release ${row.release} is already being promoted`,
       );
-    const outcome = await this.store.transaction(async (tx) => {
-      const quota = await quotaCheckpoint(tx, where.tenant.id);
-      const promoted = await tx.releases.find(where.app.id, where.env.id, row.release);
-      if (promoted) await assertReleaseIsolation(tx, where, promoted);
+    const outcome = await this.writes.run(canaryOp(where, { promote: row.release }), async (tx) => {
       const eventCursor = await tx.events.lastId(where.app.id, where.env.id);
       const message = `promoting canary release ${row.release}: it takes all the traffic once ${row.stable_release}'s replicas are replaced`;
       if (!(await tx.canaries.update(row.id, { phase: "promoting", message }, ["running"])))
@@ -223,7 +230,6 @@ export class CanaryService {
         rollout_started_at: this.now().toISOString(),
       });
       await tx.events.append(where.app.id, where.env.id, row.release, "canary-promoting", message);
-      await quota.verify();
       return { canary: toCanary({ ...row, phase: "promoting", message }), eventCursor };
     });
     this.reconciler.enqueue(appKey({ tenant, env, app }));
@@ -277,7 +283,7 @@ export class CanaryService {
     const weight = rollout.steps[next] as number;
     const rules = { ...rulesOf(row), weight };
     const message = `step ${next + 1}/${rollout.steps.length}: weight ${weight}% (step ${next} passed: ${summary})`;
-    await this.store.transaction(async (tx) => {
+    await this.writes.run(canaryOp(where, { step: next + 1, weight }), async (tx) => {
       const moved = await tx.canaries.update(
         row.id,
         {
@@ -342,7 +348,7 @@ export class CanaryService {
     message: string,
   ): Promise<CanaryOutcome> {
     const kind: DeploymentEventKind = phase === "aborted" ? "canary-aborted" : "canary-failed";
-    const outcome = await this.store.transaction(async (tx) => {
+    const outcome = await this.writes.run(canaryOp(where, { end: phase }), async (tx) => {
       const eventCursor = await tx.events.lastId(where.app.id, where.env.id);
       if (!(await tx.canaries.update(row.id, { phase, message })))
         throw new DomainError(
@@ -367,3 +373,11 @@ export class CanaryService {
     return outcome;
   }
 }
+
+/** A canary is audited as a change of its app in its environment. */
+const canaryOp = (where: AppInEnv, change: WriteOp["change"]): WriteOp => ({
+  tenant: where.tenant.name,
+  object: { kind: "canary", name: where.app.name },
+  env: where.env.name,
+  change,
+});

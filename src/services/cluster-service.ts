@@ -2,6 +2,7 @@ import type { Cluster, ClusterInfo, ClusterNode, CreateClusterRequest } from "..
 import { DomainError } from "../domain/domain-error.js";
 import type { ClusterRow } from "../store/cluster-repository.js";
 import type { Store } from "../store/store.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 /** A connected cluster, as services need it (main.ts passes the Swarm engine). */
 export interface ClusterHandle {
@@ -31,6 +32,7 @@ export class ClusterService {
     private readonly connections: ClusterConnections,
     /** Nodes pull images from here; without it no cluster can run Berth's images. */
     private readonly registry: string | null,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   /** Connects every stored cluster at start; one that does not answer is attached anyway and retried by use. */
@@ -62,7 +64,11 @@ export class ClusterService {
       const code = error instanceof DomainError && error.code === "unavailable" ? "unavailable" : "invalid";
       throw new DomainError(code, `cannot add cluster ${req.name}: ${message(error)}`, "dockerHost");
     }
-    const stored = await this.store.clusters.create(row);
+    const op = {
+      object: { kind: "cluster", name: req.name },
+      change: { dockerHost: req.dockerHost, tls: req.tlsCert !== undefined },
+    } as const;
+    const stored = await this.writes.run(op, (tx) => tx.clusters.create(row));
     this.connections.attach(handle);
     return this.view(stored, true);
   }
@@ -77,13 +83,16 @@ export class ClusterService {
 
   async remove(name: string): Promise<void> {
     const row = await this.#find(name);
+    this.writes.describe({ object: { kind: "cluster", name }, change: { removed: true } });
     const envs = await this.store.clusters.environmentsOn(row.id);
     if (envs.length > 0)
       throw new DomainError(
         "conflict",
         `cluster '${name}' still runs ${envs.map((e) => `${e.tenant}/${e.env}`).join(", ")}; delete those environments first`,
       );
-    await this.store.clusters.delete(row.id);
+    await this.writes.run({ object: { kind: "cluster", name }, change: { removed: true } }, (tx) =>
+      tx.clusters.delete(row.id),
+    );
     this.connections.detach(name);
   }
 
@@ -98,6 +107,7 @@ export class ClusterService {
     set: Record<string, string>,
     remove: string[],
   ): Promise<ClusterNode> {
+    this.writes.describe({ object: { kind: "node", name: node }, change: { cluster: name, ...set, remove } });
     await this.#find(name);
     const handle = this.connections.cluster(name);
     await handle.assertWritable();
@@ -109,6 +119,7 @@ export class ClusterService {
     node: string,
     availability: "active" | "drain" | "pause",
   ): Promise<ClusterNode> {
+    this.writes.describe({ object: { kind: "node", name: node }, change: { cluster: name, availability } });
     await this.#find(name);
     const handle = this.connections.cluster(name);
     await handle.assertWritable();

@@ -23,12 +23,11 @@ import type { LayerScope } from "../store/config-repository.js";
 import type { Store } from "../store/store.js";
 import { currentRelease } from "./current-release.js";
 import { refuseDuringCanary } from "./deploy-service.js";
-import { assertIsolation, elevationOf } from "./isolation-guard.js";
 import { findApp, findAppInEnv, findEnv, findTenant } from "./lookup.js";
 import type { ImageLookup } from "./ports.js";
-import { quotaCheckpoint } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { rollAffected } from "./roll-affected.js";
+import { type ChangeValue, NO_AUDIT, type WriteOp, WritePath } from "./write-path.js";
 
 /**
  * Layered config, secrets, files and settings. Every change is checked against every deployment
@@ -41,6 +40,7 @@ export class ConfigService {
     private readonly reconciler: Enqueuer,
     private readonly releases: ReleaseMaker,
     private readonly box: SecretBox,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async change(tenant: string, req: ConfigChangeRequest): Promise<ConfigChangeResult> {
@@ -52,7 +52,14 @@ export class ConfigService {
     );
     if (unsetClash) throw new DomainError("invalid", `${unsetClash} is both set and unset`, unsetClash);
     const scope = await this.scope(tenant, req);
-    return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
+    // Names only: a value may be sensitive even when not declared secret.
+    const change = {
+      set: Object.keys(req.values ?? {}),
+      secrets: Object.keys(req.secrets ?? {}),
+      unset: req.unset,
+      stage: req.stage,
+    };
+    return this.changeLayer(tenant, req, req.stage ?? false, change, async (tx) => {
       let changed = 0;
       for (const [key, value] of Object.entries(req.values ?? {})) {
         await tx.config.putEntry(scope, key, false, value);
@@ -81,7 +88,7 @@ export class ConfigService {
   async putFile(tenant: string, req: ConfigFileRequest): Promise<ConfigChangeResult> {
     const scope = await this.scope(tenant, req);
     renderCheck(req.content, `file ${req.path}`);
-    return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
+    return this.changeLayer(tenant, req, req.stage ?? false, { file: req.path }, async (tx) => {
       await tx.config.putFile(scope, req.path, req.content);
       return 1;
     });
@@ -89,7 +96,7 @@ export class ConfigService {
 
   async removeFile(tenant: string, req: ConfigFileRemoveRequest): Promise<ConfigChangeResult> {
     const scope = await this.scope(tenant, req);
-    return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
+    return this.changeLayer(tenant, req, req.stage ?? false, { removeFile: req.path }, async (tx) => {
       const n = await tx.config.deleteFile(scope, req.path);
       if (n === 0) throw new DomainError("not_found", `no file ${req.path} in ${layerName(req)}`, "path");
       return n;
@@ -101,13 +108,12 @@ export class ConfigService {
     req: ConfigScope & { settings: SettingsPatch; stage?: boolean },
   ): Promise<ConfigChangeResult> {
     const scope = await this.scope(tenant, req);
-    return this.changeLayer(tenant, req, req.stage ?? false, async (tx) => {
-      await assertIsolation(
-        tx,
-        { id: scope.tenantId, name: tenant },
-        elevationOf(req.settings),
-        layerName(req),
-      );
+    // Settings are not secret: the summary carries their values (host mounts by their paths).
+    const change: Record<string, ChangeValue> = {};
+    // A command line may carry a credential (--password=...): only its length is told.
+    for (const [name, value] of Object.entries(req.settings))
+      change[name] = name === "command" && Array.isArray(value) ? `${value.length} args` : summary(value);
+    return this.changeLayer(tenant, req, req.stage ?? false, change, async (tx) => {
       let changed = 0;
       for (const [name, value] of Object.entries(req.settings)) {
         if (value === undefined) continue;
@@ -281,6 +287,7 @@ export class ConfigService {
     tenant: string,
     scope: ConfigScope,
     stage: boolean,
+    change: Record<string, ChangeValue>,
     write: (tx: Store) => Promise<number>,
   ): Promise<ConfigChangeResult> {
     const reached = (await this.store.deployments.listForTenant(tenant)).filter(
@@ -295,9 +302,13 @@ export class ConfigService {
         images.set(current.image_id, (await this.images.inspectImage(current.image_id))?.exposedPorts ?? []);
       if (!stage) await refuseDuringCanary(this.store, where).catch(stageHint);
     }
-    const tenantId = (await findTenant(this.store, tenant)).id;
-    const result = await this.store.transaction(async (tx) => {
-      const quota = await quotaCheckpoint(tx, tenantId);
+    const op: WriteOp = {
+      tenant,
+      object: scope.app === undefined ? { kind: "tenant", name: tenant } : { kind: "app", name: scope.app },
+      env: scope.env ?? null,
+      change: { ...change, layer: layerName(scope) },
+    };
+    const result = await this.writes.run(op, async (tx) => {
       const changed = await write(tx);
       const rolled = await rollAffected(
         tx,
@@ -306,7 +317,6 @@ export class ConfigService {
         (id) => images.get(id) ?? [],
         stage,
       );
-      await quota.verify();
       return { changed, releases: rolled.releases, staged: rolled.staged };
     });
     for (const where of wheres)
@@ -341,4 +351,16 @@ function stageHint(error: unknown): never {
 /** Fails on a bad template now, not at the next release. */
 function renderCheck(text: string, label: string): void {
   referencesOf(text, label);
+}
+
+/** A setting's value as one summary field: scalars as they are, lists by their items, mounts by path. */
+function summary(value: unknown): ChangeValue {
+  if (value === null || typeof value !== "object") return value as ChangeValue;
+  if (Array.isArray(value))
+    return value.map((v) =>
+      typeof v === "object" && v !== null
+        ? String((v as { hostPath?: string; name?: string }).hostPath ?? (v as { name?: string }).name ?? "?")
+        : String(v),
+    );
+  return JSON.stringify(value).slice(0, 200);
 }

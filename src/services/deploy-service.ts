@@ -8,14 +8,13 @@ import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { ReleaseRow } from "../store/release-repository.js";
 import type { Store } from "../store/store.js";
 import { currentRelease } from "./current-release.js";
-import { assertReleaseIsolation } from "./isolation-guard.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RoutingSettings } from "./ports.js";
-import { quotaCheckpoint, withinQuota } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { startRollout } from "./start-rollout.js";
 import { imageForTenant } from "./tenant-image.js";
 import { toDeployment } from "./to-deployment.js";
+import { type ChangeValue, NO_AUDIT, WritePath } from "./write-path.js";
 
 export interface DeployOutcome {
   release: number;
@@ -31,6 +30,7 @@ export class DeployService {
     private readonly reconciler: Enqueuer,
     private readonly routing: RoutingSettings,
     private readonly releases: ReleaseMaker,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async deploy(tenant: string, env: string, app: string, req: DeployRequest): Promise<DeployOutcome> {
@@ -50,7 +50,14 @@ export class DeployService {
       healthTimeout: req.healthTimeout,
       replicas: req.replicas,
     };
-    return this.commit(where, async (tx) => {
+    const change = {
+      deploy: req.image,
+      port: req.port,
+      replicas: req.replicas,
+      healthPath: req.healthPath,
+      config: Object.keys(req.config ?? {}),
+    };
+    return this.commit(where, change, async (tx) => {
       const scope = { tenantId: where.tenant.id, appId: where.app.id, envId: where.env.id };
       for (const [name, value] of Object.entries(flags))
         if (value !== undefined) await tx.config.putSetting(scope, name, JSON.stringify(value));
@@ -77,7 +84,7 @@ export class DeployService {
     const current = await currentRelease(this.store, where);
     if (!current) throw new DomainError("conflict", `${app} has no release in ${env} yet; deploy it first`);
     const image = await this.images.inspectImage(current.image_id);
-    return this.commit(where, async (tx) => {
+    return this.commit(where, { redeploy: current.image }, async (tx) => {
       const made = await this.releases.make(tx, where, {
         image: current.image,
         imageId: current.image_id,
@@ -116,7 +123,7 @@ export class DeployService {
         `image ${row.image_id.slice(0, 19)} of ${app} release ${serving} in ${fromEnv} is no longer on this host`,
         "from",
       );
-    return this.commit(where, async (tx) => {
+    return this.commit(where, { promote: `${fromEnv}#${serving}`, image: row.image }, async (tx) => {
       const made = await this.releases.make(tx, where, {
         image: row.image,
         imageId: row.image_id,
@@ -152,7 +159,7 @@ export class DeployService {
           : `${app} has no release ${to} in ${env}; see 'berth releases ${app} --env ${env}'`,
         to === undefined ? undefined : "to",
       );
-    return this.commit(where, async (tx) => {
+    return this.commit(where, { rollbackTo: target.number }, async (tx) => {
       const made = await this.releases.copy(tx, where, target);
       return startRollout(tx, where, made, {
         replicas: current?.replicas ?? 1,
@@ -164,14 +171,12 @@ export class DeployService {
 
   async scale(tenant: string, env: string, app: string, replicas: number): Promise<Deployment> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    await this.store.transaction(async (tx) => {
-      const quota = await quotaCheckpoint(tx, where.tenant.id);
+    // More containers of a release that relies on a revoked exception would run it again: the
+    // write path's isolation checkpoint sees the replicas grow.
+    const op = { tenant, object: { kind: "app", name: app }, env, change: { replicas } } as const;
+    await this.writes.run(op, async (tx) => {
       const row = await tx.deployments.find(where.app.id, where.env.id);
       if (!row) throw new DomainError("conflict", `${app} is not deployed in ${env}; deploy it first`);
-      // More containers of a release that relies on a revoked exception would run it again.
-      const running =
-        row.release === null ? undefined : await tx.releases.find(where.app.id, where.env.id, row.release);
-      if (running && replicas > row.replicas) await assertReleaseIsolation(tx, where, running);
       // Scale is the replicas setting of this app in this environment, so later releases keep it.
       await tx.config.putSetting(
         { tenantId: where.tenant.id, appId: where.app.id, envId: where.env.id },
@@ -186,7 +191,6 @@ export class DeployService {
         "scaled",
         `scaled to ${replicas} replica(s)`,
       );
-      await quota.verify();
     });
     this.reconciler.enqueue(appKey({ tenant, env, app }));
     return this.status(tenant, env, app);
@@ -232,9 +236,16 @@ export class DeployService {
 
   private async commit(
     where: AppInEnv,
+    change: Record<string, ChangeValue>,
     work: (tx: Store) => Promise<{ release: number; eventCursor: number }>,
   ): Promise<DeployOutcome> {
-    const outcome = await this.store.transaction((tx) => withinQuota(tx, where.tenant.id, () => work(tx)));
+    const op = {
+      tenant: where.tenant.name,
+      object: { kind: "app", name: where.app.name },
+      env: where.env.name,
+      change,
+    } as const;
+    const outcome = await this.writes.run(op, work);
     const id = { tenant: where.tenant.name, env: where.env.name, app: where.app.name };
     this.reconciler.enqueue(appKey(id));
     return { ...outcome, deployment: await this.status(id.tenant, id.env, id.app) };

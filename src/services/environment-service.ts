@@ -3,12 +3,17 @@ import type { Environment } from "../domain/environment.js";
 import type { EnvironmentRow } from "../store/environment-repository.js";
 import type { Store } from "../store/store.js";
 import { findEnv, findTenant } from "./lookup.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 export class EnvironmentService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
+  ) {}
 
   async create(tenant: string, name: string, cluster?: string): Promise<Environment> {
-    return this.store.transaction(async (tx) => {
+    const op = { tenant, object: { kind: "environment", name }, env: name, change: { cluster } } as const;
+    return this.writes.run(op, async (tx) => {
       const t = await findTenant(tx, tenant);
       const c = cluster === undefined ? undefined : await tx.clusters.find(cluster);
       if (cluster !== undefined && !c)
@@ -38,7 +43,13 @@ export class EnvironmentService {
 
   /** Refuses while apps are deployed there; the reconciler removes the network afterwards. */
   async delete(tenant: string, name: string): Promise<void> {
-    await this.store.transaction(async (tx) => {
+    const op = {
+      tenant,
+      object: { kind: "environment", name },
+      env: name,
+      change: { deleted: true },
+    } as const;
+    await this.writes.run(op, async (tx) => {
       const t = await findTenant(tx, tenant);
       const env = await findEnv(tx, t, name);
       const deployed = await tx.deployments.countForEnv(env.id);

@@ -17,6 +17,7 @@ import type { AccessService } from "./access-service.js";
 import { hashToken, mintToken, TOKEN_SHAPE } from "./api-token.js";
 import type { LoginThrottle } from "./login-throttle.js";
 import { findEnv, findTenant } from "./lookup.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 const DAY = 86_400;
 export const LOGIN_TTL_SECONDS = 30 * DAY;
@@ -39,6 +40,7 @@ export class IdentityService {
     private readonly access: AccessService,
     private readonly throttle: LoginThrottle,
     private readonly now: () => Date = () => new Date(),
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async authenticate(raw: string): Promise<Principal | undefined> {
@@ -78,7 +80,11 @@ export class IdentityService {
 
   async createUser(req: CreateUserRequest): Promise<User> {
     const hash = req.password === undefined ? null : await this.hasher.hash(req.password);
-    await this.store.transaction(async (tx) => {
+    const op = {
+      object: { kind: "user", name: req.name },
+      change: { admin: req.admin, password: hash !== null },
+    } as const;
+    await this.writes.run(op, async (tx) => {
       if (await tx.users.find(req.name))
         throw new DomainError("conflict", `user '${req.name}' already exists`, "name");
       await tx.users.create(req.name, hash, req.admin);
@@ -106,7 +112,7 @@ export class IdentityService {
 
   /** Their memberships and tokens go with them; the last platform admin cannot be deleted. */
   async deleteUser(name: string, by: Principal): Promise<void> {
-    await this.store.transaction(async (tx) => {
+    await this.writes.run({ object: { kind: "user", name }, change: { deleted: true } }, async (tx) => {
       const row = await tx.users.find(name);
       if (!row) throw new DomainError("not_found", `user '${name}' does not exist`);
       if (row.id === by.userId)
@@ -133,7 +139,10 @@ export class IdentityService {
         by.admin ? "not_found" : "forbidden",
         by.admin ? `user '${name}' does not exist` : "you may change only your own password",
       );
-    await this.store.users.setPassword(row.id, await this.hasher.hash(password));
+    const hash = await this.hasher.hash(password);
+    await this.writes.run({ object: { kind: "user", name }, change: { password: "changed" } }, (tx) =>
+      tx.users.setPassword(row.id, hash),
+    );
   }
 
   /**
@@ -204,7 +213,10 @@ export class IdentityService {
     const row = await this.store.tokens.find(id);
     if (!row || (!p.admin && (row.user_id !== p.userId || !withinScope(p, row))))
       throw new DomainError("not_found", `you have no token ${id}; see 'berth token list'`);
-    await this.store.tokens.revoke(id);
+    await this.writes.run(
+      { object: { kind: "token", name: row.name }, change: { id, revoked: true } },
+      (tx) => tx.tokens.revoke(id),
+    );
     return toInfo((await this.store.tokens.find(id)) as TokenView);
   }
 
@@ -231,11 +243,15 @@ export class IdentityService {
     const token = mintToken();
     const expires =
       ttlSeconds === null ? null : new Date(this.now().getTime() + ttlSeconds * 1000).toISOString();
-    const id = await this.store.tokens.create({
-      ...row,
-      token_hash: hashToken(token),
-      expires_at: expires,
-    });
+    // The token itself never reaches the audit log; its name, kind and reach do.
+    const change = { kind: row.kind, tenantId: row.tenant_id, envId: row.env_id, role: row.role, expires };
+    const op = {
+      object: { kind: row.kind === "login" ? "session" : "token", name: row.name },
+      change,
+    } as const;
+    const id = await this.writes.run(op, (tx) =>
+      tx.tokens.create({ ...row, token_hash: hashToken(token), expires_at: expires }),
+    );
     return { token, info: toInfo((await this.store.tokens.find(id)) as TokenView) };
   }
 

@@ -6,6 +6,7 @@ import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { LinkView } from "../store/network-link-repository.js";
 import type { Store } from "../store/store.js";
 import { findAppInEnv } from "./lookup.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 interface End {
   tenant: string;
@@ -22,6 +23,7 @@ export class LinkService {
   constructor(
     private readonly store: Store,
     private readonly reconciler: Enqueuer,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async add(from: End, to: End, by: string): Promise<Link> {
@@ -41,10 +43,14 @@ export class LinkService {
         "conflict",
         `${show(from)} is already linked to ${show(to)} (link ${existing.id})`,
       );
-    const id = await this.store.links.create(
-      { appId: a.app.id, envId: a.env.id },
-      { appId: b.app.id, envId: b.env.id },
-      by,
+    const op = {
+      tenant: from.tenant,
+      object: { kind: "link", name: from.app },
+      env: from.env,
+      change: { to: show(to) },
+    } as const;
+    const id = await this.writes.run(op, (tx) =>
+      tx.links.create({ appId: a.app.id, envId: a.env.id }, { appId: b.app.id, envId: b.env.id }, by),
     );
     this.enqueue(from, to);
     return toLink((await this.store.links.find(id)) as LinkView);
@@ -61,8 +67,14 @@ export class LinkService {
     const link = (await this.store.links.of(w.app.id, w.env.id)).find((l) => l.id === id);
     if (!link)
       throw new DomainError("not_found", `${show(end)} has no link ${id}; see 'berth link list ${end.app}'`);
-    await this.store.links.delete(id);
     const l = toLink(link);
+    const op = {
+      tenant: end.tenant,
+      object: { kind: "link", name: end.app },
+      env: end.env,
+      change: { removed: id, to: show(l.to) },
+    } as const;
+    await this.writes.run(op, (tx) => tx.links.delete(id));
     this.enqueue(l.from, l.to);
   }
 

@@ -14,19 +14,14 @@ import { exportManifest } from "./export-manifest.js";
 import type { AppInEnv } from "./lookup.js";
 import { orderByDependencies } from "./order-by-dependencies.js";
 import type { ImageLookup } from "./ports.js";
-import { quotaCheckpoint } from "./quota-guard.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { type Reached, rollAffected } from "./roll-affected.js";
 import type { RouteService } from "./route-service.js";
 import { imageForTenant } from "./tenant-image.js";
 import { rulesOf } from "./to-canary.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 /** Thrown inside the transaction to undo a dry run after it computed everything a real run would. */
-class DryRun extends Error {
-  constructor(readonly result: ApplyResult) {
-    super("dry run");
-  }
-}
 
 /**
  * berth.yaml: apply makes the store say what the manifest says (sections present are managed
@@ -42,6 +37,7 @@ export class ManifestService {
     private readonly box: SecretBox,
     private readonly routes: RouteService,
     private readonly canaries: CanaryService,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async apply(m: Manifest, dryRun: boolean): Promise<ApplyResult> {
@@ -49,139 +45,121 @@ export class ManifestService {
       Object.entries(m.apps ?? {}).map(([name, a]) => ({ name, dependsOn: a.dependsOn ?? [] })),
     );
     const images = await this.inspectImages(m);
-    let result: ApplyResult;
-    try {
-      result = await this.store.transaction(async (tx) => {
-        const steps: PlanStep[] = [];
-        const notes: string[] = [];
-        const step = (action: string, target: string, detail = "") => steps.push({ action, target, detail });
-        let tenant = await tx.tenants.find(m.tenant);
-        // A tenant made here has no quotas yet.
-        const quota = tenant ? await quotaCheckpoint(tx, tenant.id) : { verify: async () => {} };
-        if (!tenant) {
-          tenant = await tx.tenants.create(m.tenant);
-          step("create tenant", m.tenant);
+    const change = {
+      dryRun,
+      environments: Object.keys(m.environments ?? {}),
+      apps: Object.keys(m.apps ?? {}),
+    };
+    const op = { tenant: m.tenant, object: { kind: "manifest", name: m.tenant }, change, dryRun } as const;
+    const result = await this.writes.run(op, async (tx) => {
+      const steps: PlanStep[] = [];
+      const notes: string[] = [];
+      const step = (action: string, target: string, detail = "") => steps.push({ action, target, detail });
+      let tenant = await tx.tenants.find(m.tenant);
+      if (!tenant) {
+        tenant = await tx.tenants.create(m.tenant);
+        step("create tenant", m.tenant);
+      }
+      const envNames = new Set(Object.keys(m.environments ?? {}));
+      for (const a of Object.values(m.apps ?? {})) for (const e of Object.keys(a.envs ?? {})) envNames.add(e);
+      const envs = new Map<string, EnvironmentRow>();
+      for (const name of [...envNames].sort()) {
+        let env = await tx.environments.find(tenant.id, name);
+        if (!env) {
+          env = await tx.environments.create(tenant.id, name);
+          step("create environment", name);
         }
-        const envNames = new Set(Object.keys(m.environments ?? {}));
-        for (const a of Object.values(m.apps ?? {}))
-          for (const e of Object.keys(a.envs ?? {})) envNames.add(e);
-        const envs = new Map<string, EnvironmentRow>();
-        for (const name of [...envNames].sort()) {
-          let env = await tx.environments.find(tenant.id, name);
-          if (!env) {
-            env = await tx.environments.create(tenant.id, name);
-            step("create environment", name);
-          }
-          envs.set(name, env);
+        envs.set(name, env);
+      }
+      const apps = new Map<string, AppRow>();
+      for (const name of order) {
+        let app = await tx.apps.find(tenant.id, name);
+        if (!app) {
+          app = await tx.apps.create(tenant.id, name);
+          step("create app", name);
         }
-        const apps = new Map<string, AppRow>();
-        for (const name of order) {
-          let app = await tx.apps.find(tenant.id, name);
-          if (!app) {
-            app = await tx.apps.create(tenant.id, name);
-            step("create app", name);
-          }
-          apps.set(name, app);
-        }
-        const t = tenant;
-        // Only deployments under a layer this apply changed get new releases: drift such as a
-        // rollback stays as it is, so applying an export changes nothing.
-        const changedScopes: { appId: number; envId: number }[] = [];
-        const layer = async (appId: number, envId: number, spec: LayerSpec, target: string, path: string) => {
-          const before = steps.length;
-          await applyLayer(
-            tx,
-            this.box,
-            { tenantId: t.id, appId, envId },
-            spec,
-            m.tenant,
-            target,
-            path,
-            step,
-          );
-          if (steps.length > before) changedScopes.push({ appId, envId });
-        };
-        const touched = (where: AppInEnv) =>
-          changedScopes.some(
-            (c) => (c.appId === 0 || c.appId === where.app.id) && (c.envId === 0 || c.envId === where.env.id),
-          );
-        await layer(0, 0, m, `tenant ${m.tenant}`, "");
-        for (const [name, spec] of Object.entries(m.environments ?? {}))
-          await layer(0, envs.get(name)?.id as number, spec, `${m.tenant} ${name}`, `environments.${name}.`);
-        for (const name of order) {
-          const a = m.apps?.[name];
-          if (!a) continue;
-          const appId = apps.get(name)?.id as number;
-          await layer(appId, 0, a, name, `apps.${name}.`);
-          for (const [envName, spec] of Object.entries(a.envs ?? {}))
-            await layer(
-              appId,
-              envs.get(envName)?.id as number,
-              spec,
-              `${name}/${envName}`,
-              `apps.${name}.envs.${envName}.`,
-            );
-        }
-
-        // Every deployment of the tenant may be reached by a tenant-wide layer; apps in
-        // dependency order, so a dependency's release is written (and rolled) first.
-        const rank = new Map(order.map((n, i) => [n, i]));
-        const deployed = (await tx.deployments.listForTenant(m.tenant)).sort(
-          (x, y) => (rank.get(x.app) ?? -1) - (rank.get(y.app) ?? -1),
+        apps.set(name, app);
+      }
+      const t = tenant;
+      // Only deployments under a layer this apply changed get new releases: drift such as a
+      // rollback stays as it is, so applying an export changes nothing.
+      const changedScopes: { appId: number; envId: number }[] = [];
+      const layer = async (appId: number, envId: number, spec: LayerSpec, target: string, path: string) => {
+        const before = steps.length;
+        await applyLayer(tx, this.box, { tenantId: t.id, appId, envId }, spec, m.tenant, target, path, step);
+        if (steps.length > before) changedScopes.push({ appId, envId });
+      };
+      const touched = (where: AppInEnv) =>
+        changedScopes.some(
+          (c) => (c.appId === 0 || c.appId === where.app.id) && (c.envId === 0 || c.envId === where.env.id),
         );
-        const reached: Reached[] = [];
-        const seen = new Set<string>();
-        for (const name of order)
-          for (const [envName, spec] of Object.entries(m.apps?.[name]?.envs ?? {})) {
-            const where = this.where(t, envs.get(envName), apps.get(name));
-            const ref = spec.image ?? m.apps?.[name]?.image;
-            const current = await currentRelease(tx, where);
-            seen.add(`${name}/${envName}`);
-            if (ref && current?.image !== ref) {
-              const image = images.get(ref) as { id: string; exposedPorts: number[] };
-              reached.push({ where, image: { ref, ...image } });
-              step("deploy", `${name}/${envName}`, ref);
-            } else if (current) {
-              if (touched(where)) reached.push({ where });
-            } else notes.push(`${name} has no image for ${envName}; set image to deploy it`);
-          }
-        for (const d of deployed) {
-          if (seen.has(`${d.app}/${d.env}`)) continue;
-          const where = this.where(
-            t,
-            await tx.environments.find(t.id, d.env),
-            await tx.apps.find(t.id, d.app),
+      await layer(0, 0, m, `tenant ${m.tenant}`, "");
+      for (const [name, spec] of Object.entries(m.environments ?? {}))
+        await layer(0, envs.get(name)?.id as number, spec, `${m.tenant} ${name}`, `environments.${name}.`);
+      for (const name of order) {
+        const a = m.apps?.[name];
+        if (!a) continue;
+        const appId = apps.get(name)?.id as number;
+        await layer(appId, 0, a, name, `apps.${name}.`);
+        for (const [envName, spec] of Object.entries(a.envs ?? {}))
+          await layer(
+            appId,
+            envs.get(envName)?.id as number,
+            spec,
+            `${name}/${envName}`,
+            `apps.${name}.envs.${envName}.`,
           );
-          // Only under a layer this apply changed: staged changes and rollbacks stay as they are.
-          if (touched(where)) reached.push({ where });
+      }
+
+      // Every deployment of the tenant may be reached by a tenant-wide layer; apps in
+      // dependency order, so a dependency's release is written (and rolled) first.
+      const rank = new Map(order.map((n, i) => [n, i]));
+      const deployed = (await tx.deployments.listForTenant(m.tenant)).sort(
+        (x, y) => (rank.get(x.app) ?? -1) - (rank.get(y.app) ?? -1),
+      );
+      const reached: Reached[] = [];
+      const seen = new Set<string>();
+      for (const name of order)
+        for (const [envName, spec] of Object.entries(m.apps?.[name]?.envs ?? {})) {
+          const where = this.where(t, envs.get(envName), apps.get(name));
+          const ref = spec.image ?? m.apps?.[name]?.image;
+          const current = await currentRelease(tx, where);
+          seen.add(`${name}/${envName}`);
+          if (ref && current?.image !== ref) {
+            const image = images.get(ref) as { id: string; exposedPorts: number[] };
+            reached.push({ where, image: { ref, ...image } });
+            step("deploy", `${name}/${envName}`, ref);
+          } else if (current) {
+            if (touched(where)) reached.push({ where });
+          } else notes.push(`${name} has no image for ${envName}; set image to deploy it`);
         }
-        for (const r of reached) {
-          const canary = await tx.canaries.findActive(r.where.app.id, r.where.env.id);
-          if (canary && r.image)
-            throw new DomainError(
-              "conflict",
-              `${r.where.app.name} has a canary in ${r.where.env.name}; promote or abort it before deploying a new image`,
-            );
+      for (const d of deployed) {
+        if (seen.has(`${d.app}/${d.env}`)) continue;
+        const where = this.where(t, await tx.environments.find(t.id, d.env), await tx.apps.find(t.id, d.app));
+        // Only under a layer this apply changed: staged changes and rollbacks stay as they are.
+        if (touched(where)) reached.push({ where });
+      }
+      for (const r of reached) {
+        const canary = await tx.canaries.findActive(r.where.app.id, r.where.env.id);
+        if (canary && r.image)
+          throw new DomainError(
+            "conflict",
+            `${r.where.app.name} has a canary in ${r.where.env.name}; promote or abort it before deploying a new image`,
+          );
+      }
+      const exposed = new Map([...images.values()].map((i) => [i.id, i.exposedPorts]));
+      const rolled = await rollAffected(tx, this.releases, reached, (id) => exposed.get(id) ?? [], false);
+      for (const r of rolled.releases) step("release", `${r.app}/${r.env}`, `release ${r.release}`);
+      for (const s of rolled.scaled) step("scale", `${s.app}/${s.env}`, `${s.replicas} replica(s)`);
+      for (const name of order)
+        for (const [envName, spec] of Object.entries(m.apps?.[name]?.envs ?? {})) {
+          const where = this.where(t, envs.get(envName), apps.get(name));
+          await this.planRoutes(tx, where, spec, step);
+          await this.planCanary(tx, where, spec, step, notes);
         }
-        const exposed = new Map([...images.values()].map((i) => [i.id, i.exposedPorts]));
-        const rolled = await rollAffected(tx, this.releases, reached, (id) => exposed.get(id) ?? [], false);
-        for (const r of rolled.releases) step("release", `${r.app}/${r.env}`, `release ${r.release}`);
-        for (const s of rolled.scaled) step("scale", `${s.app}/${s.env}`, `${s.replicas} replica(s)`);
-        await quota.verify();
-        for (const name of order)
-          for (const [envName, spec] of Object.entries(m.apps?.[name]?.envs ?? {})) {
-            const where = this.where(t, envs.get(envName), apps.get(name));
-            await this.planRoutes(tx, where, spec, step);
-            await this.planCanary(tx, where, spec, step, notes);
-          }
-        const out: ApplyResult = { dryRun, steps, releases: rolled.releases, notes };
-        if (dryRun) throw new DryRun(out);
-        return out;
-      });
-    } catch (error) {
-      if (error instanceof DryRun) return error.result;
-      throw error;
-    }
+      return { dryRun, steps, releases: rolled.releases, notes } satisfies ApplyResult;
+    });
+    if (dryRun) return result;
     for (const r of result.releases)
       this.reconciler.enqueue(appKey({ tenant: m.tenant, env: r.env, app: r.app }));
     for (const s of result.steps.filter((x) => x.action === "scale")) {

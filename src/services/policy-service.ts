@@ -13,6 +13,7 @@ import type { Store } from "../store/store.js";
 import { elevationOf } from "./isolation-guard.js";
 import { findTenant } from "./lookup.js";
 import type { AuditNotes } from "./ports.js";
+import { WritePath } from "./write-path.js";
 
 const VALUE_SHAPE = { capabilities: Capability, devices: DevicePath, "host-mounts": HostPath } as const;
 
@@ -24,6 +25,7 @@ export class PolicyService {
   constructor(
     private readonly store: Store,
     private readonly notes: AuditNotes,
+    private readonly writes: WritePath = new WritePath(store, notes),
   ) {}
 
   async list(tenant: string): Promise<PolicyException[]> {
@@ -62,7 +64,11 @@ export class PolicyService {
       throw new DomainError("invalid", `a ${kind} exception is a switch; it takes no values`, "values");
     }
     const unique = [...new Set(values)].sort();
-    await this.store.exceptions.put(t.id, kind, unique, reason, by);
+    const op = {
+      object: { kind: "exception", name: kind },
+      change: { tenant, values: unique, reason },
+    } as const;
+    await this.writes.run(op, (tx) => tx.exceptions.put(t.id, kind, unique, reason, by));
     this.notes.note(
       `granted ${kind}${unique.length ? ` (${unique.join(", ")})` : ""} to ${tenant}: ${reason}`,
     );
@@ -77,7 +83,8 @@ export class PolicyService {
     kind: ExceptionKind,
   ): Promise<{ kind: ExceptionKind; stillRunning: string[] }> {
     const t = await findTenant(this.store, tenant);
-    if ((await this.store.exceptions.remove(t.id, kind)) === 0)
+    const op = { object: { kind: "exception", name: kind }, change: { tenant, revoked: true } } as const;
+    if ((await this.writes.run(op, (tx) => tx.exceptions.remove(t.id, kind))) === 0)
       throw new DomainError("not_found", `tenant '${tenant}' has no ${kind} exception`);
     this.notes.note(`revoked ${kind} of ${tenant}`);
     const left = (await this.list(tenant)).map((x) => ({ kind: x.kind, values: x.values }));

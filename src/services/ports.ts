@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import type { AuditObject } from "../domain/audit.js";
 import type { RunFeatures } from "../domain/isolation.js";
 
 /**
@@ -10,9 +11,12 @@ export interface ImageLookup {
   inspectImage(ref: string): Promise<{ id: string; exposedPorts: number[]; tenant: string | null } | null>;
 }
 
-/** What an unlimited container can use on this engine: BERTH_MEMORY_MB / BERTH_CPUS without limits. */
+/**
+ * What one unlimited container can use where an environment runs: BERTH_MEMORY_MB / BERTH_CPUS
+ * without limits. `cluster` null: the local engine; otherwise the cluster's largest node.
+ */
 export interface HostCapacity {
-  capacity(): Promise<{ memoryMb: number; cpus: number }>;
+  capacityOn(cluster: string | null): Promise<{ memoryMb: number; cpus: number }>;
 }
 
 /** What a cluster's engine (null: the local one) cannot run of a release's elevated settings. */
@@ -53,12 +57,6 @@ export interface RunningView {
   >;
   logs(id: string, options: { follow: boolean; tail: number }): Promise<Readable>;
 }
-
-export type HealthCheck = (
-  address: string,
-  port: number,
-  check: { kind: "http" | "tcp" | "none"; path: string },
-) => Promise<boolean>;
 
 export interface RoutingSettings {
   domain: string;
@@ -111,7 +109,20 @@ export interface KeyRotation {
   ids(): string[];
 }
 
-/** Adds a line to the audit record of the API call being served, e.g. an isolation exception it relies on. */
+/** What a write says about itself in the audit record of the API call being served. */
+export interface AuditDescription {
+  object: AuditObject;
+  /** The environment the object is in, when it is in one. */
+  env?: string | null;
+  /** Non-secret fields that summarise the change, rendered "key=value ...". */
+  change?: string | null;
+}
+
+/**
+ * The audit record of the API call being served: a line about what it relied on (an isolation
+ * exception), and what it changed. Outside an API call (the reconciler) both go nowhere.
+ */
 export interface AuditNotes {
   note(text: string): void;
+  describe?(description: AuditDescription): void;
 }

@@ -91,11 +91,3 @@ async function scopeName(tx: Store, tenantId: number, envId: number): Promise<st
   const env = (await tx.environments.list(tenantId)).find((e) => e.id === envId)?.name;
   return `environment ${env} of tenant ${tenant}`;
 }
-
-/** `work` inside one quota checkpoint. */
-export async function withinQuota<T>(tx: Store, tenantId: number, work: () => Promise<T>): Promise<T> {
-  const checkpoint = await quotaCheckpoint(tx, tenantId);
-  const result = await work();
-  await checkpoint.verify();
-  return result;
-}

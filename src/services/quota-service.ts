@@ -3,6 +3,7 @@ import type { QuotaLimits, QuotaReport, QuotaRequest } from "../domain/quota.js"
 import type { Store } from "../store/store.js";
 import { findEnv, findTenant } from "./lookup.js";
 import { limitsOf, tenantUsage } from "./quota-guard.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 const EMPTY = { cpus: 0, memoryMb: 0, replicas: 0, apps: 0, noCpuLimit: [], noMemoryLimit: [] };
 const KEYS = ["cpus", "memoryMb", "replicas", "apps"] as const;
@@ -13,10 +14,20 @@ const KEYS = ["cpus", "memoryMb", "replicas", "apps"] as const;
  * that could add use.
  */
 export class QuotaService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
+  ) {}
 
   async set(tenant: string, req: QuotaRequest): Promise<QuotaReport> {
-    await this.store.transaction(async (tx) => {
+    const change = {
+      env: req.env,
+      cpus: req.cpus,
+      memoryMb: req.memoryMb,
+      replicas: req.replicas,
+      apps: req.apps,
+    };
+    await this.writes.run({ object: { kind: "quota", name: tenant }, env: req.env, change }, async (tx) => {
       const t = await findTenant(tx, tenant);
       const envId = req.env === undefined ? 0 : (await findEnv(tx, t, req.env)).id;
       const rows = await tx.quotas.list(t.id);

@@ -14,9 +14,16 @@ import type { SecretBox } from "../domain/secret-box.js";
 import type { ReleaseResources, SettingName, Settings } from "../domain/settings.js";
 import type { ReleaseRow } from "../store/release-repository.js";
 import type { Store } from "../store/store.js";
-import { assertIsolation, elevationOf } from "./isolation-guard.js";
 import type { AppInEnv } from "./lookup.js";
-import type { AuditNotes, HostCapacity, RunSupport } from "./ports.js";
+import type { HostCapacity, RunSupport } from "./ports.js";
+
+const CLUSTER_CAPACITY_TTL_MS = 60_000;
+
+/** Where an environment runs; read through the caller's store, which may be a transaction (the outer one would wait for it). */
+async function clusterOf(store: Store, where: AppInEnv): Promise<string | null> {
+  if (where.env.cluster_id === null) return null;
+  return (await store.clusters.ofEnvironment(where.tenant.name, where.env.name))?.name ?? null;
+}
 
 export type NewReleaseFields = Omit<ReleaseRow, "id" | "number" | "created_at" | "app_id" | "env_id">;
 
@@ -43,20 +50,19 @@ export interface MadeRelease {
  * platform facts, seals whatever is secret, and records what changed since the release before.
  */
 export class ReleaseMaker {
-  private host: { memoryMb: number; cpus: number } | undefined;
+  /** Per engine (cluster name, or "" for the local one): what it said, and when. */
+  private readonly capacities = new Map<string, { at: number; value: { memoryMb: number; cpus: number } }>();
 
   constructor(
     private readonly box: SecretBox,
     /** The host's capacity, and what each environment's engine can run. */
     private readonly capacity: HostCapacity & RunSupport,
-    /** Where a release that relies on isolation exceptions is recorded: the API call's audit entry. */
-    private readonly notes: AuditNotes = { note: () => {} },
   ) {}
 
   async make(tx: Store, where: AppInEnv, spec: ReleaseSpec): Promise<MadeRelease> {
     const number = await tx.releases.nextNumber(where.app.id, where.env.id);
     const snapshot = await this.resolve(tx, where, spec, number);
-    await this.checkRunnable(tx, where, snapshot.resources, number);
+    await this.checkRunnable(tx, where, snapshot.resources);
     const sealedPart = {
       env: snapshot.secretEnv,
       files: snapshot.secretFiles,
@@ -95,7 +101,7 @@ export class ReleaseMaker {
   ): Promise<{ fields: NewReleaseFields; number: number }> {
     const number = await tx.releases.nextNumber(where.app.id, where.env.id);
     // The old release may rely on an exception that has been revoked since.
-    await this.checkRunnable(tx, where, resourcesOfRow(from), number);
+    await this.checkRunnable(tx, where, resourcesOfRow(from));
     const previous = await tx.releases.latest(where.app.id, where.env.id);
     const sealed = from.sealed
       ? this.box.seal(
@@ -125,21 +131,15 @@ export class ReleaseMaker {
   }
 
   /**
-   * Inside the write's transaction, so a refusal changes nothing. The engine is asked first: no
-   * exception a platform admin grants makes a setting runnable where the engine cannot run it.
+   * Inside the write's transaction, so a refusal changes nothing. This is the engine's say, not
+   * the isolation policy's (the write path judges that before commit): no exception a platform
+   * admin grants makes a setting runnable where the engine cannot run it.
    */
-  private async checkRunnable(tx: Store, where: AppInEnv, resources: ReleaseResources, number: number) {
+  private async checkRunnable(tx: Store, where: AppInEnv, resources: ReleaseResources) {
     const what = `${where.app.name} in ${where.env.name}`;
-    // Read through tx: the outer store would wait for this very transaction.
-    const cluster =
-      where.env.cluster_id === null
-        ? null
-        : ((await tx.clusters.ofEnvironment(where.tenant.name, where.env.name))?.name ?? null);
+    const cluster = await clusterOf(tx, where);
     const missing = this.capacity.unsupportedOn(cluster, resources);
     if (missing) throw new DomainError("invalid", `${what}: ${missing}; nothing was changed`);
-    const used = await assertIsolation(tx, where.tenant, elevationOf(resources), what);
-    if (used.length > 0)
-      this.notes.note(`release ${number} of ${what} relies on isolation exceptions: ${used.join(", ")}`);
   }
 
   /** What a release would be made of now, without writing anything. */
@@ -195,9 +195,19 @@ export class ReleaseMaker {
     };
   }
 
-  async hostCapacity(): Promise<{ memoryMb: number; cpus: number }> {
-    this.host ??= await this.capacity.capacity();
-    return this.host;
+  /**
+   * The facts come from the engine the environment runs on: a cluster's nodes, not the Berth
+   * host. The local host's never changes while the server runs; a cluster's nodes come and go,
+   * so its answer is kept for a minute.
+   */
+  async capacityFor(store: Store, where: AppInEnv): Promise<{ memoryMb: number; cpus: number }> {
+    const cluster = await clusterOf(store, where);
+    const key = cluster ?? "";
+    const hit = this.capacities.get(key);
+    if (hit && (cluster === null || Date.now() - hit.at < CLUSTER_CAPACITY_TTL_MS)) return hit.value;
+    const value = await this.capacity.capacityOn(cluster);
+    this.capacities.set(key, { at: Date.now(), value });
+    return value;
   }
 
   /** What a release would hold if made now with `spec`; throws DomainError naming the key at fault. */
@@ -225,7 +235,7 @@ export class ReleaseMaker {
         settings: [...layers.settings, ...releaseSettings],
         identity: { tenant: where.tenant.name, env: where.env.name, app: where.app.name },
         release: number,
-        host: await this.hostCapacity(),
+        host: await this.capacityFor(store, where),
         imagePort: exposed,
       });
     } catch (error) {

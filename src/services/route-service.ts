@@ -6,6 +6,7 @@ import type { CertificateRow } from "../store/certificate-repository.js";
 import type { Store } from "../store/store.js";
 import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { Certificates, RouterRefresher, RoutingSettings } from "./ports.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 export interface HttpsSettings extends RoutingSettings {
   httpsPort: number;
@@ -21,6 +22,7 @@ export class RouteService {
     private readonly certificates: Certificates,
     private readonly router: RouterRefresher,
     private readonly routing: HttpsSettings,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
   async add(tenant: string, env: string, app: string, req: AppRouteRequest): Promise<AppRoute> {
@@ -49,7 +51,13 @@ export class RouteService {
         : req.tls === "internal" && !(await this.hasInternalCert(req.host))
           ? { ...(await this.certificates.issue(req.host)), issuer: this.certificates.issuerName }
           : null;
-    const row = await this.store.transaction(async (tx) => {
+    const op = {
+      tenant,
+      object: { kind: "route", name: `${req.host}${req.path}` },
+      env,
+      change: { app, tls: req.tls, redirectHttps: req.redirectHttps },
+    } as const;
+    const row = await this.writes.run(op, async (tx) => {
       // Again inside the transaction: two tenants racing for one host, only the first gets it.
       await this.refuseOthersHost(tx, where, req.host);
       if (material)
@@ -89,7 +97,13 @@ export class RouteService {
         "not_found",
         `${app} has no route ${id} in ${env}; see 'berth route list ${app} --env ${env}'`,
       );
-    await this.store.transaction(async (tx) => {
+    const op = {
+      tenant,
+      object: { kind: "route", name: `${row.host}${row.path}` },
+      env,
+      change: { app, removed: true },
+    } as const;
+    await this.writes.run(op, async (tx) => {
       await tx.appRoutes.remove(id);
       // A certificate stays only while some route still serves its host.
       if ((await tx.appRoutes.findByHost(row.host)).length === 0) await tx.certificates.remove(row.host);

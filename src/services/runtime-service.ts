@@ -1,55 +1,56 @@
 import { PassThrough, type Readable } from "node:stream";
-import { resourcesOfRow } from "../config/open-release.js";
 import type { ContainerRow } from "../domain/container-row.js";
 import { DomainError } from "../domain/domain-error.js";
 import type { Store } from "../store/store.js";
 import { findAppInEnv } from "./lookup.js";
-import type { HealthCheck, RunningView } from "./ports.js";
+import type { RunningView } from "./ports.js";
 
-/** What is running right now: `berth ps` and `berth logs`. */
+/** What is running: `berth ps` (from status) and `berth logs` (from the engine). */
 export class RuntimeService {
   constructor(
     private readonly store: Store,
     private readonly running: RunningView,
-    private readonly healthCheck: HealthCheck,
   ) {}
 
+  /**
+   * Each replica as the reconciler last saw it, from the status it writes: no engine call and no
+   * probe on a read, however many replicas there are. Health is the last probe's verdict (the
+   * health monitor probes every running replica on a period, passes probe as they go).
+   */
   async containers(tenant: string, env: string, app: string): Promise<ContainerRow[]> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    const [workloads, endpoints, releases] = await Promise.all([
-      this.running.list({ tenant, env, app }),
+    const [replicas, endpoints] = await Promise.all([
+      this.store.replicas.list(where.app.id, where.env.id),
       this.store.endpoints.list(where.app.id, where.env.id),
-      this.store.releases.list(where.app.id, where.env.id),
     ]);
     const serving = new Set(endpoints.map((e) => e.container_id));
-    const rows = await Promise.all(
-      workloads.map(async (w): Promise<ContainerRow> => {
-        const release = releases.find((r) => r.number === w.release);
-        let health: ContainerRow["health"] = "unknown";
-        if (w.state === "running" && w.address !== null && release) {
-          const check = { kind: resourcesOfRow(release).healthCheck, path: release.health_path };
-          health = (await this.healthCheck(w.address, w.publishedPort ?? release.port, check))
+    const rows = replicas.map((r): ContainerRow => {
+      const health: ContainerRow["health"] =
+        r.state === "running" && r.address !== null && r.lastProbeAt !== null
+          ? r.healthy
             ? "healthy"
-            : "unhealthy";
-        } else if (w.state === "restarting" || w.state === "created" || w.state === "pending")
-          health = "starting";
-        // A cluster's IDs carry the cluster's name (CLUSTER/TASK); keep it readable.
-        const slash = w.id.indexOf("/");
-        return {
-          id: slash < 0 ? w.id.slice(0, 12) : w.id.slice(0, slash + 13),
-          node: w.node ?? null,
-          detail: w.detail ?? null,
-          name: w.name,
-          release: w.release,
-          slot: w.slot,
-          state: w.state,
-          health,
-          hostPort: w.hostPort,
-          serving: serving.has(w.id),
-          createdAt: w.createdAt,
-        };
-      }),
-    );
+            : "unhealthy"
+          : r.state === "restarting" || r.state === "created" || r.state === "pending"
+            ? "starting"
+            : "unknown";
+      // A cluster's IDs carry the cluster's name (CLUSTER/TASK); keep it readable.
+      const slash = r.workloadId.indexOf("/");
+      return {
+        id: slash < 0 ? r.workloadId.slice(0, 12) : r.workloadId.slice(0, slash + 13),
+        node: r.node,
+        detail: r.detail,
+        name: r.name,
+        release: r.release,
+        slot: r.slot,
+        state: r.state,
+        health,
+        hostPort: r.hostPort,
+        serving: serving.has(r.workloadId),
+        createdAt: r.createdAt,
+        lastProbeAt: r.lastProbeAt,
+        observedAt: r.observedAt,
+      };
+    });
     return rows.sort((a, b) => b.release - a.release || a.slot - b.slot);
   }
 

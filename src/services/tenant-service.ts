@@ -2,12 +2,16 @@ import { DomainError } from "../domain/domain-error.js";
 import type { Tenant } from "../domain/tenant.js";
 import type { Store } from "../store/store.js";
 import { findTenant } from "./lookup.js";
+import { NO_AUDIT, WritePath } from "./write-path.js";
 
 export class TenantService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
+  ) {}
 
   async create(name: string, owner?: string): Promise<Tenant> {
-    return this.store.transaction(async (tx) => {
+    return this.writes.run({ object: { kind: "tenant", name }, change: { owner } }, async (tx) => {
       if (await tx.tenants.find(name))
         throw new DomainError("conflict", `tenant '${name}' already exists`, "name");
       const user = owner === undefined ? undefined : await tx.users.find(owner);
@@ -29,7 +33,7 @@ export class TenantService {
 
   /** Refuses while apps remain: deleting a tenant must never silently take running apps down. */
   async delete(name: string): Promise<void> {
-    await this.store.transaction(async (tx) => {
+    await this.writes.run({ object: { kind: "tenant", name }, change: { deleted: true } }, async (tx) => {
       const tenant = await findTenant(tx, name);
       const apps = await tx.apps.list(tenant.id);
       if (apps.length > 0)

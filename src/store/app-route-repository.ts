@@ -33,7 +33,7 @@ export class AppRouteRepository {
   }
 
   findByHost(host: string): Promise<AppRouteRow[]> {
-    return this.db.selectFrom("app_routes").selectAll().where("host", "=", host).execute();
+    return this.db.selectFrom("app_routes").selectAll().where("host", "=", host).orderBy("path").execute();
   }
 
   /** The tenants whose apps have routes on this host (a host belongs to one tenant). */
@@ -44,6 +44,7 @@ export class AppRouteRepository {
       .select("apps.tenant_id")
       .distinct()
       .where("app_routes.host", "=", host)
+      .orderBy("apps.tenant_id")
       .execute();
     return rows.map((r) => r.tenant_id);
   }

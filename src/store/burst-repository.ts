@@ -66,6 +66,8 @@ export class BurstRepository {
       .select(["tenants.name as tenant", "environments.name as env", "apps.name as app"])
       .select("deployments.serving_release as release")
       .where("deployments.serving_release", "is not", null)
+      .orderBy("bursts.app_id")
+      .orderBy("bursts.env_id")
       .execute() as never;
   }
 }

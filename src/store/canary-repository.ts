@@ -62,7 +62,10 @@ export class CanaryRepository {
           .onRef("releases.number", "=", "canaries.release"),
       )
       .select([
+        "canaries.app_id",
         "canaries.env_id",
+        "canaries.release",
+        "releases.id as release_id",
         "environments.name as env",
         "apps.name as app",
         "canaries.replicas",
@@ -70,6 +73,7 @@ export class CanaryRepository {
       ])
       .where("apps.tenant_id", "=", tenantId)
       .where("canaries.phase", "in", ["starting", "running"])
+      .orderBy("canaries.id")
       .execute();
   }
 

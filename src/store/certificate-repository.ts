@@ -35,7 +35,11 @@ export class CertificateRepository {
   /** Seals every key again under the current key (or, with onlyPlain, those stored before sealing). */
   async reseal(onlyPlain: boolean): Promise<number> {
     if (!this.box) return 0;
-    const rows = await this.db.selectFrom("certificates").select(["host", "key_pem"]).execute();
+    const rows = await this.db
+      .selectFrom("certificates")
+      .select(["host", "key_pem"])
+      .orderBy("host")
+      .execute();
     let n = 0;
     for (const r of rows) {
       const plain = !r.key_pem.startsWith(SEALED);

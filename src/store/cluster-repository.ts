@@ -54,6 +54,8 @@ export class ClusterRepository {
       .innerJoin("tenants", "tenants.id", "environments.tenant_id")
       .select(["tenants.name as tenant", "environments.name as env"])
       .where("environments.cluster_id", "=", clusterId)
+      .orderBy("tenants.name")
+      .orderBy("environments.name")
       .execute();
   }
 

@@ -108,9 +108,35 @@ export class ConfigRepository {
     return Number(result.numDeletedRows);
   }
 
+  /**
+   * A tenant's settings rows named in `names` (the isolation-elevating ones), with the names of
+   * the app and environment of their layer ("" where the layer spans all).
+   */
+  settingsNamed(
+    tenantId: number,
+    names: readonly string[],
+  ): Promise<{ app_id: number; env_id: number; app: string; env: string; name: string; value: string }[]> {
+    return this.db
+      .selectFrom("settings")
+      .leftJoin("apps", "apps.id", "settings.app_id")
+      .leftJoin("environments", "environments.id", "settings.env_id")
+      .select([
+        "settings.app_id",
+        "settings.env_id",
+        "settings.name",
+        "settings.value",
+        (eb) => eb.fn.coalesce("apps.name", eb.val("")).as("app"),
+        (eb) => eb.fn.coalesce("environments.name", eb.val("")).as("env"),
+      ])
+      .where("settings.tenant_id", "=", tenantId)
+      .where("settings.name", "in", [...names])
+      .orderBy("settings.id")
+      .execute();
+  }
+
   /** For key rotation: every stored secret, in every layer. */
   listSecretEntries(): Promise<ConfigEntryRow[]> {
-    return this.db.selectFrom("config_entries").selectAll().where("secret", "=", 1).execute();
+    return this.db.selectFrom("config_entries").selectAll().where("secret", "=", 1).orderBy("id").execute();
   }
 
   async replaceSecretValue(id: number, value: string): Promise<void> {

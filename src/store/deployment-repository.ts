@@ -8,13 +8,23 @@ export type DeploymentPatch = Omit<
   "id" | "app_id" | "env_id" | "updated_at"
 >;
 export interface ResourceRow {
+  app_id: number;
   env_id: number;
+  release: number | null;
+  /** The release's row id (null: none); new rows have ids above any read before. */
+  release_id: number | null;
   env: string;
   app: string;
   replicas: number;
   resources_json: string | null;
 }
-export type NamedDeploymentRow = DeploymentRow & { tenant: string; env: string; app: string };
+export type NamedDeploymentRow = DeploymentRow & {
+  tenant: string;
+  env: string;
+  app: string;
+  /** Where its environment runs; null: the local engine. */
+  cluster_id: number | null;
+};
 
 export class DeploymentRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -71,7 +81,12 @@ export class DeploymentRepository {
       .innerJoin("environments", "environments.id", "deployments.env_id")
       .innerJoin("tenants", "tenants.id", "apps.tenant_id")
       .selectAll("deployments")
-      .select(["tenants.name as tenant", "environments.name as env", "apps.name as app"]);
+      .select([
+        "tenants.name as tenant",
+        "environments.name as env",
+        "apps.name as app",
+        "environments.cluster_id as cluster_id",
+      ]);
   }
 
   findByNames(tenant: string, env: string, app: string): Promise<NamedDeploymentRow | undefined> {
@@ -108,7 +123,10 @@ export class DeploymentRepository {
             .onRef("releases.number", "=", "deployments.release"),
         )
         .select([
+          "deployments.app_id",
           "deployments.env_id",
+          "deployments.release",
+          "releases.id as release_id",
           "environments.name as env",
           "apps.name as app",
           "deployments.replicas",
@@ -117,6 +135,7 @@ export class DeploymentRepository {
         .where("apps.tenant_id", "=", tenantId)
         // A first deploy that failed left nothing running (its desired release went back to none).
         .where("deployments.release", "is not", null)
+        .orderBy("deployments.id")
         .execute()
     );
   }

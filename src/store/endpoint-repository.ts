@@ -69,6 +69,7 @@ export class EndpointRepository {
         "releases.resources_json",
       ])
       .orderBy("deployments.id")
+      .orderBy("endpoints.container_id")
       .execute();
     const byDeployment = new Map<number, RoutedEndpoints>();
     for (const r of rows) {

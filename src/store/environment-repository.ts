@@ -39,6 +39,8 @@ export class EnvironmentRepository {
       .selectFrom("environments")
       .innerJoin("tenants", "tenants.id", "environments.tenant_id")
       .select(["tenants.name as tenant", "environments.name as env"])
+      .orderBy("tenants.name")
+      .orderBy("environments.name")
       .execute();
   }
 

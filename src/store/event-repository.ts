@@ -44,6 +44,7 @@ export class EventRepository {
       .where("env_id", "=", envId)
       .where("kind", "=", kind)
       .where("release", "is not", null)
+      .orderBy("release")
       .execute();
     return rows.map((r) => r.release as number);
   }

@@ -90,6 +90,6 @@ export class NetworkLinkRepository {
   }
 
   async ids(): Promise<number[]> {
-    return (await this.db.selectFrom("network_links").select("id").execute()).map((r) => r.id);
+    return (await this.db.selectFrom("network_links").select("id").orderBy("id").execute()).map((r) => r.id);
   }
 }

@@ -25,11 +25,10 @@ export async function openSqliteStore(file: string, box?: SecretBox): Promise<St
   sqlite.pragma("secure_delete = ON");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrateToLatest(db, sqliteId);
-  return new Store(
-    db,
-    async (target) => {
+  return new Store(db, {
+    backupTo: async (target) => {
       await sqlite.backup(target);
     },
     box,
-  );
+  });
 }

@@ -19,6 +19,15 @@ export class ReleaseRepository {
     return Number(last?.max ?? 0) + 1;
   }
 
+  /** The highest release row id anywhere (0: none): rows above it were made since it was read. */
+  async maxId(): Promise<number> {
+    const last = await this.db
+      .selectFrom("releases")
+      .select((eb) => eb.fn.max("id").as("max"))
+      .executeTakeFirst();
+    return Number(last?.max ?? 0);
+  }
+
   /** Numbers count up per app per environment; the unique constraint catches a racing writer. */
   async create(release: NewRelease): Promise<ReleaseRow> {
     const number = await this.nextNumber(release.app_id, release.env_id);
@@ -41,7 +50,7 @@ export class ReleaseRepository {
 
   /** For key rotation: every release holding sealed config. */
   listSealed(): Promise<ReleaseRow[]> {
-    return this.db.selectFrom("releases").selectAll().where("sealed", "is not", null).execute();
+    return this.db.selectFrom("releases").selectAll().where("sealed", "is not", null).orderBy("id").execute();
   }
 
   /** The one change a release ever sees: its sealed part re-encrypted under a new key, same plaintext. */

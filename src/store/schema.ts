@@ -153,7 +153,40 @@ export interface Database {
     source: string;
     /** What the call did beyond its route, e.g. an isolation exception it relied on. */
     detail: string | null;
+    /** The environment the object is in, when it is in one. */
+    env: string | null;
+    /** The object the call created or changed (or tried to), e.g. "app" and "web"; null: none named. */
+    object_kind: string | null;
+    object_name: string | null;
+    /** What changed, in non-secret fields only ("image=web:1.4 replicas=3"). */
+    change: string | null;
+    /** The hash of the row before (audit-chain.ts), and this row's own. */
+    prev_hash: string | null;
+    hash: string | null;
   };
+  /** What the reconciler last saw of each replica (see migration 008). */
+  replica_status: {
+    app_id: number;
+    env_id: number;
+    workload_id: string;
+    name: string;
+    release: number;
+    slot: number;
+    state: string;
+    node: string | null;
+    detail: string | null;
+    host_port: number | null;
+    address: string | null;
+    port: number | null;
+    healthy: number;
+    failures: number;
+    last_probe_at: string | null;
+    unhealthy_since: string | null;
+    created_at: string;
+    observed_at: string;
+  };
+  /** One row: the head of the audit chain, and how many rows it covers. */
+  audit_chain: { id: number; head: string; rows: number };
   users: {
     id: Generated<number>;
     name: string;

@@ -237,4 +237,18 @@ describe("tenancy through the CLI", () => {
       ),
     ).toEqual(["alice"]);
   });
+
+  it("every call of this journey that changed something names its object in the audit log", async () => {
+    const audit = JSON.parse(await berth.ok(["audit", "--json", "--limit", "10000"])) as {
+      action: string;
+      result: number;
+      object: { kind: string; name: string } | null;
+    }[];
+    const changed = audit.filter((e) => e.result < 300);
+    expect(changed.length).toBeGreaterThan(20);
+    expect(changed.filter((e) => e.object === null).map((e) => e.action)).toEqual([]);
+    expect(new Set(changed.map((e) => e.object?.kind))).toEqual(
+      new Set(["user", "tenant", "session", "member", "environment", "app", "quota", "token", "exception"]),
+    );
+  });
 });

@@ -54,7 +54,7 @@ describe("DeployService", () => {
     });
     expect(first.release).toBe(1);
     expect(first.deployment.url).toBe("http://web.dev.acme.localhost:8080/");
-    expect(enqueued).toEqual(["acme/dev/web"]);
+    expect(enqueued).toEqual(["app/acme/dev/web"]);
     const second = await service.deploy("acme", "dev", "web", { image: "web:2" });
     expect(second.release).toBe(2);
     const [r2] = await service.releasesOf("acme", "dev", "web");

@@ -17,7 +17,7 @@ interface Entry {
   body?: unknown;
   query?: string;
 }
-const PUBLIC = new Set(["POST /sessions", "GET /schemas/berth.yaml.json"]);
+const PUBLIC = new Set(["POST /sessions", "GET /schemas/berth.yaml.json", "GET /healthz"]);
 const T = "/tenants/{tenant}";
 const APP = `${T}/envs/{env}/apps/{app}`;
 const R: Entry = { viewer: "allow", other: 404 };
@@ -87,6 +87,8 @@ const MATRIX: Record<string, Entry> = {
   "POST /apply": { viewer: 403, other: 404, body: { manifest: { apiVersion: "berth/v1", tenant: "acme" } } },
   "GET /export": { viewer: "allow", other: 404, query: "tenant=acme" },
   "GET /audit": { viewer: 403, other: 404, query: "tenant=acme" },
+  "GET /audit/export": { viewer: 403, other: 404, query: "tenant=acme" },
+  "GET /audit/verify": ADMIN,
   "POST /admin/rotate-key": ADMIN,
   "GET /admin/backup": ADMIN,
   [`PUT ${APP}/burst`]: W,

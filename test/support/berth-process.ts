@@ -34,12 +34,23 @@ export class BerthProcess {
     readonly routerHttpsPort?: number,
     /** --registry: the built-in registry's address, for clusters. */
     readonly registry?: string,
+    /** --health-period-seconds; the server's default when unset. */
+    readonly healthPeriodSeconds?: number,
+    /** --database: a PostgreSQL URL; SQLite in the data dir when unset. */
+    readonly database?: string,
   ) {
     this.configHome = mkdtempSync(join(tmpdir(), "berth-cli-"));
   }
 
   static async start(
-    options: { drainMs?: number; resyncSeconds?: number; routerHttpsPort?: number; registry?: string } = {},
+    options: {
+      drainMs?: number;
+      resyncSeconds?: number;
+      routerHttpsPort?: number;
+      registry?: string;
+      healthPeriodSeconds?: number;
+      database?: string;
+    } = {},
   ): Promise<BerthProcess> {
     const dataDir = mkdtempSync(join(tmpdir(), "berth-test-"));
     const p = new BerthProcess(
@@ -50,6 +61,8 @@ export class BerthProcess {
       options.resyncSeconds ?? 10,
       options.routerHttpsPort,
       options.registry,
+      options.healthPeriodSeconds,
+      options.database,
     );
     await p.launch();
     p.token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
@@ -95,6 +108,10 @@ export class BerthProcess {
         String(this.resyncSeconds),
         ...(this.routerHttpsPort === undefined ? [] : ["--router-https-port", String(this.routerHttpsPort)]),
         ...(this.registry === undefined ? [] : ["--registry", this.registry]),
+        ...(this.database === undefined ? [] : ["--database", this.database]),
+        ...(this.healthPeriodSeconds === undefined
+          ? []
+          : ["--health-period-seconds", String(this.healthPeriodSeconds)]),
       ],
       { stdio: ["ignore", "pipe", "pipe"] },
     );

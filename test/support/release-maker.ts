@@ -11,7 +11,7 @@ export function testReleases(dir: string): { box: AesGcmBox; ring: KeyRing; rele
     box,
     ring,
     releases: new ReleaseMaker(box, {
-      capacity: async () => ({ memoryMb: 4096, cpus: 2 }),
+      capacityOn: async () => ({ memoryMb: 4096, cpus: 2 }),
       unsupportedOn: () => undefined,
     }),
   };

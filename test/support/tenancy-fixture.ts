@@ -95,7 +95,9 @@ export async function snapshot(berth: BerthProcess): Promise<{ store: string; en
       )
       .all() as { name: string }[];
     for (const { name } of tables) {
-      if (name === "audit_log") continue;
+      // The audit log (and the head of its hash chain) records refused calls too; replica status
+      // is what the reconciler observes, rewritten on its own timer.
+      if (name === "audit_log" || name === "audit_chain" || name === "replica_status") continue;
       const rows = db.prepare(`select * from "${name}" order by rowid`).all() as Record<string, unknown>[];
       for (const row of rows) {
         if (name === "api_tokens") delete row.last_used_at;

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const DEPCRUISE = join(ROOT, "node_modules", ".bin", "depcruise");
 const FIXTURES = "test/fixtures/boundaries/src";
+const CLIENT_FIXTURES = "test/fixtures/boundaries/packages/client/src";
 
 interface Violation {
   from: string;
@@ -19,14 +20,18 @@ interface Cruise {
 }
 
 /** Runs depcruise with an argument array (no shell) and parses its JSON, whatever its exit code. */
-function depcruise(target: string): Promise<Cruise> {
-  const args = ["--config", ".dependency-cruiser.cjs", "--output-type", "json", target];
+function depcruise(...targets: string[]): Promise<Cruise> {
+  const args = ["--config", ".dependency-cruiser.cjs", "--output-type", "json", ...targets];
   return new Promise((resolvePromise, reject) => {
     execFile(DEPCRUISE, args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       try {
         resolvePromise(JSON.parse(stdout) as Cruise);
       } catch {
-        reject(new Error(`depcruise ${target} gave no JSON (${error?.message ?? "no error"}): ${stderr}`));
+        reject(
+          new Error(
+            `depcruise ${targets.join(" ")} gave no JSON (${error?.message ?? "no error"}): ${stderr}`,
+          ),
+        );
       }
     });
   });
@@ -45,7 +50,7 @@ describe("module boundaries (dependency-cruiser)", () => {
   let fixtures: Cruise;
 
   beforeAll(async () => {
-    [src, fixtures] = await Promise.all([depcruise("src"), depcruise(FIXTURES)]);
+    [src, fixtures] = await Promise.all([depcruise("src"), depcruise(FIXTURES, CLIENT_FIXTURES)]);
   });
 
   it("src/ has no violations", () => {
@@ -75,6 +80,21 @@ describe("module boundaries (dependency-cruiser)", () => {
         to: at("engines/real-engine.ts"),
       },
       { rule: "cli-imports-only-api-domain", from: at("cli/reaches-store.ts"), to: at("store/thing.ts") },
+      {
+        rule: "client-imports-nothing-from-src",
+        from: `${CLIENT_FIXTURES}/leaky-client.ts`,
+        to: at("store/thing.ts"),
+      },
+      {
+        rule: "client-imports-no-node-builtins",
+        from: `${CLIENT_FIXTURES}/leaky-client.ts`,
+        to: "path",
+      },
+      {
+        rule: "only-cli-imports-client",
+        from: at("engines/calls-api.ts"),
+        to: `${CLIENT_FIXTURES}/leaky-client.ts`,
+      },
     ];
     for (const violation of expected) expect(found).toContainEqual(violation);
 
@@ -86,8 +106,11 @@ describe("module boundaries (dependency-cruiser)", () => {
     const ruleNames = new Set(found.map((v) => v.rule));
     expect([...ruleNames].sort()).toEqual([
       "cli-imports-only-api-domain",
+      "client-imports-no-node-builtins",
+      "client-imports-nothing-from-src",
       "domain-imports-only-",
       "no-circular",
+      "only-cli-imports-client",
       "reconciler-imports-engines-types-only",
     ]);
     expect(fixtures.summary.error).toBe(found.length);

@@ -628,3 +628,54 @@ describe("plan: network links", () => {
     expect(actions.some((a) => a.type === "connect" || a.type === "disconnect")).toBe(false);
   });
 });
+
+describe("plan: continuous health", () => {
+  const REPLACE_MS = 30_000;
+
+  it("keeps a serving replica that just turned unhealthy out of the router, without replacing it yet", () => {
+    const sick = container(3, 1, { healthy: false, unhealthySince: NOW - 12_000 });
+    const well = container(3, 0);
+    const actions = plan(serving(3, { replaceUnhealthyAfterMs: REPLACE_MS }), [well, sick], NOW);
+    expect(single(actions, "route").endpoints).toEqual([endpoint(well)]);
+    expect(ofType(actions, "remove")).toEqual([]);
+    expect(ofType(actions, "start")).toEqual([]);
+  });
+
+  it("replaces a serving replica that stayed unhealthy: removed, and its slot started afresh", () => {
+    const sick = container(3, 1, { healthy: false, unhealthySince: NOW - 31_000 });
+    const well = container(3, 0);
+    const actions = plan(serving(3, { replaceUnhealthyAfterMs: REPLACE_MS }), [well, sick], NOW);
+    expect(single(actions, "remove")).toEqual({
+      type: "remove",
+      id: sick.id,
+      reason: "it failed its health check for 31s while serving; a new replica replaces it",
+    });
+    expect(single(actions, "start")).toEqual({ type: "start", release: 3, slot: 1 });
+    expect(single(actions, "route").endpoints).toEqual([endpoint(well)]);
+    expect(types(actions).indexOf("remove")).toBeLessThan(types(actions).indexOf("start"));
+  });
+
+  it("replaces nothing where the engine cannot stop one chosen replica (no replaceUnhealthyAfterMs: a cluster)", () => {
+    const sick = container(3, 1, { healthy: false, unhealthySince: NOW - 600_000 });
+    const actions = plan(serving(3), [container(3, 0), sick], NOW);
+    expect(ofType(actions, "remove")).toEqual([]);
+    expect(single(actions, "route").endpoints).toEqual([endpoint(container(3, 0))]);
+  });
+
+  it("never replaces a replica that has not answered yet, nor any during a rollout", () => {
+    const starting = container(3, 1, { healthy: false, unhealthySince: null });
+    expect(
+      ofType(
+        plan(serving(3, { replaceUnhealthyAfterMs: REPLACE_MS }), [container(3, 0), starting], NOW),
+        "remove",
+      ),
+    ).toEqual([]);
+    const old = container(2, 0, { healthy: false, unhealthySince: NOW - 60_000 });
+    const rolling = plan(
+      rollout(2, 3, 1_000, { replaceUnhealthyAfterMs: REPLACE_MS, replicas: 1 }),
+      [old],
+      NOW,
+    );
+    expect(ofType(rolling, "remove")).toEqual([]);
+  });
+});

@@ -257,18 +257,28 @@ describe("labels and names", () => {
   const id: WorkloadIdentity = { tenant: "acme", env: "prod", app: "web" };
 
   it("appKey and parseAppKey round-trip", () => {
-    expect(appKey(id)).toBe("acme/prod/web");
+    // Keys name their kind first (issue 14): app/TENANT/ENV/APP.
+    expect(appKey(id)).toBe("app/acme/prod/web");
     expect(parseAppKey(appKey(id))).toEqual(id);
     const long: WorkloadIdentity = { tenant: "t".repeat(63), env: "a-b-1", app: "0" };
     expect(parseAppKey(appKey(long))).toEqual(long);
   });
 
-  it.each(["", "acme", "acme/prod", "acme/prod/web/extra", "acme//web", "/prod/web", "acme/prod/", "//"])(
-    "parseAppKey rejects %j",
-    (key) => {
-      expect(parseAppKey(key)).toBeUndefined();
-    },
-  );
+  it.each([
+    "",
+    "acme",
+    "acme/prod",
+    "acme/prod/web/extra",
+    "acme//web",
+    "/prod/web",
+    "acme/prod/",
+    "//",
+    "app/acme/prod",
+    "app/acme/prod/web/x",
+    "job/acme/prod/web",
+  ])("parseAppKey rejects %j", (key) => {
+    expect(parseAppKey(key)).toBeUndefined();
+  });
 
   it("containerName is unambiguous and carries release and slot", () => {
     expect(containerName(id, 12, 3)).toBe("berth.acme.prod.web.r12.3");

@@ -4,7 +4,7 @@ import { App, AppInfo, CreateAppRequest } from "../../domain/app.js";
 import { EVERY_ENV } from "../../domain/roles.js";
 import { guards, requireIn } from "../guard.js";
 import { AppParams, TenantParams } from "../path-params.js";
-import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import { errors, forbiddenOrOverQuota, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
@@ -14,10 +14,12 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/tenants/{tenant}/apps",
+      operationId: "listApps",
       tags: ["apps"],
+      summary: "The tenant's apps",
       ...g({ permission: "tenant.read", tenant: "path" }),
       request: { params: TenantParams },
-      responses: { 200: jsonResponse(z.array(App), "Apps of the tenant"), ...errorResponses },
+      responses: { 200: jsonResponse(z.array(App), "Apps of the tenant"), ...errors(400, 401, 404) },
     }),
     async (c) => c.json(await s.apps.list(c.req.valid("param").tenant), 200),
   );
@@ -25,10 +27,16 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: "/tenants/{tenant}/apps",
+      operationId: "createApp",
       tags: ["apps"],
+      summary: "Create an app; it runs nowhere until deployed to an environment",
       ...g({ permission: "app.create", tenant: "path" }),
       request: { params: TenantParams, body: jsonBody(CreateAppRequest) },
-      responses: { 201: jsonResponse(App, "Created"), ...errorResponses },
+      responses: {
+        201: jsonResponse(App, "Created"),
+        ...errors(400, 401, 404, 409, 413),
+        403: forbiddenOrOverQuota,
+      },
     }),
     async (c) => c.json(await s.apps.create(c.req.valid("param").tenant, c.req.valid("json").name), 201),
   );
@@ -36,12 +44,14 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/tenants/{tenant}/apps/{app}",
+      operationId: "getApp",
       tags: ["apps"],
+      summary: "An app and its deployment in each environment",
       ...g({ permission: "tenant.read", tenant: "path" }),
       request: { params: AppParams },
       responses: {
         200: jsonResponse(AppInfo, "The app and its deployment in each environment"),
-        ...errorResponses,
+        ...errors(400, 401, 404),
       },
     }),
     async (c) => {
@@ -53,12 +63,14 @@ export function registerAppRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "delete",
       path: "/tenants/{tenant}/apps/{app}",
+      operationId: "deleteApp",
       tags: ["apps"],
+      summary: "Delete an app from every environment, protected ones included",
       ...g({ permission: "app.delete", tenant: "path" }),
       request: { params: AppParams },
       responses: {
         204: { description: "Deleted; its containers are drained and removed" },
-        ...errorResponses,
+        ...errors(400, 401, 403, 404, 503),
       },
     }),
     async (c) => {

@@ -5,15 +5,21 @@ import { z } from "zod";
 import { DomainError } from "../../domain/domain-error.js";
 import { guards } from "../guard.js";
 import { AppParams } from "../path-params.js";
-import { errorResponses, streamed } from "../responses.js";
+import { errors, streamed } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
-/** One line of the build stream: log lines as they come, then exactly one result or error. */
+/**
+ * One line of the build stream: log lines as they come, then exactly one result or error. Each
+ * kind is a named schema and `type` tells them apart, so client generators make one type per
+ * kind (a bare union of inline objects came out as one type with every field required).
+ */
 export const BuildLine = z
-  .union([
-    z.object({ type: z.literal("log"), line: z.string() }),
-    z.object({ type: z.literal("result"), imageId: z.string(), image: z.string() }),
-    z.object({ type: z.literal("error"), message: z.string() }),
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("log"), line: z.string() }).meta({ id: "BuildLogLine" }),
+    z
+      .object({ type: z.literal("result"), imageId: z.string(), image: z.string() })
+      .meta({ id: "BuildResultLine" }),
+    z.object({ type: z.literal("error"), message: z.string() }).meta({ id: "BuildErrorLine" }),
   ])
   .meta({ id: "BuildLine" });
 export type BuildLine = z.infer<typeof BuildLine>;
@@ -28,6 +34,7 @@ export function registerBuildRoutes(
     createRoute({
       method: "post",
       path: "/tenants/{tenant}/apps/{app}/builds",
+      operationId: "buildImage",
       tags: ["builds"],
       summary: "Build an image from a tar build context (with a Dockerfile at its root)",
       ...g({ permission: "build", tenant: "path" }),
@@ -43,7 +50,8 @@ export function registerBuildRoutes(
           description: "Newline-delimited JSON BuildLine objects, streamed as the build runs",
           content: { "application/x-ndjson": { schema: BuildLine } },
         },
-        ...errorResponses,
+        // Once the body is read the answer is this stream: a failed build is its last line, not a status.
+        ...errors(400, 401, 403, 404),
       },
     }),
     async (c) => {

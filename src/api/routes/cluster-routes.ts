@@ -10,7 +10,7 @@ import {
   NodeRef,
 } from "../../domain/cluster.js";
 import { guards } from "../guard.js";
-import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import { errors, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 const tags = ["clusters"];
@@ -25,11 +25,12 @@ export function registerClusterRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: "/clusters",
+      operationId: "addCluster",
       tags,
       summary: "Add a Docker Swarm manager as a cluster that environments can run on",
       ...admin,
       request: { body: jsonBody(CreateClusterRequest) },
-      responses: { 201: jsonResponse(Cluster, "Added"), ...errorResponses },
+      responses: { 201: jsonResponse(Cluster, "Added"), ...errors(400, 401, 403, 409, 413, 503) },
     }),
     async (c) => c.json(await s.clusters.add(c.req.valid("json")), 201),
   );
@@ -37,10 +38,11 @@ export function registerClusterRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/clusters",
+      operationId: "listClusters",
       tags,
       summary: "Clusters, whether each answers, and the environments on each",
       ...admin,
-      responses: { 200: jsonResponse(z.array(Cluster), "Clusters"), ...errorResponses },
+      responses: { 200: jsonResponse(z.array(Cluster), "Clusters"), ...errors(401, 403) },
     }),
     async (c) => c.json(await s.clusters.list(), 200),
   );
@@ -48,11 +50,12 @@ export function registerClusterRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/clusters/{cluster}",
+      operationId: "getCluster",
       tags,
       summary: "One cluster with its nodes",
       ...admin,
       request: { params: ClusterParams },
-      responses: { 200: jsonResponse(Cluster, "The cluster"), ...errorResponses },
+      responses: { 200: jsonResponse(Cluster, "The cluster"), ...errors(400, 401, 403, 404) },
     }),
     async (c) => c.json(await s.clusters.show(c.req.valid("param").cluster), 200),
   );
@@ -60,11 +63,12 @@ export function registerClusterRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "delete",
       path: "/clusters/{cluster}",
+      operationId: "removeCluster",
       tags,
       summary: "Forget a cluster no environment runs on",
       ...admin,
       request: { params: ClusterParams },
-      responses: { 204: { description: "Removed" }, ...errorResponses },
+      responses: { 204: { description: "Removed" }, ...errors(400, 401, 403, 404, 409) },
     }),
     async (c) => {
       await s.clusters.remove(c.req.valid("param").cluster);
@@ -75,11 +79,12 @@ export function registerClusterRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/clusters/{cluster}/nodes",
+      operationId: "listNodes",
       tags,
       summary: "Nodes: role, state, availability, labels, CPU, memory and Berth replicas",
       ...admin,
       request: { params: ClusterParams },
-      responses: { 200: jsonResponse(z.array(ClusterNode), "Nodes"), ...errorResponses },
+      responses: { 200: jsonResponse(z.array(ClusterNode), "Nodes"), ...errors(400, 401, 403, 404, 503) },
     }),
     async (c) => c.json(await s.clusters.nodes(c.req.valid("param").cluster), 200),
   );
@@ -87,11 +92,12 @@ export function registerClusterRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "patch",
       path: "/clusters/{cluster}/nodes/{node}/labels",
+      operationId: "labelNode",
       tags,
       summary: "Set or remove node labels (what placement constraints and spread read)",
       ...admin,
       request: { params: NodeParams, body: jsonBody(NodeLabelRequest) },
-      responses: { 200: jsonResponse(ClusterNode, "The node"), ...errorResponses },
+      responses: { 200: jsonResponse(ClusterNode, "The node"), ...errors(400, 401, 403, 404, 413, 503) },
     }),
     async (c) => {
       const { cluster, node } = c.req.valid("param");
@@ -103,11 +109,12 @@ export function registerClusterRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "put",
       path: "/clusters/{cluster}/nodes/{node}/availability",
+      operationId: "setNodeAvailability",
       tags,
       summary: "Drain a node (Swarm moves its replicas away) or make it active again",
       ...admin,
       request: { params: NodeParams, body: jsonBody(NodeAvailabilityRequest) },
-      responses: { 200: jsonResponse(ClusterNode, "The node"), ...errorResponses },
+      responses: { 200: jsonResponse(ClusterNode, "The node"), ...errors(400, 401, 403, 404, 413, 503) },
     }),
     async (c) => {
       const { cluster, node } = c.req.valid("param");

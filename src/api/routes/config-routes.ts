@@ -14,7 +14,7 @@ import { EVERY_ENV } from "../../domain/roles.js";
 import { SettingsListing, SettingsPatch } from "../../domain/settings.js";
 import { guards, requireIn } from "../guard.js";
 import { AppEnvParams, TenantParams } from "../path-params.js";
-import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import { errors, forbiddenOrOverQuota, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 const tags = ["config"];
@@ -38,6 +38,8 @@ const SettingsRequest = ConfigScope.extend({ settings: SettingsPatch, stage: z.b
   id: "SettingsRequest",
 });
 const SettingsQuery = z.object({ app: query(AppName, "app"), env: query(EnvName, "env") });
+/** A layer change re-resolves and rolls every deployment it reaches, as a deploy does. */
+const changeErrors = { ...errors(400, 401, 404, 409, 413, 503), 403: forbiddenOrOverQuota };
 
 export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
   const g = guards(s.access);
@@ -46,11 +48,12 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "patch",
       path: "/tenants/{tenant}/config",
+      operationId: "changeConfig",
       tags,
       summary: "Set, seal or unset values in one layer; every deployment it reaches rolls out a new release",
       ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: TenantParams, body: jsonBody(ConfigChangeRequest) },
-      responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...errorResponses },
+      responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...changeErrors },
     }),
     async (c) => {
       const { tenant } = c.req.valid("param");
@@ -63,11 +66,12 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/tenants/{tenant}/config",
+      operationId: "listConfig",
       tags,
       summary: "One layer's values, or with app and env the effective values with the layer each came from",
       ...g({ permission: "tenant.read", tenant: "path", env: "query" }),
       request: { params: TenantParams, query: ScopeQuery },
-      responses: { 200: jsonResponse(ConfigListing, "Config"), ...errorResponses },
+      responses: { 200: jsonResponse(ConfigListing, "Config"), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const { tenant } = c.req.valid("param");
@@ -80,11 +84,12 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "put",
       path: "/tenants/{tenant}/config/files",
+      operationId: "putConfigFile",
       tags,
       summary: "Set a config file (a template) mounted read-only into the app's containers",
       ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: TenantParams, body: jsonBody(ConfigFileRequest) },
-      responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...errorResponses },
+      responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...changeErrors },
     }),
     async (c) => {
       const { tenant } = c.req.valid("param");
@@ -97,11 +102,12 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: "/tenants/{tenant}/config/files/remove",
+      operationId: "removeConfigFile",
       tags,
       summary: "Remove a config file from one layer",
       ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: TenantParams, body: jsonBody(ConfigFileRemoveRequest) },
-      responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...errorResponses },
+      responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...changeErrors },
     }),
     async (c) => {
       const { tenant } = c.req.valid("param");
@@ -114,12 +120,13 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "patch",
       path: "/tenants/{tenant}/settings",
+      operationId: "patchSettings",
       tags,
       summary:
         "Set resources and runtime settings (limits, replicas, port, health check, restart) in one layer",
       ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: TenantParams, body: jsonBody(SettingsRequest) },
-      responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...errorResponses },
+      responses: { 200: jsonResponse(ConfigChangeResult, "Changed"), ...changeErrors },
     }),
     async (c) => {
       const { tenant } = c.req.valid("param");
@@ -132,12 +139,13 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/tenants/{tenant}/settings",
+      operationId: "getSettings",
       tags,
       summary:
         "The effective settings of an app in an environment, and the resources its next release would get",
       ...g({ permission: "env.read", tenant: "path", env: "query" }),
       request: { params: TenantParams, query: SettingsQuery },
-      responses: { 200: jsonResponse(SettingsListing, "Settings"), ...errorResponses },
+      responses: { 200: jsonResponse(SettingsListing, "Settings"), ...errors(400, 401, 403, 404, 503) },
     }),
     async (c) => {
       const { tenant } = c.req.valid("param");
@@ -150,11 +158,12 @@ export function registerConfigRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/tenants/{tenant}/envs/{env}/apps/{app}/config/diff",
+      operationId: "getConfigDiff",
       tags,
       summary: "What differs between two releases, or between the live release and the layers now",
       ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, query: DiffQuery },
-      responses: { 200: jsonResponse(ConfigDiff, "Differences"), ...errorResponses },
+      responses: { 200: jsonResponse(ConfigDiff, "Differences"), ...errors(400, 401, 403, 404, 409, 503) },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");

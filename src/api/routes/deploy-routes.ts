@@ -12,10 +12,12 @@ import { DeploymentEvent } from "../../domain/deployment-event.js";
 import { Release } from "../../domain/release.js";
 import { guards, requireIn } from "../guard.js";
 import { AppEnvParams, AppParams } from "../path-params.js";
-import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import { errors, forbiddenOrOverQuota, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}";
+/** A new release or more replicas: quotas and the isolation policy judge it, and the environment's engine takes it. */
+const changeErrors = { ...errors(400, 401, 404, 409, 503), 403: forbiddenOrOverQuota };
 
 const EventQuery = z.object({
   after: z.coerce
@@ -40,11 +42,16 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: `${base}/deploy`,
+      operationId: "deployApp",
       tags: ["deployments"],
       summary: "Create a release from an image and roll it out",
       ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(DeployRequest) },
-      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
+      responses: {
+        202: jsonResponse(DeployResponse, "Release created; rollout started"),
+        ...changeErrors,
+        ...errors(413),
+      },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -55,11 +62,16 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: `${base}/rollback`,
+      operationId: "rollbackApp",
       tags: ["deployments"],
       summary: "Create a new release from an old one and roll it out",
       ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(RollbackRequest) },
-      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
+      responses: {
+        202: jsonResponse(DeployResponse, "Release created; rollout started"),
+        ...changeErrors,
+        ...errors(413),
+      },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -70,11 +82,12 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: `${base}/redeploy`,
+      operationId: "redeployApp",
       tags: ["deployments"],
       summary: "A new release of the current image with the config as the layers say now",
       ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
-      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
+      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...changeErrors },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -85,11 +98,16 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: "/tenants/{tenant}/apps/{app}/promote",
+      operationId: "promoteApp",
       tags: ["deployments"],
       summary: "Deploy the image serving in one environment (by digest) to another, with that one's config",
       ...g({ permission: "env.deploy", tenant: "path", env: "body" }),
       request: { params: AppParams, body: jsonBody(PromoteRequest) },
-      responses: { 202: jsonResponse(DeployResponse, "Release created; rollout started"), ...errorResponses },
+      responses: {
+        202: jsonResponse(DeployResponse, "Release created; rollout started"),
+        ...changeErrors,
+        ...errors(413),
+      },
     }),
     async (c) => {
       const { tenant, app } = c.req.valid("param");
@@ -103,10 +121,12 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: `${base}/scale`,
+      operationId: "scaleApp",
       tags: ["deployments"],
+      summary: "Run this many replicas of the current release; later releases keep the number",
       ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(ScaleRequest) },
-      responses: { 202: jsonResponse(Deployment, "Scaling"), ...errorResponses },
+      responses: { 202: jsonResponse(Deployment, "Scaling"), ...changeErrors, ...errors(413) },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -117,10 +137,15 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: `${base}/deployment`,
+      operationId: "getDeployment",
       tags: ["deployments"],
+      summary: "The app's deployment in this environment: desired and observed state",
       ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
-      responses: { 200: jsonResponse(Deployment, "Desired and observed state"), ...errorResponses },
+      responses: {
+        200: jsonResponse(Deployment, "Desired and observed state"),
+        ...errors(400, 401, 403, 404),
+      },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -131,10 +156,15 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: `${base}/releases`,
+      operationId: "listReleases",
       tags: ["deployments"],
+      summary: "The app's releases in this environment (secret names only, never values)",
       ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
-      responses: { 200: jsonResponse(z.array(Release), "Releases, newest first"), ...errorResponses },
+      responses: {
+        200: jsonResponse(z.array(Release), "Releases, newest first"),
+        ...errors(400, 401, 403, 404),
+      },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -145,11 +175,12 @@ export function registerDeployRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: `${base}/events`,
+      operationId: "listEvents",
       tags: ["deployments"],
       summary: "Rollout steps after a cursor, oldest first",
       ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, query: EventQuery },
-      responses: { 200: jsonResponse(z.array(DeploymentEvent), "Events"), ...errorResponses },
+      responses: { 200: jsonResponse(z.array(DeploymentEvent), "Events"), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");

@@ -4,7 +4,7 @@ import { Link, LinkRequest } from "../../domain/link.js";
 import { callerOf } from "../bearer-auth.js";
 import { guards, requireIn } from "../guard.js";
 import { AppEnvParams } from "../path-params.js";
-import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import { errors, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}/links";
@@ -24,12 +24,13 @@ export function registerLinkRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: base,
+      operationId: "addLink",
       tags,
       summary:
         "Let this app reach an app of another environment or tenant (both need deploy rights of the caller)",
       ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(LinkRequest) },
-      responses: { 201: jsonResponse(Link, "Linked"), ...errorResponses },
+      responses: { 201: jsonResponse(Link, "Linked"), ...errors(400, 401, 403, 404, 409, 413, 503) },
     }),
     async (c) => {
       const from = c.req.valid("param");
@@ -43,11 +44,12 @@ export function registerLinkRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: base,
+      operationId: "listLinks",
       tags,
       summary: "Links with this app at either end",
       ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
-      responses: { 200: jsonResponse(z.array(Link), "Links"), ...errorResponses },
+      responses: { 200: jsonResponse(z.array(Link), "Links"), ...errors(400, 401, 403, 404) },
     }),
     async (c) => c.json(await s.links.list(c.req.valid("param")), 200),
   );
@@ -55,11 +57,12 @@ export function registerLinkRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "delete",
       path: `${base}/{id}`,
+      operationId: "removeLink",
       tags,
       summary: "Cut a link; either end may",
       ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: LinkParams },
-      responses: { 204: { description: "Cut" }, ...errorResponses },
+      responses: { 204: { description: "Cut" }, ...errors(400, 401, 403, 404, 503) },
     }),
     async (c) => {
       const { id, ...end } = c.req.valid("param");

@@ -5,7 +5,7 @@ import { ApplyRequest, ApplyResult, Manifest, ManifestFile } from "../../domain/
 import { EVERY_ENV } from "../../domain/roles.js";
 import { callerOf } from "../bearer-auth.js";
 import { type Access, guards, requireIn } from "../guard.js";
-import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import { errors, forbiddenOrOverQuota, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 const tags = ["manifests"];
@@ -22,11 +22,16 @@ export function registerManifestRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: "/apply",
+      operationId: "applyManifest",
       tags,
       summary: "Make a tenant match a berth.yaml manifest; with dryRun, only say what would change",
       ...g({ permission: "env.deploy", tenant: "body", env: "body" }),
       request: { body: jsonBody(ApplyRequest) },
-      responses: { 200: jsonResponse(ApplyResult, "Applied (or planned)"), ...errorResponses },
+      responses: {
+        200: jsonResponse(ApplyResult, "Applied (or planned)"),
+        ...errors(400, 401, 404, 409, 413, 503),
+        403: forbiddenOrOverQuota,
+      },
     }),
     async (c) => {
       const { manifest, dryRun } = c.req.valid("json");
@@ -38,11 +43,12 @@ export function registerManifestRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/export",
+      operationId: "exportManifest",
       tags,
       summary: "A tenant as a berth.yaml manifest; secrets appear as 'keep', never as values",
       ...g({ permission: "tenant.read", tenant: "query", env: "query" }),
       request: { query: ExportQuery },
-      responses: { 200: jsonResponse(Manifest, "Manifest"), ...errorResponses },
+      responses: { 200: jsonResponse(Manifest, "Manifest"), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const { tenant, env } = c.req.valid("query");
@@ -54,8 +60,10 @@ export function registerManifestRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/schemas/berth.yaml.json",
+      operationId: "getManifestSchema",
       tags,
       summary: "The JSON Schema of berth.yaml, for editors and CI checks",
+      security: [],
       "x-berth-access": { permission: "public" } satisfies Access,
       responses: {
         200: { description: "JSON Schema", content: { "application/json": { schema: z.object({}) } } },

@@ -4,7 +4,7 @@ import { ExceptionKind, GrantRequest, PolicyException } from "../../domain/isola
 import { callerOf } from "../bearer-auth.js";
 import { guards } from "../guard.js";
 import { TenantParams } from "../path-params.js";
-import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import { errors, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 const KindParams = TenantParams.extend({ kind: ExceptionKind.meta({ param: { name: "kind", in: "path" } }) });
@@ -17,11 +17,12 @@ export function registerPolicyRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: base,
+      operationId: "listExceptions",
       tags,
       summary: "The isolation exceptions a platform admin granted the tenant",
       ...g({ permission: "tenant.read", tenant: "path" }),
       request: { params: TenantParams },
-      responses: { 200: jsonResponse(z.array(PolicyException), "Exceptions"), ...errorResponses },
+      responses: { 200: jsonResponse(z.array(PolicyException), "Exceptions"), ...errors(400, 401, 404) },
     }),
     async (c) => c.json(await s.policy.list(c.req.valid("param").tenant), 200),
   );
@@ -29,11 +30,12 @@ export function registerPolicyRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "put",
       path: `${base}/{kind}`,
+      operationId: "grantException",
       tags,
       summary: "Grant the tenant an exception to container isolation (privileged, host mounts, ...)",
       ...g({ permission: "platform.admin", tenant: "path" }),
       request: { params: KindParams, body: jsonBody(GrantRequest) },
-      responses: { 200: jsonResponse(PolicyException, "Granted"), ...errorResponses },
+      responses: { 200: jsonResponse(PolicyException, "Granted"), ...errors(400, 401, 403, 404, 413) },
     }),
     async (c) => {
       const { tenant, kind } = c.req.valid("param");
@@ -45,6 +47,7 @@ export function registerPolicyRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "delete",
       path: `${base}/{kind}`,
+      operationId: "revokeException",
       tags,
       summary: "Revoke an exception: the next release relying on it is refused",
       ...g({ permission: "platform.admin", tenant: "path" }),
@@ -59,7 +62,7 @@ export function registerPolicyRoutes(api: OpenAPIHono, s: ApiServices): void {
           }),
           "Revoked",
         ),
-        ...errorResponses,
+        ...errors(400, 401, 403, 404),
       },
     }),
     async (c) => {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { AppRoute, AppRouteRequest } from "../../domain/app-route.js";
 import { guards } from "../guard.js";
 import { AppEnvParams } from "../path-params.js";
-import { errorResponses, jsonBody, jsonResponse } from "../responses.js";
+import { errors, jsonBody, jsonResponse } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}/routes";
@@ -23,11 +23,12 @@ export function registerRouteRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "post",
       path: base,
+      operationId: "addRoute",
       tags,
       summary: "Serve the app at another host and path, optionally over HTTPS; answers once live",
       ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, body: jsonBody(AppRouteRequest) },
-      responses: { 201: jsonResponse(AppRoute, "Route live"), ...errorResponses },
+      responses: { 201: jsonResponse(AppRoute, "Route live"), ...errors(400, 401, 403, 404, 409, 413, 503) },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -38,11 +39,12 @@ export function registerRouteRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: base,
+      operationId: "listRoutes",
       tags,
       summary: "The app's custom routes",
       ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
-      responses: { 200: jsonResponse(z.array(AppRoute), "Routes"), ...errorResponses },
+      responses: { 200: jsonResponse(z.array(AppRoute), "Routes"), ...errors(400, 401, 403, 404) },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -53,11 +55,12 @@ export function registerRouteRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "delete",
       path: `${base}/{id}`,
+      operationId: "removeRoute",
       tags,
       summary: "Stop serving the app at a custom route; answers once live",
       ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
       request: { params: RouteIdParams },
-      responses: { 204: { description: "Removed" }, ...errorResponses },
+      responses: { 204: { description: "Removed" }, ...errors(400, 401, 403, 404, 503) },
     }),
     async (c) => {
       const { tenant, env, app, id } = c.req.valid("param");
@@ -69,10 +72,14 @@ export function registerRouteRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: "/tls/ca",
+      operationId: "getCaCertificate",
       tags,
       summary: "The certificate of Berth's internal CA, for clients to trust",
       ...g({ permission: "authenticated" }),
-      responses: { 200: { description: "PEM", content: { "text/plain": { schema: z.string() } } } },
+      responses: {
+        200: { description: "PEM", content: { "text/plain": { schema: z.string() } } },
+        ...errors(401),
+      },
     }),
     (c) => c.text(s.routes.caCertPem(), 200),
   );

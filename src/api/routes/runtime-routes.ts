@@ -4,7 +4,7 @@ import { z } from "zod";
 import { ContainerRow } from "../../domain/container-row.js";
 import { guards } from "../guard.js";
 import { AppEnvParams } from "../path-params.js";
-import { errorResponses, jsonResponse, streamed } from "../responses.js";
+import { errors, jsonResponse, streamed } from "../responses.js";
 import type { ApiServices } from "../services.js";
 
 const base = "/tenants/{tenant}/envs/{env}/apps/{app}";
@@ -29,10 +29,16 @@ export function registerRuntimeRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: `${base}/containers`,
+      operationId: "listContainers",
       tags: ["runtime"],
+      summary: "The app's replicas in this environment as the reconciler last saw them, with their health",
       ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams },
-      responses: { 200: jsonResponse(z.array(ContainerRow), "One row per container"), ...errorResponses },
+      responses: {
+        // Read from the recorded status: no engine is asked, so none can be unreachable.
+        200: jsonResponse(z.array(ContainerRow), "One row per replica"),
+        ...errors(400, 401, 403, 404),
+      },
     }),
     async (c) => {
       const { tenant, env, app } = c.req.valid("param");
@@ -43,13 +49,14 @@ export function registerRuntimeRoutes(api: OpenAPIHono, s: ApiServices): void {
     createRoute({
       method: "get",
       path: `${base}/logs`,
+      operationId: "streamLogs",
       tags: ["runtime"],
       summary: "Logs of every container, prefixed by release and replica; streams when follow=true",
       ...g({ permission: "env.read", tenant: "path", env: "path" }),
       request: { params: AppEnvParams, query: LogQuery },
       responses: {
         200: { description: "Log text", content: { "text/plain": { schema: z.string() } } },
-        ...errorResponses,
+        ...errors(400, 401, 403, 404, 503),
       },
     }),
     async (c) => {

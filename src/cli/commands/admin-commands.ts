@@ -1,45 +1,19 @@
 import { createWriteStream, renameSync } from "node:fs";
-import { pipeline } from "node:stream/promises";
+import { join, resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
+import type { LocalTools } from "../local-tools.js";
 import { printJson, printTable } from "../output.js";
 import { parseIntOption } from "../parse-int.js";
+import { runningServerPid } from "../running-server.js";
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
-export function registerAdminCommands(program: Command): void {
-  program
-    .command("audit")
-    .description("who did what, when, from where, with what result (every mutating API call)")
-    .option("--tenant <tenant>", "only calls on this tenant")
-    .option("--since <duration>", "only the last 30m, 1h, 7d ...", parseSince)
-    .option("--limit <n>", "at most this many, the newest", parseIntOption(1, 10_000), 1000)
-    .option("--json", "print the API's JSON")
-    .action(async (opts: { tenant?: string; since?: string; limit: number; json?: boolean }) => {
-      const entries = await clientFromConfig().audit({
-        tenant: opts.tenant,
-        since: opts.since,
-        limit: opts.limit,
-      });
-      if (opts.json) return printJson(entries);
-      printTable(
-        ["TIME", "ACTOR", "TOKEN", "TENANT", "ACTION", "TARGET", "RESULT", "SOURCE", "DETAIL"],
-        entries.map((e) => [
-          e.at.replace("T", " ").slice(0, 19),
-          e.actor,
-          e.tokenId,
-          e.tenant,
-          e.action,
-          e.target,
-          e.result,
-          e.source,
-          e.detail,
-        ]),
-      );
-    });
-
-  const admin = program.command("admin").description("platform chores: key rotation, backups");
+export function registerAdminCommands(program: Command, local: LocalTools): void {
+  const admin = program
+    .command("admin")
+    .description("platform chores: key rotation, backups, moving the store to PostgreSQL");
 
   admin
     .command("rotate-key")
@@ -69,6 +43,7 @@ export function registerAdminCommands(program: Command): void {
       const res = await clientFromConfig().backup();
       const tmp = `${opts.output}.partial`;
       try {
+        const { pipeline } = await import("../node-stream.js");
         await pipeline(res, createWriteStream(tmp, { mode: 0o600 }));
         renameSync(tmp, opts.output);
       } catch (error) {
@@ -76,10 +51,38 @@ export function registerAdminCommands(program: Command): void {
       }
       out(`Wrote ${opts.output}`);
     });
+
+  admin
+    .command("migrate-store")
+    .description(
+      "copy a stopped server's SQLite database into an empty PostgreSQL database (runs here, not through the API)",
+    )
+    .requiredOption("--to <url>", "the PostgreSQL database, e.g. postgres://berth@127.0.0.1:5432/berth")
+    .option("--data-dir <dir>", "the stopped server's data dir (its berth.db is copied)", "/var/lib/berth")
+    .action(async (opts: { to: string; dataDir: string }) => {
+      // The message never quotes the URL: it may hold a password.
+      if (!/^postgres(ql)?:\/\/[\x21-\x7e]+$/.test(opts.to) || opts.to.length > 2048)
+        throw new CliError(
+          "--to must be a postgres:// or postgresql:// URL of printable characters without spaces, e.g. postgres://berth@127.0.0.1:5432/berth",
+        );
+      const dataDir = resolve(opts.dataDir);
+      const pid = runningServerPid(dataDir);
+      if (pid !== undefined)
+        throw new CliError(
+          `a Berth server (pid ${pid}) runs on ${dataDir}: stop the server first, then copy`,
+        );
+      const copy = await local.migrateStore(join(dataDir, "berth.db"), opts.to);
+      const width = Math.max(...copy.tables.map((t) => t.table.length));
+      for (const t of copy.tables) out(`${t.table.padEnd(width)}  ${t.rows}`);
+      const url = copy.to.endsWith(" (password hidden)") ? "URL" : copy.to;
+      out(
+        `copied ${copy.rows} rows in ${copy.tables.length} tables from ${copy.from} to ${copy.to}; start the server with --database ${url} --data-dir ${dataDir} (its key ring opens the secrets)`,
+      );
+    });
 }
 
 /** "30m", "1h", "7d" → the ISO time that long ago. */
-function parseSince(value: string): string {
+export function parseSince(value: string): string {
   const m = /^(\d{1,6})(m|h|d)$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError("expected a duration such as 30m, 1h or 7d");
   const minutes = Number(m[1]) * (m[2] === "d" ? 1440 : m[2] === "h" ? 60 : 1);

@@ -1,13 +1,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import type { ApiClient } from "../api-client.js";
 import { buildImage } from "../build-image.js";
 import { envOf, tenantOf } from "../cli-config.js";
 import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
-import { composeToManifest } from "../compose/compose-to-manifest.js";
 import { readLocalFile } from "../read-local-file.js";
 import { applyManifest } from "./manifest-commands.js";
 
@@ -36,6 +34,11 @@ export function registerImportCommands(program: Command): void {
         const env = envOf(opts.env);
         const dir = dirname(resolve(file));
         const text = readLocalFile(file);
+        // yaml and the compose mapping load only for this command.
+        const [{ composeToManifest }, { stringify }] = await Promise.all([
+          import("../compose/compose-to-manifest.js"),
+          import("yaml"),
+        ]);
         const imported = composeToManifest({
           text,
           fileName: basename(file),

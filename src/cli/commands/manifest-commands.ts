@@ -1,11 +1,9 @@
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { stringify } from "yaml";
 import type { ApiClient } from "../api-client.js";
 import { tenantOf } from "../cli-config.js";
 import { CliError } from "../cli-error.js";
 import { clientFromConfig } from "../client-from-config.js";
-import { loadManifest } from "../manifest-file.js";
 import { printJson } from "../output.js";
 import { waitForRollout } from "../wait-for-rollout.js";
 
@@ -69,6 +67,8 @@ export function registerManifestCommands(program: Command): void {
     .option("--no-wait", "return once the releases are created")
     .option("--json", "print the API's JSON")
     .action(async (opts: { file: string; dryRun?: boolean; wait: boolean; json?: boolean }) => {
+      // yaml loads only for the commands that read or write it.
+      const { loadManifest } = await import("../manifest-file.js");
       const loaded = loadManifest(opts.file);
       await applyManifest(clientFromConfig(), loaded.manifest, loaded.where, {
         dryRun: !!opts.dryRun,
@@ -87,6 +87,7 @@ export function registerManifestCommands(program: Command): void {
     .option("-o, --output <file>", "write to a file instead of standard output")
     .action(async (opts: { tenant?: string; env?: string; output?: string }) => {
       const manifest = await clientFromConfig().exportManifest(tenantOf(opts.tenant), opts.env);
+      const { stringify } = await import("yaml");
       const text = `# berth.yaml: exported ${new Date().toISOString()}; apply with 'berth apply -f FILE'\n${stringify(manifest, { lineWidth: 0 })}`;
       if (opts.output) writeFileSync(opts.output, text);
       else process.stdout.write(text);

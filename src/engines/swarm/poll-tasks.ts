@@ -19,6 +19,8 @@ export function pollTasks(
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let last = new Map<string, string>();
+  // Kept beside the prints, so an app that vanished is reported by its identity, not a parsed key.
+  let lastIdentity = new Map<string, Workload["identity"]>();
   let polls = 0;
   let failing = false;
 
@@ -39,12 +41,10 @@ export function pollTasks(
         next.set(key, print);
         if (heartbeat || last.get(key) !== print) onEvent({ identity: entry.identity, action: "update" });
       }
-      for (const key of last.keys()) {
-        if (next.has(key)) continue;
-        const [tenant, env, app] = key.split("/") as [string, string, string];
-        onEvent({ identity: { tenant, env, app }, action: "destroy" });
-      }
+      for (const [key, identity] of lastIdentity)
+        if (!next.has(key)) onEvent({ identity, action: "destroy" });
       last = next;
+      lastIdentity = new Map([...now].map(([key, entry]) => [key, entry.identity]));
       failing = false;
     } catch (error) {
       // Said once per outage: the caller resyncs on it.

@@ -60,7 +60,8 @@ export function tenancyMigration(id: IdColumn): Migration {
         .addColumn("tenant_id", "integer", (c) => c.notNull().references("tenants.id").onDelete("cascade"))
         // 0: the tenant as a whole (the platform's limit); otherwise one environment.
         .addColumn("env_id", "integer", (c) => c.notNull())
-        .addColumn("cpus", "real")
+        // Not "real": PostgreSQL's is 4 bytes; "double precision" is SQLite's REAL on both.
+        .addColumn("cpus", "double precision")
         .addColumn("memory_mb", "integer")
         .addColumn("replicas", "integer")
         .addColumn("apps", "integer")

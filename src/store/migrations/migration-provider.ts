@@ -5,6 +5,8 @@ import { configMigration } from "./003-config.js";
 import { auditMigration } from "./004-audit.js";
 import { tenancyMigration } from "./005-tenancy.js";
 import { clustersMigration } from "./006-clusters.js";
+import { auditChainMigration } from "./007-audit-chain.js";
+import { replicaStatusMigration } from "./008-replica-status.js";
 import type { IdColumn } from "./id-column.js";
 
 /** Migrations live in code (not scanned from disk) so the compiled CLI carries them. */
@@ -18,6 +20,8 @@ export function migrationProvider(id: IdColumn): MigrationProvider {
         "004-audit": auditMigration(id),
         "005-tenancy": tenancyMigration(id),
         "006-clusters": clustersMigration(id),
+        "007-audit-chain": auditChainMigration(),
+        "008-replica-status": replicaStatusMigration(),
       };
     },
   };
