@@ -98,7 +98,7 @@ describe("replica status and continuous health", () => {
       process.kill(pid, "SIGSTOP");
       stopped.push(pid);
     }
-    const sick = await waitFor("the hung replica marked unhealthy and unrouted", 10_000, async () => {
+    const sick = await waitFor("the hung replica marked unhealthy and unrouted", 30_000, async () => {
       const r = (await ps()).find((x) => x.id === second?.id);
       return r && r.health === "unhealthy" && !r.serving ? r : undefined;
     });
@@ -107,7 +107,7 @@ describe("replica status and continuous health", () => {
     for (let i = 0; i < 20; i++)
       expect(await getViaRouter(berth.routerPort, host)).toEqual({ status: 200, body: "v1\n" });
     // Unhealthy for three periods: replaced in its slot by a new, healthy replica.
-    const rows = await waitFor("the hung replica replaced", 30_000, async () => {
+    const rows = await waitFor("the hung replica replaced", 60_000, async () => {
       const r = await ps();
       return r.length === 2 &&
         r.every((x) => x.health === "healthy" && x.serving) &&
