@@ -43,5 +43,8 @@ export const volumeName = (tenant: string, env: string, volume: string) =>
  */
 export const linkNetworkName = (id: number) => `berth.link_${id}`;
 export const isLinkNetwork = (name: string) => /^berth\.link_\d+$/.test(name);
+/** The link a network made by linkNetworkName is for; undefined for any other network. */
+export const linkOfNetwork = (name: string): number | undefined =>
+  isLinkNetwork(name) ? Number(name.slice("berth.link_".length)) : undefined;
 /** The name a linked app calls the other by, on the link network only: e.g. api.prod.shared. */
 export const linkAlias = (tenant: string, env: string, app: string) => `${app}.${env}.${tenant}`;

@@ -9,6 +9,15 @@ export const LABEL = {
   app: "berth.app",
   release: "berth.release",
   slot: "berth.slot",
+  /** A run-to-completion job's name (its container or service is not a release's replica). */
+  job: "berth.job",
+  /** When a job is stopped if it still runs (ISO 8601). */
+  deadline: "berth.deadline",
+  /** A named volume's own name; on a cluster, with berth.node, where it lives. */
+  volume: "berth.volume",
+  node: "berth.node",
+  /** The link a network is for. */
+  link: "berth.link",
   /** Which Berth server owns the object, so two servers sharing one dockerd never collect each other's. */
   instance: "berth.instance",
 } as const;
@@ -33,6 +42,10 @@ export function workloadLabels(id: WorkloadIdentity, release: number, slot: numb
 /** Dots cannot occur in DNS labels, so this name is unambiguous, and Docker refuses a duplicate. */
 export const containerName = (id: WorkloadIdentity, release: number, slot: number) =>
   `berth.${id.tenant}.${id.env}.${id.app}.r${release}.${slot}`;
+
+/** A job's container: `job` cannot be a release's `rN`, and app names have no dots. */
+export const jobContainerName = (id: WorkloadIdentity, job: string) =>
+  `berth.${id.tenant}.${id.env}.${id.app}.job.${job}`;
 
 /**
  * Reconciler keys name a kind and an object of it: `app/TENANT/ENV/APP` now; `instance/...`,

@@ -8,20 +8,23 @@ import type {
   Engine,
   EngineCapacity,
   EngineEvent,
+  EngineNetworks,
+  EnvironmentRef,
   ImageInfo,
+  JobSpec,
+  JobStatus,
   LogOptions,
-  NetworkAttachment,
+  ReleaseSpec,
   RunFeatures,
+  VolumeInfo,
+  VolumeSelector,
+  VolumeSpec,
   Workload,
   WorkloadSelector,
-  WorkloadSpec,
 } from "./engine.js";
 
 /** Which cluster an environment runs on (null: the local engine). */
 export type ClusterOf = (tenant: string, env: string) => Promise<string | null>;
-
-/** An environment network's domain name, berth.TENANT.ENV; link networks have no environment. */
-const ENV_NETWORK = /^berth\.([a-z0-9-]+)\.([a-z0-9-]+)$/;
 
 /**
  * The one Engine the reconciler and services see: each call goes to the engine of the
@@ -143,60 +146,132 @@ export class EnginePerEnvironment implements Engine {
     return this.local.build(context, options, onLog);
   }
 
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    const m = ENV_NETWORK.exec(name);
-    if (m) return (await this.#for(m[1] as string, m[2] as string)).engine.ensureNetwork(name, labels);
-    // A link network joins two apps that may run on different engines: each gets one.
-    await Promise.all([this.local, ...this.#clusters.values()].map((e) => e.ensureNetwork(name, labels)));
+  async ensureEnvironment(env: EnvironmentRef): Promise<void> {
+    await (await this.#for(env.tenant, env.env)).engine.ensureEnvironment(env);
   }
 
-  async removeNetwork(name: string): Promise<void> {
-    for (const e of [this.local, ...this.#clusters.values()]) await e.removeNetwork(name);
+  /** On every engine: one the store no longer knows may have run on any of them. */
+  async removeEnvironment(env: EnvironmentRef): Promise<void> {
+    for (const e of this.#all()) await e.removeEnvironment(env);
   }
 
-  async listNetworks(): Promise<string[]> {
+  /** A link joins two apps that may run on different engines: each gets one. */
+  async ensureLink(link: number): Promise<void> {
+    await Promise.all(this.#all().map((e) => e.ensureLink(link)));
+  }
+
+  async removeLink(link: number): Promise<void> {
+    for (const e of this.#all()) await e.removeLink(link);
+  }
+
+  async listNetworks(): Promise<EngineNetworks> {
     const all = await Promise.all(
-      [this.local, ...this.#clusters.values()].map((e) => e.listNetworks().catch(() => [] as string[])),
+      this.#all().map((e) => e.listNetworks().catch((): EngineNetworks => ({ environments: [], links: [] }))),
     );
-    return [...new Set(all.flat())];
+    const envs = new Map(all.flatMap((n) => n.environments).map((e) => [`${e.tenant}/${e.env}`, e]));
+    return { environments: [...envs.values()], links: [...new Set(all.flatMap((n) => n.links))] };
   }
 
-  async list(selector: WorkloadSelector): Promise<Workload[]> {
+  #all(): Engine[] {
+    return [this.local, ...this.#clusters.values()];
+  }
+
+  /** One call per engine, tagged; one unreachable cluster must not hide the others. */
+  async #fromAll<T>(
+    selector: { tenant?: string; env?: string },
+    call: (e: Engine) => Promise<T[]>,
+    tag: (cluster: string | null, t: T) => T,
+  ): Promise<T[]> {
     if (selector.tenant !== undefined && selector.env !== undefined) {
       const { engine, cluster } = await this.#for(selector.tenant, selector.env);
-      return (await engine.list(selector)).map((w) => this.#tag(cluster, w));
+      return (await call(engine)).map((t) => tag(cluster, t));
     }
-    // Everything, for resyncs: one unreachable cluster must not hide the others.
     const parts = await Promise.all([
-      this.local.list(selector),
+      call(this.local),
       ...[...this.#clusters].map(([name, e]) =>
-        e.list(selector).then(
-          (ws) => ws.map((w) => this.#tag(name, w)),
-          () => [] as Workload[],
+        call(e).then(
+          (ts) => ts.map((t) => tag(name, t)),
+          () => [] as T[],
         ),
       ),
     ]);
     return parts.flat();
   }
 
-  async start(spec: WorkloadSpec): Promise<Workload> {
+  listWorkloads(selector: WorkloadSelector): Promise<Workload[]> {
+    return this.#fromAll(
+      selector,
+      (e) => e.listWorkloads(selector),
+      (c, w) => this.#tag(c, w),
+    );
+  }
+
+  async applyRelease(spec: ReleaseSpec): Promise<void> {
+    await (await this.#for(spec.identity.tenant, spec.identity.env)).engine.applyRelease(spec);
+  }
+
+  async retireRelease(identity: WorkloadIdentity, release: number, graceSeconds: number): Promise<void> {
+    await (await this.#for(identity.tenant, identity.env)).engine.retireRelease(
+      identity,
+      release,
+      graceSeconds,
+    );
+  }
+
+  async removeWorkload(id: string): Promise<void> {
+    const s = this.#split(id);
+    if (!s.engine.removeWorkload)
+      throw new DomainError("invalid", "this engine cannot remove a chosen replica; it replaces them itself");
+    await s.engine.removeWorkload(s.id);
+  }
+
+  async runJob(spec: JobSpec): Promise<JobStatus> {
     const { engine, cluster } = await this.#for(spec.identity.tenant, spec.identity.env);
-    return this.#tag(cluster, await engine.start(spec));
+    return this.#tagJob(cluster, await engine.runJob(spec));
   }
 
-  connect(id: string, attachment: NetworkAttachment): Promise<void> {
+  async job(id: string): Promise<JobStatus | null> {
     const s = this.#split(id);
-    return s.engine.connect(s.id, attachment);
+    const j = await s.engine.job(s.id);
+    return j && { ...j, id };
   }
 
-  disconnect(id: string, network: string): Promise<void> {
-    const s = this.#split(id);
-    return s.engine.disconnect(s.id, network);
+  listJobs(selector: WorkloadSelector): Promise<JobStatus[]> {
+    return this.#fromAll(
+      selector,
+      (e) => e.listJobs(selector),
+      (c, j) => this.#tagJob(c, j),
+    );
   }
 
-  remove(id: string, graceSeconds: number): Promise<void> {
+  jobLogs(id: string, options: LogOptions): Promise<Readable> {
     const s = this.#split(id);
-    return s.engine.remove(s.id, graceSeconds);
+    return s.engine.jobLogs(s.id, options);
+  }
+
+  cancelJob(id: string, graceSeconds: number): Promise<void> {
+    const s = this.#split(id);
+    return s.engine.cancelJob(s.id, graceSeconds);
+  }
+
+  #tagJob(cluster: string | null, j: JobStatus): JobStatus {
+    return cluster === null ? j : { ...j, id: `${cluster}/${j.id}` };
+  }
+
+  async createVolume(spec: VolumeSpec): Promise<VolumeInfo> {
+    return (await this.#for(spec.tenant, spec.env)).engine.createVolume(spec);
+  }
+
+  listVolumes(selector: VolumeSelector): Promise<VolumeInfo[]> {
+    return this.#fromAll(
+      selector,
+      (e) => e.listVolumes(selector),
+      (_c, v) => v,
+    );
+  }
+
+  async removeVolume(ref: { tenant: string; env: string; name: string }): Promise<void> {
+    await (await this.#for(ref.tenant, ref.env)).engine.removeVolume(ref);
   }
 
   logs(id: string, options: LogOptions): Promise<Readable> {

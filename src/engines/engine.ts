@@ -1,110 +1,39 @@
 import type { Readable } from "node:stream";
 import type { BurstPolicy } from "../domain/burst.js";
 import type { RunFeatures } from "../domain/isolation.js";
+import type { JobSpec, JobStatus } from "../domain/job.js";
 import type { WorkloadIdentity } from "../domain/labels.js";
-import type { Placement } from "../domain/placement.js";
+import type { VolumeInfo, VolumeSelector, VolumeSpec } from "../domain/volume.js";
+import type {
+  EnvironmentRef,
+  LinkAttachment,
+  ReleaseSpec,
+  UpdateStrategy,
+  Workload,
+  WorkloadSelector,
+  WorkloadState,
+} from "../domain/workload.js";
 
-export type { RunFeatures };
-
-/** What to run: one replica (slot) of one release of an app in an environment. */
-export interface WorkloadSpec {
-  identity: WorkloadIdentity;
-  release: number;
-  slot: number;
-  /** Image ID (sha256:...), never a mutable tag. */
-  image: string;
-  /** Container port; the engine publishes it on 127.0.0.1 with an ephemeral host port. */
-  port: number;
-  /** The tenant-environment network, created with ensureNetwork first. */
-  network: string;
-  env?: Record<string, string>;
-  /** Text files mounted read-only at their paths inside the container. */
-  files?: { path: string; content: string }[];
-  /** null: no limit. */
-  cpus?: number | null;
-  memoryMb?: number | null;
-  restart?: "no" | "on-failure" | "always" | "unless-stopped";
-  /** Overrides the image's command. */
-  command?: string[] | null;
-  /** Named volumes of the tenant-environment; the engine scopes the names. */
-  volumes?: { name: string; path: string }[];
-  /**
-   * Isolation exceptions a platform admin granted the tenant; the services have checked them.
-   * Host mount sources must be canonical paths: the engine refuses a symlink anywhere in one.
-   */
-  privileged?: boolean;
-  hostNetwork?: boolean;
-  hostPid?: boolean;
-  capAdd?: string[];
-  devices?: string[];
-  hostMounts?: { hostPath: string; path: string; readOnly: boolean }[];
-  /** Link networks (created with ensureNetwork first) to join besides the environment network. */
-  links?: NetworkAttachment[];
-  /** Where replicas may run; engines with one host have nowhere else to put them. */
-  placement?: Placement;
-  /** How many replicas the release wants in all: engines that run a release as one service size it so. */
-  replicas?: number;
-  /** Hybrid-cloud burst: prefer one node pool, overflow to another (clusters only). */
-  burst?: BurstPolicy | null;
-}
-
-/** A network a workload joins, with the names it answers to there. */
-export interface NetworkAttachment {
-  network: string;
-  aliases: string[];
-}
-
-/** `pending`: a cluster has not placed or started it yet (see Workload.detail for why). */
-export type WorkloadState =
-  | "created"
-  | "pending"
-  | "running"
-  | "restarting"
-  | "paused"
-  | "exited"
-  | "dead"
-  | "removing";
-
-/** A workload as the engine observes it, identified by its berth.* labels. */
-export interface Workload {
-  id: string;
-  name: string;
-  identity: WorkloadIdentity;
-  release: number;
-  slot: number;
-  state: WorkloadState;
-  /** Host port on 127.0.0.1 that reaches the app's port, when running (for people and tools). */
-  hostPort: number | null;
-  /**
-   * The container's address on its environment network, when running. The router and the
-   * health probe use it with the app's port directly: the published port goes through
-   * docker-proxy, which costs more CPU per request than nginx itself.
-   */
-  address: string | null;
-  /**
-   * Set where the app answers on another port than its own at `address`: a cluster task published
-   * on its node's address. null: the app's own port.
-   */
-  publishedPort?: number | null;
-  /** The host it runs on (a cluster node's hostname); null on the local engine. */
-  node?: string | null;
-  /** Why it is not running yet, in the engine's words (e.g. "no suitable node"). */
-  detail?: string | null;
-  /** Every network it is attached to, by domain name (its environment's, and any links). */
-  networks: string[];
-  createdAt: string;
-}
+export type {
+  EnvironmentRef,
+  JobSpec,
+  JobStatus,
+  LinkAttachment,
+  ReleaseSpec,
+  RunFeatures,
+  UpdateStrategy,
+  VolumeInfo,
+  VolumeSelector,
+  VolumeSpec,
+  Workload,
+  WorkloadSelector,
+  WorkloadState,
+};
 
 /** What one unlimited container can use. */
 export interface EngineCapacity {
   memoryMb: number;
   cpus: number;
-}
-
-export interface WorkloadSelector {
-  tenant?: string;
-  env?: string;
-  app?: string;
 }
 
 export interface ImageInfo {
@@ -131,12 +60,21 @@ export interface BuildOptions {
   vet?: (dockerfile: string | null) => Promise<void>;
 }
 
+/** The environments and links an engine holds objects for (networks, namespaces). */
+export interface EngineNetworks {
+  environments: EnvironmentRef[];
+  links: number[];
+}
+
 /**
- * The narrow interface every engine (Docker now, Swarm and Kubernetes later) implements.
- * All methods touch only objects carrying berth.managed=true.
+ * What every engine (Docker, Swarm, Kubernetes) implements, at the level of releases: the plan
+ * says how many replicas of which release should run and which should go; the engine owns how.
+ * All methods touch only objects carrying berth.managed=true (and this server's berth.instance).
+ * docs/architecture.md shows each method with how each engine implements it.
  */
 export interface Engine {
   ping(): Promise<void>;
+  /** What one unlimited replica can use: the host, or a cluster's largest node. */
   capacity(): Promise<EngineCapacity>;
   inspectImage(ref: string): Promise<ImageInfo | null>;
   /** The image and every image it was built on, nearest first, as far as this engine knows them. */
@@ -145,21 +83,55 @@ export interface Engine {
   removeImage(id: string): Promise<void>;
   /** Builds from a tar stream; each log line goes to onLog as it arrives. */
   build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo>;
-  ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
-  /** Removes a Berth-managed network; no-op when it is absent. */
-  removeNetwork(name: string): Promise<void>;
-  listNetworks(): Promise<string[]>;
-  list(selector: WorkloadSelector): Promise<Workload[]>;
-  /** Creates and starts; fails with DomainError("conflict") when the name is taken. */
-  start(spec: WorkloadSpec): Promise<Workload>;
-  /** Attaches a running workload to a network (idempotent), answering to `aliases` there. */
-  connect(id: string, attachment: NetworkAttachment): Promise<void>;
-  /** Detaches it; a no-op when it is not attached or gone. */
-  disconnect(id: string, network: string): Promise<void>;
-  /** Stops gracefully (SIGTERM, then SIGKILL after graceSeconds) and removes; no-op when gone. */
-  remove(id: string, graceSeconds: number): Promise<void>;
-  /** Demultiplexed stdout+stderr as text. */
+
+  /** Makes the environment's own network (or namespace); idempotent. */
+  ensureEnvironment(env: EnvironmentRef): Promise<void>;
+  /** Removes it; DomainError("conflict") while anything still runs in it; a no-op when absent. */
+  removeEnvironment(env: EnvironmentRef): Promise<void>;
+  /** Makes a link's network; idempotent. */
+  ensureLink(link: number): Promise<void>;
+  /** Removes it; DomainError("conflict") while a replica is still attached; a no-op when absent. */
+  removeLink(link: number): Promise<void>;
+  /** Every environment and link this engine holds objects for, to collect what the store no longer has. */
+  listNetworks(): Promise<EngineNetworks>;
+
+  /**
+   * Converges one release to `spec.replicas` live replicas, each on its environment and
+   * exactly `spec.links`: starts what is missing (replacing replicas that ended), removes the
+   * highest-numbered ones beyond the count (on engines that choose), re-attaches links.
+   * Idempotent: applying the same spec again changes nothing. With strategy stop-first, every
+   * other release of the app is stopped and gone before a replica of this one starts.
+   * Returns at once; progress shows in listWorkloads.
+   */
+  applyRelease(spec: ReleaseSpec): Promise<void>;
+  /** Stops every replica of the release (SIGTERM, SIGKILL after graceSeconds) and removes it; no-op when gone. */
+  retireRelease(identity: WorkloadIdentity, release: number, graceSeconds: number): Promise<void>;
+  /**
+   * Removes one chosen replica at once; the next applyRelease of its release starts its successor.
+   * Engines that cannot stop a chosen replica (Swarm picks which task a scale-down stops) leave it out.
+   */
+  removeWorkload?(id: string): Promise<void>;
+  /** Every replica of every release the selector matches, with readiness where the engine knows it. */
+  listWorkloads(selector: WorkloadSelector): Promise<Workload[]>;
+  /** A replica's stdout and stderr, demultiplexed, as text. */
   logs(id: string, options: LogOptions): Promise<Readable>;
+
+  /** Starts a run-to-completion job; DomainError("conflict") when the app already has one by that name. */
+  runJob(spec: JobSpec): Promise<JobStatus>;
+  /** How a job stands; one past its deadline is stopped first. null: no such job. */
+  job(id: string): Promise<JobStatus | null>;
+  listJobs(selector: WorkloadSelector): Promise<JobStatus[]>;
+  /** Its output so far (with follow: until it ends). */
+  jobLogs(id: string, options: LogOptions): Promise<Readable>;
+  /** Stops it if it runs (SIGTERM, SIGKILL after graceSeconds) and removes it; no-op when gone. */
+  cancelJob(id: string, graceSeconds: number): Promise<void>;
+
+  /** Creates a named volume (on a cluster: on one node, which everything mounting it then runs on); idempotent. */
+  createVolume(spec: VolumeSpec): Promise<VolumeInfo>;
+  listVolumes(selector: VolumeSelector): Promise<VolumeInfo[]>;
+  /** Removes it and its data; DomainError("conflict") while mounted; a no-op when absent. */
+  removeVolume(ref: { tenant: string; env: string; name: string }): Promise<void>;
+
   /**
    * One burst step for a release: moves replicas between its preferred and overflow pools.
    * Engines with one host have no pools and leave it out. Says what it changed, or null.
@@ -167,7 +139,7 @@ export interface Engine {
   rebalance?(identity: WorkloadIdentity, release: number, policy: BurstPolicy): Promise<string | null>;
   /**
    * What of these an engine cannot run (e.g. "privileged mode"), so a release asking for it is
-   * refused when it is made, not when its containers start. Engines that run everything leave it out.
+   * refused when it is made, not when its replicas start. Engines that run everything leave it out.
    */
   unsupported?(features: RunFeatures): string | undefined;
   /** Calls onEvent for lifecycle changes of Berth-managed workloads until closed. */

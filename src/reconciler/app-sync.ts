@@ -1,5 +1,5 @@
 import { openRelease, resourcesOfRow } from "../config/open-release.js";
-import { linkAlias, linkNetworkName } from "../domain/environment.js";
+import { linkAlias } from "../domain/environment.js";
 import { appKey, parseAppName } from "../domain/labels.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Engine, Workload } from "../engines/engine.js";
@@ -45,7 +45,7 @@ export class AppSync implements SyncHandler {
   async keys(): Promise<string[]> {
     const keys = new Set<string>();
     for (const d of await this.store.deployments.listAll()) keys.add(appKey(d));
-    for (const w of await this.engine.list({})) keys.add(appKey(w.identity));
+    for (const w of await this.engine.listWorkloads({})) keys.add(appKey(w.identity));
     return [...keys];
   }
 
@@ -54,7 +54,7 @@ export class AppSync implements SyncHandler {
     if (!identity) return undefined;
     const row = await this.store.deployments.findByNames(identity.tenant, identity.env, identity.app);
     const desired = row ? await this.desired(row) : null;
-    const workloads = await this.engine.list(identity);
+    const workloads = await this.engine.listWorkloads(identity);
     const previous = row ? await this.store.replicas.list(row.app_id, row.env_id) : [];
     const before = new Map(previous.map((p) => [p.workloadId, p]));
     const observed = await Promise.all(workloads.map((w) => this.observe(w, row, before.get(w.id))));
@@ -81,13 +81,12 @@ export class AppSync implements SyncHandler {
       // goes), so replacing a sick one there would kill a healthy one instead: local engine only.
       replaceUnhealthyAfterMs: row.cluster_id === null ? this.health.replaceAfterMs : undefined,
       burst: await this.burst(row),
-      links: (await this.store.links.of(row.app_id, row.env_id)).map((l) => {
-        const provider = l.to_app_id === row.app_id && l.to_env_id === row.env_id;
-        return {
-          network: linkNetworkName(l.id),
-          aliases: provider ? [linkAlias(l.to_tenant, l.to_env, l.to_app)] : [],
-        };
-      }),
+      links: (await this.store.links.of(row.app_id, row.env_id))
+        .map((l) => {
+          const provider = l.to_app_id === row.app_id && l.to_env_id === row.env_id;
+          return { link: l.id, aliases: provider ? [linkAlias(l.to_tenant, l.to_env, l.to_app)] : [] };
+        })
+        .sort((a, b) => a.link - b.link),
     };
   }
 
@@ -136,9 +135,11 @@ export class AppSync implements SyncHandler {
   ): Promise<ObservedContainer> {
     const release = row ? await this.release(row, w.release) : undefined;
     const probed = w.state === "running" && w.address !== null && release !== undefined;
-    const healthy = probed
-      ? await this.probe(w.address as string, w.publishedPort ?? release.port, healthOf(release))
-      : false;
+    // The engine's own verdict (where it has one) can only hold a replica back, never pass it.
+    const healthy =
+      probed && w.ready !== false
+        ? await this.probe(w.address as string, w.publishedPort ?? release.port, healthOf(release))
+        : false;
     // Since when a replica that once answered has failed its check, carried over in its status.
     // One that never answered is not counted: it is still starting (its rollout has a deadline).
     const answered =
@@ -159,7 +160,7 @@ export class AppSync implements SyncHandler {
       address: w.address,
       port: release ? (w.publishedPort ?? release.port) : null,
       healthy,
-      networks: w.networks,
+      links: w.links,
       createdAt: w.createdAt,
     };
   }

@@ -1,7 +1,5 @@
-import { DomainError } from "../domain/domain-error.js";
-import { networkName } from "../domain/environment.js";
-import { LABEL, type WorkloadIdentity } from "../domain/labels.js";
-import type { Engine } from "../engines/engine.js";
+import type { WorkloadIdentity } from "../domain/labels.js";
+import type { Engine, ReleaseSpec } from "../engines/engine.js";
 import type { NamedDeploymentRow } from "../store/deployment-repository.js";
 import type { Store } from "../store/store.js";
 import type { Action, DesiredApp, RoutedEndpoint } from "./plan-types.js";
@@ -23,8 +21,6 @@ export interface ExecutionContext {
 
 /** Carries out a plan's actions in order, through the engine, the store and the router. */
 export class PlanExecutor {
-  private readonly networks = new Set<string>();
-
   constructor(
     private readonly store: Store,
     private readonly engine: Engine,
@@ -42,12 +38,12 @@ export class PlanExecutor {
     };
     for (const action of actions) {
       switch (action.type) {
-        case "start":
-          await this.start(action.release, action.slot, ctx);
+        case "apply":
+          await this.apply(action.release, action.replicas, action.starting, ctx);
           break;
         case "remove":
-          // Never routed (or no longer running), so nothing to drain: no grace period.
-          await this.engine.remove(action.id, 0);
+          // Never routed (or no longer), so nothing to drain: no grace period.
+          await this.engine.removeWorkload?.(action.id);
           await this.event(
             ctx,
             null,
@@ -55,12 +51,21 @@ export class PlanExecutor {
             `removed container ${short(action.id)}: ${action.reason}`,
           );
           break;
+        case "retire":
+          await this.engine.retireRelease(ctx.identity, action.release, 0);
+          await this.event(
+            ctx,
+            action.release,
+            "container-removed",
+            `removed release ${action.release}: ${action.reason}`,
+          );
+          break;
         case "route":
           await this.route(action.release, action.endpoints, ctx);
           await flush();
           break;
         case "drain":
-          await this.drain(action.ids, ctx);
+          await this.drain(action, ctx);
           break;
         case "complete":
           await this.complete(action.release, ctx);
@@ -77,86 +82,71 @@ export class PlanExecutor {
         case "canary-fail":
           await this.canaryFail(action.canaryId, action.release, action.reason, ctx);
           break;
-        case "connect":
-          await this.ensureNetwork(action.network, {});
-          await this.engine.connect(action.id, { network: action.network, aliases: action.aliases });
-          break;
-        case "disconnect":
-          await this.engine.disconnect(action.id, action.network);
-          break;
       }
     }
     await flush();
     return requeue;
   }
 
-  private async start(release: number, slot: number, ctx: ExecutionContext): Promise<void> {
+  /** The release as the engine runs it: its image, config, limits, links and placement. */
+  private releaseSpec(release: number, replicas: number, ctx: ExecutionContext): ReleaseSpec | undefined {
     const canary = ctx.desired?.canary?.release;
     const target = ctx.desired?.release?.number === release ? ctx.desired.release : canary;
-    if (!target || target.number !== release) return;
-    const { tenant, env } = ctx.identity;
-    const network = networkName(tenant, env);
-    const links = ctx.desired?.links ?? [];
-    await this.ensureNetwork(network, { [LABEL.tenant]: tenant, [LABEL.env]: env });
-    for (const l of links) await this.ensureNetwork(l.network, {});
-    try {
-      const w = await this.engine.start({
-        identity: ctx.identity,
-        release,
-        slot,
-        image: target.imageId,
-        port: target.port,
-        network,
-        // Twelve-factor style: the app learns its config, port and identity from the environment.
-        env: {
-          ...target.env,
-          PORT: String(target.port),
-          BERTH_TENANT: tenant,
-          BERTH_ENV: env,
-          BERTH_APP: ctx.identity.app,
-          BERTH_RELEASE: String(release),
-        },
-        files: target.files,
-        cpus: target.resources.cpus,
-        memoryMb: target.resources.memoryMb,
-        restart: target.resources.restart,
-        command: target.resources.command,
-        volumes: target.resources.volumes,
-        privileged: target.resources.privileged,
-        hostNetwork: target.resources.hostNetwork,
-        hostPid: target.resources.hostPid,
-        capAdd: target.resources.capAdd,
-        devices: target.resources.devices,
-        hostMounts: target.resources.hostMounts,
-        links,
-        placement: target.resources.placement,
-        burst: ctx.desired?.burst ?? null,
-        replicas:
-          target.number === ctx.desired?.release?.number
-            ? ctx.desired.replicas
-            : ctx.desired?.canary?.replicas,
-      });
+    if (!target || target.number !== release) return undefined;
+    const { tenant, env, app } = ctx.identity;
+    const r = target.resources;
+    return {
+      identity: ctx.identity,
+      release,
+      replicas,
+      image: target.imageId,
+      port: target.port,
+      // Twelve-factor style: the app learns its config, port and identity from the environment.
+      env: {
+        ...target.env,
+        PORT: String(target.port),
+        BERTH_TENANT: tenant,
+        BERTH_ENV: env,
+        BERTH_APP: app,
+        BERTH_RELEASE: String(release),
+      },
+      files: target.files,
+      cpus: r.cpus,
+      memoryMb: r.memoryMb,
+      restart: r.restart,
+      command: r.command,
+      volumes: r.volumes,
+      privileged: r.privileged,
+      hostNetwork: r.hostNetwork,
+      hostPid: r.hostPid,
+      capAdd: r.capAdd,
+      devices: r.devices,
+      hostMounts: r.hostMounts,
+      links: ctx.desired?.links ?? [],
+      placement: r.placement,
+      burst: ctx.desired?.burst ?? null,
+      strategy: ctx.desired?.strategy ?? "rolling",
+    };
+  }
+
+  private async apply(
+    release: number,
+    replicas: number,
+    starting: number,
+    ctx: ExecutionContext,
+  ): Promise<void> {
+    const spec = this.releaseSpec(release, replicas, ctx);
+    if (!spec) return;
+    await this.engine.applyRelease(spec);
+    const target =
+      ctx.desired?.release?.number === release ? ctx.desired.release : ctx.desired?.canary?.release;
+    if (starting > 0 && target)
       await this.event(
         ctx,
         release,
         "container-started",
-        `started replica ${slot} of release ${release} (${short(w.id)}), waiting for ${waitingFor(target)}`,
+        `starting ${starting} replica(s) of release ${release}, waiting for ${waitingFor(target)}`,
       );
-    } catch (error) {
-      // The slot is already taken (a container still being removed, or a cluster service already
-      // sized for it): the rest of the plan still runs, and the plan's requeue looks again.
-      if (error instanceof DomainError && error.code === "conflict") return;
-      // A network may have been collected meanwhile; ensure them again on the retry.
-      this.networks.delete(network);
-      for (const l of links) this.networks.delete(l.network);
-      throw error;
-    }
-  }
-
-  private async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    if (this.networks.has(name)) return;
-    await this.engine.ensureNetwork(name, labels);
-    this.networks.add(name);
   }
 
   private async route(
@@ -203,16 +193,22 @@ export class PlanExecutor {
     }
   }
 
-  private async drain(ids: string[], ctx: ExecutionContext): Promise<void> {
+  private async drain(action: Extract<Action, { type: "drain" }>, ctx: ExecutionContext): Promise<void> {
     await this.event(
       ctx,
       null,
       "draining",
-      `draining ${ids.length} old container(s) for ${this.options.drainMs} ms`,
+      `draining ${action.ids.length} old container(s) for ${this.options.drainMs} ms`,
     );
     await sleep(this.options.drainMs);
-    await Promise.all(ids.map((id) => this.engine.remove(id, this.options.stopGraceSeconds)));
-    await this.event(ctx, null, "container-removed", `stopped ${ids.map(short).join(", ")}`);
+    await Promise.all(
+      action.retire.map((r) => this.engine.retireRelease(ctx.identity, r, this.options.stopGraceSeconds)),
+    );
+    for (const s of action.shrink) {
+      const spec = this.releaseSpec(s.release, s.replicas, ctx);
+      if (spec) await this.engine.applyRelease(spec);
+    }
+    await this.event(ctx, null, "container-removed", `stopped ${action.ids.map(short).join(", ")}`);
   }
 
   private async complete(release: number, ctx: ExecutionContext): Promise<void> {

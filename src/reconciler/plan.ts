@@ -1,5 +1,11 @@
-import { isLinkNetwork } from "../domain/environment.js";
-import type { Action, DesiredApp, DesiredCanary, ObservedContainer, RoutedEndpoint } from "./plan-types.js";
+import type {
+  Action,
+  DesiredApp,
+  DesiredCanary,
+  DesiredRelease,
+  ObservedContainer,
+  RoutedEndpoint,
+} from "./plan-types.js";
 
 // pending: a cluster is still placing it, and would only place it again if it were removed.
 const LIVE_STATES = new Set(["running", "restarting", "pending"]);
@@ -21,7 +27,6 @@ const toEndpoint = (c: ObservedContainer): RoutedEndpoint => ({
   port: c.port as number,
   release: c.release,
 });
-const byCreated = (a: ObservedContainer, b: ObservedContainer) => a.createdAt.localeCompare(b.createdAt);
 const isServable = (c: ObservedContainer) =>
   c.healthy && c.state === "running" && c.address !== null && c.port !== null;
 
@@ -38,36 +43,59 @@ function describeStates(wanted: ObservedContainer[], replicas: number): string {
 }
 
 interface Track {
+  /** The live replicas the release keeps (at most its count), in the engine's order. */
   wanted: ObservedContainer[];
-  starts: Action[];
+  /** Live ones beyond the count: unrouted, drained, then shrunk away. */
   surplus: ObservedContainer[];
+  /** What converges it (start missing or ended replicas, fix links); null: nothing to do. */
+  apply: Action | null;
   allReady: boolean;
   healthy: RoutedEndpoint[];
 }
 
-/** One container per slot of `release`; a duplicate (only possible by hand) goes. */
-function track(live: ObservedContainer[], release: number, replicas: number, actions: Action[]): Track {
-  const bySlot = new Map<number, ObservedContainer>();
-  for (const c of live.filter((c) => c.release === release).sort(byCreated)) {
-    if (bySlot.has(c.slot))
-      actions.push({ type: "remove", id: c.id, reason: "duplicate of another replica" });
-    else bySlot.set(c.slot, c);
-  }
-  const wanted: ObservedContainer[] = [];
-  const starts: Action[] = [];
-  for (let slot = 0; slot < replicas; slot++) {
-    const c = bySlot.get(slot);
-    if (c) wanted.push(c);
-    else starts.push({ type: "start", release, slot });
-  }
+const sameIds = (a: readonly number[], b: readonly number[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * A release's replicas against its count: the first `replicas` live ones in the engine's order
+ * are kept, the rest are surplus. It needs an apply when one is missing, one ended (the engine
+ * replaces it), or one is not on exactly its links.
+ */
+function track(
+  observed: ObservedContainer[],
+  release: DesiredRelease,
+  replicas: number,
+  links: DesiredApp["links"],
+): Track {
+  const mine = observed.filter((c) => c.release === release.number && c.state !== "removing");
+  const live = mine.filter((c) => LIVE_STATES.has(c.state));
+  const wanted = live.slice(0, replicas);
+  const surplus = live.slice(replicas);
+  // A replica on the host network (an admin's exception) can join no other network.
+  const linkIds = release.resources.hostNetwork ? [] : links.map((l) => l.link).sort((a, b) => a - b);
+  const relink = !release.resources.hostNetwork && wanted.some((c) => !sameIds(c.links, linkIds));
+  const ended = mine.length > live.length;
+  const missing = replicas - wanted.length;
   return {
     wanted,
-    starts,
-    surplus: [...bySlot.values()].filter((c) => c.slot >= replicas),
+    surplus,
+    // With a surplus still routed, the apply keeps it (live count) until the drain shrinks it.
+    apply:
+      missing > 0 || ended || relink
+        ? {
+            type: "apply",
+            release: release.number,
+            replicas: Math.max(replicas, live.length),
+            starting: missing,
+          }
+        : null,
     allReady: wanted.length === replicas && wanted.every(isServable),
     healthy: wanted.filter(isServable).map(toEndpoint),
   };
 }
+
+const releasesOf = (cs: readonly ObservedContainer[]) =>
+  [...new Set(cs.map((c) => c.release))].sort((a, b) => a - b);
 
 /**
  * A canary beside a steady serving release: it gets no traffic until every replica is healthy,
@@ -76,14 +104,15 @@ function track(live: ObservedContainer[], release: number, replicas: number, act
  */
 function planCanary(
   canary: DesiredCanary,
-  live: ObservedContainer[],
+  observed: ObservedContainer[],
+  links: DesiredApp["links"],
   actions: Action[],
   now: number,
 ): { endpoints: RoutedEndpoint[]; surplus: ObservedContainer[]; settled: boolean } {
   const release = canary.release.number;
-  const t = track(live, release, canary.replicas, actions);
+  const t = track(observed, canary.release, canary.replicas, links);
   if (canary.phase !== "starting") {
-    actions.push(...t.starts);
+    if (t.apply) actions.push(t.apply);
     return { endpoints: t.healthy, surplus: t.surplus, settled: t.allReady };
   }
   if (t.allReady) {
@@ -98,52 +127,62 @@ function planCanary(
       release,
       reason: `${unhealthy} of ${canary.replicas} containers of canary release ${release} did not answer GET :${canary.release.port}${canary.release.healthPath} within ${Math.round(canary.healthTimeoutMs / 1000)}s (${describeStates(t.wanted, canary.replicas)})`,
     });
-    for (const c of [...t.wanted, ...t.surplus])
-      actions.push({ type: "remove", id: c.id, reason: "canary failed its health check" });
+    actions.push({ type: "retire", release, reason: "canary failed its health check" });
     return { endpoints: [], surplus: [], settled: true };
   }
-  actions.push(...t.starts);
+  if (t.apply) actions.push(t.apply);
   return { endpoints: [], surplus: t.surplus, settled: false };
 }
 
-/** Links come and go under running containers: each joins the link networks it should, and leaves the rest. */
-export function planLinks(links: DesiredApp["links"], live: ObservedContainer[]): Action[] {
-  const out: Action[] = [];
-  const wanted = new Set(links.map((l) => l.network));
-  for (const c of live) {
-    // A container on the host network (an admin's exception) can join no other network.
-    if (c.networks.includes("host")) continue;
-    for (const l of links)
-      if (!c.networks.includes(l.network))
-        out.push({ type: "connect", id: c.id, network: l.network, aliases: l.aliases });
-    for (const n of c.networks)
-      if (isLinkNetwork(n) && !wanted.has(n)) out.push({ type: "disconnect", id: c.id, network: n });
-  }
-  return out;
+/**
+ * What retires whole releases and shrinks the surplus of kept ones: a release with a live
+ * replica may still have requests in flight, so it is drained first; one whose replicas all
+ * ended is retired at once.
+ */
+function drain(
+  observed: readonly ObservedContainer[],
+  retire: number[],
+  shrink: { release: number; replicas: number; surplus: ObservedContainer[] }[],
+): Action[] {
+  const going = observed.filter((c) => retire.includes(c.release) && c.state !== "removing");
+  const draining = releasesOf(going.filter((c) => LIVE_STATES.has(c.state)));
+  const ended = releasesOf(going).filter((r) => !draining.includes(r));
+  const actions: Action[] = ended.map((release) => ({
+    type: "retire",
+    release,
+    reason: "its replicas ended",
+  }));
+  const cut = shrink.filter((s) => s.surplus.length > 0);
+  if (draining.length === 0 && cut.length === 0) return actions;
+  actions.push({
+    type: "drain",
+    ids: [
+      ...going.filter((c) => draining.includes(c.release) && LIVE_STATES.has(c.state)),
+      ...cut.flatMap((s) => s.surplus),
+    ].map((c) => c.id),
+    retire: draining,
+    shrink: cut.map((s) => ({ release: s.release, replicas: s.replicas })),
+  });
+  return actions;
 }
 
 /**
  * Pure: compares desired with observed state and returns the steps that converge them.
- * Rolling update order: start new, wait for health, switch the router, drain old, stop old.
+ * Rolling update order: start new, wait for health, switch the router, drain old, retire old.
  * A release that never turns healthy is never switched to; it fails and the old one keeps serving.
  * A canary runs beside the serving release (see planCanary); promoting it is a rolling update
  * to its release during which its rules keep sending their share to it.
  */
 export function plan(desired: DesiredApp | null, observed: ObservedContainer[], now: number): Action[] {
   const actions: Action[] = [];
-  const live: ObservedContainer[] = [];
-  for (const c of observed) {
-    if (LIVE_STATES.has(c.state)) live.push(c);
-    else if (c.state !== "removing")
-      actions.push({ type: "remove", id: c.id, reason: `container is ${c.state}` });
-  }
+  let seen = observed.filter((c) => c.state !== "removing");
 
-  // A serving replica that stayed unhealthy is replaced: removed now, so its slot starts afresh
-  // below. It gets no traffic meanwhile (only healthy replicas are routed).
+  // A serving replica that stayed unhealthy is replaced: removed now, so the release's apply
+  // below starts a successor. It gets no traffic meanwhile (only healthy replicas are routed).
   const after = desired?.replaceUnhealthyAfterMs;
   if (desired?.release && after !== undefined && desired.servingRelease === desired.release.number) {
     const serving = desired.release.number;
-    for (const c of [...live]) {
+    for (const c of [...seen]) {
       const since = c.unhealthySince ?? null;
       if (
         c.release !== serving ||
@@ -153,7 +192,7 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
         now - since < after
       )
         continue;
-      live.splice(live.indexOf(c), 1);
+      seen = seen.filter((x) => x !== c);
       actions.push({
         type: "remove",
         id: c.id,
@@ -162,34 +201,38 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
     }
   }
 
-  if (desired) actions.push(...planLinks(desired.links, live));
   const target = desired?.release ?? null;
   if (!desired || !target) {
+    const live = seen.filter((c) => LIVE_STATES.has(c.state));
     if (live.length > 0 || desired?.servingRelease)
       actions.push({ type: "route", release: null, endpoints: [] });
-    if (live.length > 0) actions.push({ type: "drain", ids: live.map((c) => c.id) });
+    actions.push(...drain(seen, releasesOf(seen), []));
     return actions;
   }
 
-  const main = track(live, target.number, desired.replicas, actions);
+  const links = desired.links;
+  const main = track(seen, target, desired.replicas, links);
   const steady = desired.servingRelease === target.number;
   const canary =
     steady && desired.canary && desired.canary.release.number !== target.number ? desired.canary : null;
   const promoting = desired.canary?.phase === "promoting" && desired.canary.release.number === target.number;
-  const others = live.filter(
+  const others = seen.filter(
     (c) => c.release !== target.number && (!canary || c.release !== canary.release.number),
   );
+  const mainShrink = { release: target.number, replicas: desired.replicas, surplus: main.surplus };
 
   if (steady) {
-    actions.push(...main.starts);
-    const side = canary ? planCanary(canary, live, actions, now) : null;
+    if (main.apply) actions.push(main.apply);
+    const side = canary ? planCanary(canary, seen, links, actions, now) : null;
     actions.push({
       type: "route",
       release: target.number,
       endpoints: [...main.healthy, ...(side?.endpoints ?? [])],
     });
-    const retire = [...main.surplus, ...(side?.surplus ?? []), ...others];
-    if (retire.length > 0) actions.push({ type: "drain", ids: retire.map((c) => c.id) });
+    const shrink = [mainShrink];
+    if (canary && side)
+      shrink.push({ release: canary.release.number, replicas: canary.replicas, surplus: side.surplus });
+    actions.push(...drain(seen, releasesOf(others), shrink));
     if (desired.phase === "rolling-out" && main.allReady)
       actions.push({ type: "complete", release: target.number });
     if (!main.allReady || (side && !side.settled))
@@ -197,10 +240,18 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
     return actions;
   }
 
+  // stop-first: the old release goes before the new one starts, so two never run at once. The
+  // engine stops it when applying the new release; it is unrouted first.
+  if (desired.strategy === "stop-first" && main.apply && others.length > 0) {
+    actions.push({ type: "route", release: null, endpoints: [] });
+    actions.push(main.apply);
+    actions.push({ type: "requeue", afterMs: probeInterval(desired, now) });
+    return actions;
+  }
+
   if (main.allReady) {
     actions.push({ type: "route", release: target.number, endpoints: main.healthy });
-    const retire = [...others, ...main.surplus];
-    if (retire.length > 0) actions.push({ type: "drain", ids: retire.map((c) => c.id) });
+    actions.push(...drain(seen, releasesOf(others), [mainShrink]));
     actions.push({ type: "complete", release: target.number });
     return actions;
   }
@@ -214,13 +265,13 @@ export function plan(desired: DesiredApp | null, observed: ObservedContainer[], 
       release: target.number,
       reason: `${unhealthy} of ${desired.replicas} containers of release ${target.number} did not answer GET :${target.port}${target.healthPath} within ${Math.round(desired.healthTimeoutMs / 1000)}s (${describeStates(main.wanted, desired.replicas)})`,
     });
-    for (const c of [...main.wanted, ...main.surplus])
-      actions.push({ type: "remove", id: c.id, reason: "release failed its health check" });
+    if (main.wanted.length + main.surplus.length > 0 || seen.some((c) => c.release === target.number))
+      actions.push({ type: "retire", release: target.number, reason: "release failed its health check" });
     return actions;
   }
 
   // Still waiting: the serving release keeps its traffic, and a promoting canary keeps its share.
-  actions.push(...main.starts);
+  if (main.apply) actions.push(main.apply);
   const serving = others.filter((c) => c.release === desired.servingRelease && isServable(c)).map(toEndpoint);
   const kept = promoting ? main.healthy : [];
   actions.push({ type: "route", release: desired.servingRelease, endpoints: [...serving, ...kept] });

@@ -1,4 +1,3 @@
-import { linkNetworkName, networkName } from "../domain/environment.js";
 import { appKey, parseKey } from "../domain/labels.js";
 import type { Engine } from "../engines/engine.js";
 import type { Store } from "../store/store.js";
@@ -98,14 +97,12 @@ export class Reconciler implements Enqueuer {
   }
 
   private async collectNetworks(): Promise<void> {
-    const wanted = new Set([
-      ...(await this.store.environments.listAllNames()).map((e) => networkName(e.tenant, e.env)),
-      ...(await this.store.links.ids()).map(linkNetworkName),
-    ]);
-    for (const name of await this.engine.listNetworks()) {
-      if (wanted.has(name)) continue;
-      // Still attached containers are being drained; the next resync removes the network.
-      await this.engine.removeNetwork(name).catch(() => undefined);
-    }
+    const envs = new Set((await this.store.environments.listAllNames()).map((e) => `${e.tenant}/${e.env}`));
+    const links = new Set(await this.store.links.ids());
+    const held = await this.engine.listNetworks();
+    // Still attached replicas are being drained; the next resync removes what is left.
+    for (const e of held.environments)
+      if (!envs.has(`${e.tenant}/${e.env}`)) await this.engine.removeEnvironment(e).catch(() => undefined);
+    for (const l of held.links) if (!links.has(l)) await this.engine.removeLink(l).catch(() => undefined);
   }
 }

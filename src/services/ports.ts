@@ -40,7 +40,7 @@ export interface ImageBuilder extends ImageLookup {
 }
 
 export interface RunningView {
-  list(selector: { tenant?: string; env?: string; app?: string }): Promise<
+  listWorkloads(selector: { tenant?: string; env?: string; app?: string }): Promise<
     {
       id: string;
       name: string;

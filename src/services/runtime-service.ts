@@ -60,7 +60,7 @@ export class RuntimeService {
    */
   async logs(tenant: string, env: string, app: string, follow: boolean, tail: number): Promise<Readable> {
     await findAppInEnv(this.store, tenant, env, app);
-    const workloads = (await this.running.list({ tenant, env, app })).sort(
+    const workloads = (await this.running.listWorkloads({ tenant, env, app })).sort(
       (a, b) => a.release - b.release || a.slot - b.slot,
     );
     const opened: { prefix: string; source: Readable }[] = [];

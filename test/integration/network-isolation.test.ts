@@ -2,8 +2,8 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { networkName } from "../../src/domain/environment.js";
 import type { WorkloadIdentity } from "../../src/domain/labels.js";
-import { DockerEngine } from "../../src/engines/docker/docker-engine.js";
-import type { Workload } from "../../src/engines/engine.js";
+import type { Container, ContainerSpec } from "../../src/engines/docker/container-spec.js";
+import { DockerContainers } from "../../src/engines/docker/docker-containers.js";
 
 /**
  * Network isolation, proved from inside real containers: every tenant-environment has its own
@@ -13,10 +13,10 @@ import type { Workload } from "../../src/engines/engine.js";
 describe("network isolation between tenants and environments", () => {
   const docker = new Docker();
   const run = Date.now().toString(36);
-  const engine = new DockerEngine(docker, { instance: `n${run}` });
+  const engine = new DockerContainers(docker, { instance: `n${run}` });
   const a = `a${run}`;
   const b = `b${run}`;
-  const started: Record<string, Workload> = {};
+  const started: Record<string, Container> = {};
   const server = ["httpd", "-f", "-p", "8080", "-h", "/etc"];
 
   const start = async (name: string, identity: WorkloadIdentity) => {

@@ -90,7 +90,7 @@ function container(rel: number, slot: number, overrides: Partial<ObservedContain
     address: `172.18.${rel}.${slot + 2}`,
     port: 8080,
     healthy: true,
-    networks: ["berth.acme.prod"],
+    links: [],
     createdAt: "2025-01-01T11:00:00.000Z",
     ...overrides,
   };
@@ -115,12 +115,10 @@ function single<T extends Action["type"]>(actions: Action[], type: T): ActionOf<
 }
 
 describe("plan: first deploy", () => {
-  it("starts every slot, routes to nothing yet and requeues", () => {
+  it("starts every replica, routes to nothing yet and requeues", () => {
     const actions = plan(rollout(null, 1, 0, { replicas: 3 }), [], NOW);
     expect(actions).toEqual([
-      { type: "start", release: 1, slot: 0 },
-      { type: "start", release: 1, slot: 1 },
-      { type: "start", release: 1, slot: 2 },
+      { type: "apply", release: 1, replicas: 3, starting: 3 },
       { type: "route", release: null, endpoints: [] },
       { type: "requeue", afterMs: 50 },
     ]);
@@ -163,6 +161,7 @@ describe("plan: rolling update", () => {
     expect(actions[0]).toEqual({ type: "route", release: 2, endpoints: fresh.map(endpoint) });
     const drain = single(actions, "drain");
     expect([...drain.ids].sort()).toEqual(old.map((c) => c.id).sort());
+    expect(drain).toMatchObject({ retire: [1], shrink: [] });
     expect(actions.at(-1)).toEqual({ type: "complete", release: 2 });
   });
 
@@ -171,9 +170,10 @@ describe("plan: rolling update", () => {
     const fresh = [container(2, 0), container(2, 1)];
     const actions = plan(rollout(1, 2), [leftover, ...old, ...fresh], NOW);
     expect([...single(actions, "drain").ids].sort()).toEqual(["r1-s0", "r1-s1", "r7-s0"]);
+    expect(single(actions, "drain").retire).toEqual([1, 7]);
   });
 
-  it("on the switch also drains surplus slots of the new release (scaled down mid-rollout)", () => {
+  it("on the switch also drains surplus replicas of the new release (scaled down mid-rollout)", () => {
     const fresh = [container(2, 0), container(2, 1)];
     const actions = plan(rollout(1, 2, 1_000, { replicas: 1 }), [...old, ...fresh], NOW);
     expect(single(actions, "route")).toEqual({
@@ -182,6 +182,7 @@ describe("plan: rolling update", () => {
       endpoints: [endpoint(container(2, 0))],
     });
     expect([...single(actions, "drain").ids].sort()).toEqual(["r1-s0", "r1-s1", "r2-s1"]);
+    expect(single(actions, "drain")).toMatchObject({ retire: [1], shrink: [{ release: 2, replicas: 1 }] });
     expect(actions.at(-1)).toEqual({ type: "complete", release: 2 });
   });
 
@@ -195,8 +196,7 @@ describe("plan: rolling update", () => {
   it("starts the new release alongside the old one and keeps routing to the old", () => {
     const actions = plan(rollout(1, 2), old, NOW);
     expect(actions).toEqual([
-      { type: "start", release: 2, slot: 0 },
-      { type: "start", release: 2, slot: 1 },
+      { type: "apply", release: 2, replicas: 2, starting: 2 },
       { type: "route", release: 1, endpoints: old.map(endpoint) },
       { type: "requeue", afterMs: 50 },
     ]);
@@ -210,7 +210,8 @@ describe("plan: rolling update", () => {
     expect(ofType(actions, "complete")).toEqual([]);
     expect(ofType(actions, "fail")).toEqual([]);
     expect(ofType(actions, "remove")).toEqual([]);
-    expect(ofType(actions, "start")).toEqual([]);
+    expect(ofType(actions, "retire")).toEqual([]);
+    expect(ofType(actions, "apply")).toEqual([]);
     expect(single(actions, "requeue").afterMs).toBeGreaterThan(0);
   });
 
@@ -238,10 +239,11 @@ describe("plan: rolling update", () => {
     expect(fail.reason).toContain("60s");
     expect(fail.reason).toContain("1 of 2");
     expect(fail.reason).toContain("release 2");
-    const removed = ofType(actions, "remove").map((a) => a.id);
-    expect(removed.sort()).toEqual(["r2-s0", "r2-s1"]);
+    expect(ofType(actions, "retire")).toEqual([
+      { type: "retire", release: 2, reason: "release failed its health check" },
+    ]);
     // The old release is untouched.
-    expect(removed.some((id) => id.startsWith("r1-"))).toBe(false);
+    expect(ofType(actions, "remove")).toEqual([]);
   });
 
   it("fails exactly at the deadline, not a millisecond before", () => {
@@ -261,7 +263,7 @@ describe("plan: rolling update", () => {
         release: 1,
         reason: expect.stringMatching(/1 of 1 .*release 1.*\/healthz within 90s/),
       },
-      { type: "remove", id: "r1-s0", reason: "release failed its health check" },
+      { type: "retire", release: 1, reason: "release failed its health check" },
     ]);
   });
 
@@ -273,26 +275,24 @@ describe("plan: rolling update", () => {
       NOW,
     );
     expect(ofType(actions, "fail")).toHaveLength(1);
-    expect(ofType(actions, "start")).toEqual([]);
+    expect(ofType(actions, "apply")).toEqual([]);
   });
 });
 
 describe("plan: container states", () => {
-  it.each(["exited", "created", "dead"])("removes a %s container and restarts its slot", (state) => {
+  it.each(["exited", "created", "dead"])("has the engine replace a %s replica", (state) => {
     const gone = container(1, 1, { state, healthy: false });
     const actions = plan(serving(1), [container(1, 0), gone], NOW);
-    expect(ofType(actions, "remove")).toEqual([
-      { type: "remove", id: "r1-s1", reason: `container is ${state}` },
-    ]);
-    expect(ofType(actions, "start")).toEqual([{ type: "start", release: 1, slot: 1 }]);
+    expect(ofType(actions, "remove")).toEqual([]);
+    expect(ofType(actions, "apply")).toEqual([{ type: "apply", release: 1, replicas: 2, starting: 1 }]);
     expect(single(actions, "route").endpoints).toEqual([endpoint(container(1, 0))]);
     // Dead containers are removed, not drained.
     expect(ofType(actions, "drain")).toEqual([]);
   });
 
-  it("removes dead containers of other releases too, even with no desired state", () => {
+  it("retires releases whose replicas all ended at once, even with no desired state", () => {
     const actions = plan(null, [container(3, 0, { state: "exited", healthy: false })], NOW);
-    expect(actions).toEqual([{ type: "remove", id: "r3-s0", reason: "container is exited" }]);
+    expect(actions).toEqual([{ type: "retire", release: 3, reason: "its replicas ended" }]);
   });
 
   it("ignores a container that is already being removed", () => {
@@ -301,39 +301,32 @@ describe("plan: container states", () => {
     const mentioned = actions.flatMap((a) =>
       a.type === "remove"
         ? [a.id]
-        : a.type === "drain"
-          ? a.ids
-          : a.type === "route"
-            ? a.endpoints.map((e) => e.containerId)
-            : [],
+        : a.type === "apply"
+          ? [`apply ${a.release} starting ${a.starting}`]
+          : a.type === "drain"
+            ? a.ids
+            : a.type === "route"
+              ? a.endpoints.map((e) => e.containerId)
+              : [],
     );
     expect(mentioned).not.toContain(removing.id);
     expect(plan(null, [removing], NOW)).toEqual([]);
   });
 
-  it("keeps the oldest of two containers in one slot and removes the newer", () => {
-    const older = container(1, 0, {
-      id: "older",
-      createdAt: "2025-01-01T10:00:00.000Z",
-      address: "172.18.9.2",
-    });
-    const newer = container(1, 0, {
-      id: "newer",
-      createdAt: "2025-01-01T11:00:00.000Z",
-      address: "172.18.9.3",
-    });
-    // The newer one is listed first: order of observation must not matter.
-    const actions = plan(serving(1, { replicas: 1 }), [newer, older], NOW);
+  it("keeps the replicas the engine lists first and drains one beyond the count (a duplicate made by hand)", () => {
+    const first = container(1, 0, { id: "first", address: "172.18.9.2" });
+    const extra = container(1, 0, { id: "extra", address: "172.18.9.3" });
+    const actions = plan(serving(1, { replicas: 1 }), [first, extra], NOW);
     expect(actions).toEqual([
-      { type: "remove", id: "newer", reason: "duplicate of another replica" },
-      { type: "route", release: 1, endpoints: [endpoint(older)] },
+      { type: "route", release: 1, endpoints: [endpoint(first)] },
+      { type: "drain", ids: ["extra"], retire: [], shrink: [{ release: 1, replicas: 1 }] },
     ]);
   });
 
   it("counts a restarting container as live (no second start) but does not route to it", () => {
     const restarting = container(1, 1, { state: "restarting", healthy: true });
     const actions = plan(serving(1), [container(1, 0), restarting], NOW);
-    expect(ofType(actions, "start")).toEqual([]);
+    expect(ofType(actions, "apply")).toEqual([]);
     expect(ofType(actions, "remove")).toEqual([]);
     expect(ofType(actions, "drain")).toEqual([]);
     expect(single(actions, "route")).toEqual({
@@ -362,21 +355,20 @@ describe("plan: container states", () => {
 });
 
 describe("plan: scaling", () => {
-  it("scales down while serving: drains the extra slots and routes only the wanted ones", () => {
+  it("scales down while serving: drains the extra replicas, then shrinks, routing only the wanted ones", () => {
     const observed = [container(1, 0), container(1, 1), container(1, 2)];
     const actions = plan(serving(1, { replicas: 1 }), observed, NOW);
     expect(actions).toEqual([
       { type: "route", release: 1, endpoints: [endpoint(container(1, 0))] },
-      { type: "drain", ids: ["r1-s1", "r1-s2"] },
+      { type: "drain", ids: ["r1-s1", "r1-s2"], retire: [], shrink: [{ release: 1, replicas: 1 }] },
     ]);
   });
 
-  it("scales up: starts the missing slots and keeps routing the healthy existing ones", () => {
+  it("scales up: starts the missing replicas and keeps routing the healthy existing ones", () => {
     const observed = [container(1, 0), container(1, 1)];
     const actions = plan(serving(1, { replicas: 4 }), observed, NOW);
     expect(actions).toEqual([
-      { type: "start", release: 1, slot: 2 },
-      { type: "start", release: 1, slot: 3 },
+      { type: "apply", release: 1, replicas: 4, starting: 2 },
       { type: "route", release: 1, endpoints: observed.map(endpoint) },
       { type: "requeue", afterMs: 1_000 },
     ]);
@@ -396,7 +388,7 @@ describe("plan: scaling", () => {
     const actions = plan(serving(1, { replicas: 0 }), observed, NOW);
     expect(actions).toEqual([
       { type: "route", release: 1, endpoints: [] },
-      { type: "drain", ids: ["r1-s0", "r1-s1"] },
+      { type: "drain", ids: ["r1-s0", "r1-s1"], retire: [], shrink: [{ release: 1, replicas: 0 }] },
     ]);
     expect(plan(serving(1, { replicas: 0 }), [], NOW)).toEqual([
       { type: "route", release: 1, endpoints: [] },
@@ -414,7 +406,7 @@ describe("plan: app deleted or nothing desired", () => {
     const actions = plan(null, observed, NOW);
     expect(actions).toEqual([
       { type: "route", release: null, endpoints: [] },
-      { type: "drain", ids: ["r1-s0", "r2-s0", "r2-s1"] },
+      { type: "drain", ids: ["r1-s0", "r2-s0", "r2-s1"], retire: [1, 2], shrink: [] },
     ]);
   });
 
@@ -439,7 +431,7 @@ describe("plan: steady state", () => {
     const snapshot = structuredClone({ want, observed });
     const actions = plan(want, observed, NOW);
     expect(actions).toEqual([{ type: "route", release: 4, endpoints: observed.map(endpoint) }]);
-    for (const type of ["start", "remove", "drain", "requeue", "complete", "fail"] as const) {
+    for (const type of ["apply", "remove", "retire", "drain", "requeue", "complete", "fail"] as const) {
       expect(ofType(actions, type)).toEqual([]);
     }
     // Pure: same input, same output, inputs untouched, time does not matter once converged.
@@ -447,10 +439,10 @@ describe("plan: steady state", () => {
     expect({ want, observed }).toEqual(snapshot);
   });
 
-  it("routes endpoints in slot order whatever the observation order", () => {
+  it("routes endpoints in the engine's order (the one a scale-down keeps)", () => {
     const observed = [container(1, 2), container(1, 0), container(1, 1)];
     const actions = plan(serving(1, { replicas: 3 }), observed, NOW);
-    expect(single(actions, "route").endpoints.map((e) => e.containerId)).toEqual(["r1-s0", "r1-s1", "r1-s2"]);
+    expect(single(actions, "route").endpoints.map((e) => e.containerId)).toEqual(["r1-s2", "r1-s0", "r1-s1"]);
   });
 });
 
@@ -511,10 +503,7 @@ describe("plan: canary", () => {
       stable,
       NOW,
     );
-    expect(ofType(actions, "start")).toEqual([
-      { type: "start", release: 2, slot: 0 },
-      { type: "start", release: 2, slot: 1 },
-    ]);
+    expect(ofType(actions, "apply")).toEqual([{ type: "apply", release: 2, replicas: 2, starting: 2 }]);
     expect(single(actions, "route").endpoints).toEqual(stable.map(endpoint));
     expect(ofType(actions, "drain")).toEqual([]);
     expect(types(actions)).toContain("requeue");
@@ -538,7 +527,7 @@ describe("plan: canary", () => {
     expect(single(actions, "route").endpoints).toEqual(stable.map(endpoint));
   });
 
-  it("fails a canary that is not healthy by its deadline and removes its containers, stable untouched", () => {
+  it("fails a canary that is not healthy by its deadline and retires it, stable untouched", () => {
     const sick = container(2, 0, { healthy: false });
     const actions = plan(
       serving(1, { canary: canaryOf(2, { phase: "starting", startedAt: NOW - TIMEOUT_MS }) }),
@@ -548,7 +537,8 @@ describe("plan: canary", () => {
     expect(single(actions, "canary-fail").reason).toMatch(
       /1 of 1 containers of canary release 2 did not answer/,
     );
-    expect(single(actions, "remove").id).toBe(sick.id);
+    expect(single(actions, "retire").release).toBe(2);
+    expect(ofType(actions, "remove")).toEqual([]);
     expect(single(actions, "route").endpoints).toEqual(stable.map(endpoint));
     expect(ofType(actions, "drain")).toEqual([]);
   });
@@ -557,8 +547,7 @@ describe("plan: canary", () => {
     const crashed = container(2, 1, { state: "exited" });
     const ok = container(2, 0);
     const actions = plan(serving(1, { canary: canaryOf(2, { replicas: 2 }) }), [...stable, ok, crashed], NOW);
-    expect(single(actions, "remove").id).toBe(crashed.id);
-    expect(single(actions, "start")).toEqual({ type: "start", release: 2, slot: 1 });
+    expect(single(actions, "apply")).toEqual({ type: "apply", release: 2, replicas: 2, starting: 1 });
     expect(single(actions, "route").endpoints).toEqual([...stable, ok].map(endpoint));
   });
 
@@ -567,7 +556,7 @@ describe("plan: canary", () => {
     const actions = plan(serving(1), [...stable, c], NOW);
     expect(types(actions)).toEqual(["route", "drain"]);
     expect(single(actions, "route").endpoints).toEqual(stable.map(endpoint));
-    expect(single(actions, "drain").ids).toEqual([c.id]);
+    expect(single(actions, "drain")).toEqual({ type: "drain", ids: [c.id], retire: [2], shrink: [] });
   });
 
   it("while promoting, keeps the canary's share routed until all its replicas are up", () => {
@@ -577,7 +566,7 @@ describe("plan: canary", () => {
       [...stable, c],
       NOW,
     );
-    expect(single(actions, "start")).toEqual({ type: "start", release: 2, slot: 1 });
+    expect(single(actions, "apply")).toEqual({ type: "apply", release: 2, replicas: 2, starting: 1 });
     const route = single(actions, "route");
     expect(route.release).toBe(1);
     expect(route.endpoints).toEqual([...stable, c].map(endpoint));
@@ -597,35 +586,54 @@ describe("plan: canary", () => {
   });
 });
 
-describe("plan: network links", () => {
-  const link = { network: "berth.link_7", aliases: ["web.prod.acme"] };
+describe("plan: links", () => {
+  const link = { link: 7, aliases: ["web.prod.acme"] };
 
-  it("joins every live container to a link it is missing, with its aliases", () => {
+  it("has the engine join every replica to a link it is missing", () => {
     const c = container(1, 0);
     const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
-    expect(actions.filter((a) => a.type === "connect")).toEqual([
-      { type: "connect", id: c.id, network: "berth.link_7", aliases: ["web.prod.acme"] },
+    expect(ofType(actions, "apply")).toEqual([{ type: "apply", release: 1, replicas: 1, starting: 0 }]);
+  });
+
+  it("has the engine leave links that are no longer wanted", () => {
+    const c = container(1, 0, { links: [3, 7] });
+    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
+    expect(ofType(actions, "apply")).toEqual([{ type: "apply", release: 1, replicas: 1, starting: 0 }]);
+  });
+
+  it("leaves a replica on the host network alone: it can join no other network", () => {
+    const c = container(1, 0);
+    const host = release(1);
+    host.resources = { ...host.resources, hostNetwork: true };
+    const actions = plan(serving(1, { replicas: 1, links: [link], release: host }), [c], NOW);
+    expect(ofType(actions, "apply")).toEqual([]);
+  });
+
+  it("is idempotent: a replica already on exactly its links needs no apply", () => {
+    const c = container(1, 0, { links: [7] });
+    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
+    expect(ofType(actions, "apply")).toEqual([]);
+  });
+});
+
+describe("plan: stop-first", () => {
+  it("unroutes the old release and applies the new one (the engine stops the old first)", () => {
+    const old = [container(1, 0)];
+    const actions = plan(rollout(1, 2, 1_000, { replicas: 1, strategy: "stop-first" }), old, NOW);
+    expect(actions).toEqual([
+      { type: "route", release: null, endpoints: [] },
+      { type: "apply", release: 2, replicas: 1, starting: 1 },
+      { type: "requeue", afterMs: 50 },
     ]);
   });
 
-  it("leaves link networks that are no longer wanted, never the environment network", () => {
-    const c = container(1, 0, { networks: ["berth.acme.prod", "berth.link_3", "berth.link_7"] });
-    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
-    expect(actions.filter((a) => a.type === "connect" || a.type === "disconnect")).toEqual([
-      { type: "disconnect", id: c.id, network: "berth.link_3" },
+  it("once the old release is gone, waits for the new one like any rollout", () => {
+    const fresh = [container(2, 0, { healthy: false })];
+    const actions = plan(rollout(1, 2, 1_000, { replicas: 1, strategy: "stop-first" }), fresh, NOW);
+    expect(actions).toEqual([
+      { type: "route", release: 1, endpoints: [] },
+      { type: "requeue", afterMs: 50 },
     ]);
-  });
-
-  it("leaves a container on the host network alone: it can join no other network", () => {
-    const c = container(1, 0, { networks: ["host"] });
-    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
-    expect(actions.some((a) => a.type === "connect" || a.type === "disconnect")).toBe(false);
-  });
-
-  it("is idempotent: a container already on exactly its links gets no network action", () => {
-    const c = container(1, 0, { networks: ["berth.acme.prod", "berth.link_7"] });
-    const actions = plan(serving(1, { replicas: 1, links: [link] }), [c], NOW);
-    expect(actions.some((a) => a.type === "connect" || a.type === "disconnect")).toBe(false);
   });
 });
 
@@ -638,10 +646,10 @@ describe("plan: continuous health", () => {
     const actions = plan(serving(3, { replaceUnhealthyAfterMs: REPLACE_MS }), [well, sick], NOW);
     expect(single(actions, "route").endpoints).toEqual([endpoint(well)]);
     expect(ofType(actions, "remove")).toEqual([]);
-    expect(ofType(actions, "start")).toEqual([]);
+    expect(ofType(actions, "apply")).toEqual([]);
   });
 
-  it("replaces a serving replica that stayed unhealthy: removed, and its slot started afresh", () => {
+  it("replaces a serving replica that stayed unhealthy: removed, and a successor started", () => {
     const sick = container(3, 1, { healthy: false, unhealthySince: NOW - 31_000 });
     const well = container(3, 0);
     const actions = plan(serving(3, { replaceUnhealthyAfterMs: REPLACE_MS }), [well, sick], NOW);
@@ -650,9 +658,9 @@ describe("plan: continuous health", () => {
       id: sick.id,
       reason: "it failed its health check for 31s while serving; a new replica replaces it",
     });
-    expect(single(actions, "start")).toEqual({ type: "start", release: 3, slot: 1 });
+    expect(single(actions, "apply")).toEqual({ type: "apply", release: 3, replicas: 2, starting: 1 });
     expect(single(actions, "route").endpoints).toEqual([endpoint(well)]);
-    expect(types(actions).indexOf("remove")).toBeLessThan(types(actions).indexOf("start"));
+    expect(types(actions).indexOf("remove")).toBeLessThan(types(actions).indexOf("apply"));
   });
 
   it("replaces nothing where the engine cannot stop one chosen replica (no replaceUnhealthyAfterMs: a cluster)", () => {

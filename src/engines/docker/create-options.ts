@@ -1,5 +1,5 @@
 import type Docker from "dockerode";
-import type { WorkloadSpec } from "../engine.js";
+import type { ContainerSpec } from "./container-spec.js";
 
 interface Made {
   /** Engine-scoped names and labels, and the mounts already prepared. */
@@ -11,21 +11,22 @@ interface Made {
 }
 
 /** The Engine API's create body for one workload: every default Berth holds to, and the exceptions a spec carries. */
-export function createOptions(spec: WorkloadSpec, made: Made): Docker.ContainerCreateOptions {
-  const port = `${spec.port}/tcp`;
+export function createOptions(spec: ContainerSpec, made: Made): Docker.ContainerCreateOptions {
+  const port = spec.port === null ? null : `${spec.port}/tcp`;
   // On the host network there is no environment network to join and nothing to publish.
   const hostNetwork = spec.hostNetwork === true;
+  const publish = port !== null && !hostNetwork;
   return {
     name: made.name,
     Image: spec.image,
     Labels: made.labels,
     Env: Object.entries(spec.env ?? {}).map(([key, value]) => `${key}=${value}`),
     ...(spec.command ? { Cmd: spec.command } : {}),
-    ExposedPorts: { [port]: {} },
+    ...(port !== null ? { ExposedPorts: { [port]: {} } } : {}),
     ...(made.stopSignal ? { StopSignal: made.stopSignal } : {}),
     HostConfig: {
       // Loopback only: apps are reached through Berth's router, never directly from outside.
-      ...(hostNetwork ? {} : { PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] } }),
+      ...(publish ? { PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: "" }] } } : {}),
       // Docker itself restarts crashed apps, even while Berth is down; but not one with host
       // mounts: Docker would follow a symlink planted since in a mount's source, so Berth
       // replaces it and checks the sources again (canonicalHostPath).

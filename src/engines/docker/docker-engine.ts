@@ -1,340 +1,307 @@
 import type { Readable } from "node:stream";
 import type Docker from "dockerode";
 import { DomainError } from "../../domain/domain-error.js";
-import { volumeName } from "../../domain/environment.js";
-import { containerName, LABEL, workloadLabels } from "../../domain/labels.js";
+import { linkNetworkName, linkOfNetwork, networkName } from "../../domain/environment.js";
+import { LABEL, type WorkloadIdentity } from "../../domain/labels.js";
 import type {
   BuildOptions,
   Engine,
   EngineCapacity,
   EngineEvent,
+  EngineNetworks,
+  EnvironmentRef,
   ImageInfo,
+  JobSpec,
+  JobStatus,
   LogOptions,
-  NetworkAttachment,
+  ReleaseSpec,
+  VolumeInfo,
+  VolumeSelector,
+  VolumeSpec,
   Workload,
   WorkloadSelector,
-  WorkloadSpec,
 } from "../engine.js";
 import { KeyedLock } from "../keyed-lock.js";
-import { canonicalHostPath } from "./canonical-host-path.js";
-import { createOptions } from "./create-options.js";
-import { demuxLogs } from "./demux-logs.js";
-import { imageAncestry, inspectImage, removeImage } from "./docker-images.js";
-import { followBuild } from "./follow-build.js";
-import { spoolContext } from "./spool-context.js";
-import { apiMessage, ignoreStatus, statusCode, unreachable } from "./status-code.js";
-import { watchEvents } from "./watch-events.js";
-import { workloadFromInspect, workloadFromSummary } from "./workload-from-container.js";
-import { writeConfigFile } from "./write-config-file.js";
+import type { Container, ContainerSpec } from "./container-spec.js";
+import { DockerContainers, type DockerContainersOptions } from "./docker-containers.js";
+import { DockerJobs } from "./docker-jobs.js";
 
-export interface DockerEngineOptions {
-  /** Signal sent by `remove` before the grace period; the image's STOPSIGNAL when unset. */
-  stopSignal?: string;
-  /** Scopes everything this engine creates and sees to one Berth server (label berth.instance). */
-  instance?: string;
-  /** Where config files are written for read-only bind mounts; needed only by workloads with files. */
-  filesDir?: string;
+export interface DockerEngineOptions extends DockerContainersOptions {
+  /** SIGTERM-to-SIGKILL grace for replicas a release no longer wants (scale-down, stop-first). */
+  stopGraceSeconds?: number;
 }
 
-const isManaged = (labels: Record<string, string> | null | undefined) => labels?.[LABEL.managed] === "true";
+/** What the plan counts as running or about to; `removing` is neither counted nor touched. */
+const LIVE = new Set(["running", "restarting", "pending"]);
+const isReplica = (c: Container) => c.labels[LABEL.job] === undefined;
+const byCreated = (a: Container, b: Container) => a.createdAt.localeCompare(b.createdAt);
 
+/**
+ * The local engine at the level of releases: each replica is one container named after its
+ * release and slot (berth.T.E.A.rN.SLOT), on its environment's bridge network, links joined as
+ * networks of their own. Berth numbers the slots itself, so a scale-down removes the highest.
+ */
 export class DockerEngine implements Engine {
-  readonly #stopSignal: string | undefined;
-  /** Label filters every listing uses, and the labels every created object carries. */
-  readonly #scope: string[];
-  readonly #scopeLabels: Record<string, string>;
-  readonly #networkLocks = new KeyedLock();
-  /** Docker object names are global on a dockerd: each server prefixes its own (berth-<instance>.). */
-  readonly #prefix: string;
-  readonly #filesDir: string | undefined;
+  readonly containers: DockerContainers;
+  readonly #jobs: DockerJobs;
+  /** One change at a time per app: stop-first must see every other release gone before it starts. */
+  readonly #lock = new KeyedLock();
+  /** Networks made by this process: ensured once, forgotten when a start fails (one may have been collected). */
+  readonly #networks = new Set<string>();
+  readonly #grace: number;
 
-  constructor(
-    private readonly docker: Docker,
-    options: DockerEngineOptions = {},
-  ) {
-    this.#stopSignal = options.stopSignal;
-    this.#scopeLabels = {
-      [LABEL.managed]: "true",
-      ...(options.instance ? { [LABEL.instance]: options.instance } : {}),
-    };
-    this.#scope = Object.entries(this.#scopeLabels).map(([k, v]) => `${k}=${v}`);
-    this.#prefix = options.instance ? `berth-${options.instance}.` : "berth.";
-    this.#filesDir = options.filesDir;
+  constructor(docker: Docker, options: DockerEngineOptions = {}) {
+    this.containers = new DockerContainers(docker, options);
+    this.#grace = options.stopGraceSeconds ?? 10;
+    this.#jobs = new DockerJobs(this.containers, (env) => this.ensureEnvironment(env));
   }
 
-  /** Engine-level name for a domain name such as berth.acme.dev (or berth.acme.dev.web.r1.0). */
-  #scoped(name: string): string {
-    return name.startsWith("berth.") ? this.#prefix + name.slice("berth.".length) : name;
+  ping(): Promise<void> {
+    return this.containers.ping();
   }
 
-  #unscoped(name: string): string {
-    return name.startsWith(this.#prefix) ? `berth.${name.slice(this.#prefix.length)}` : name;
-  }
-
-  readonly #names = { scoped: (n: string) => this.#scoped(n), unscoped: (n: string) => this.#unscoped(n) };
-
-  async ping(): Promise<void> {
-    await this.docker.ping();
-  }
-
-  async capacity(): Promise<EngineCapacity> {
-    const info = (await this.docker.info()) as { MemTotal?: number; NCPU?: number };
-    return { memoryMb: Math.floor((info.MemTotal ?? 0) / 1_048_576), cpus: info.NCPU ?? 1 };
+  capacity(): Promise<EngineCapacity> {
+    return this.containers.capacity();
   }
 
   inspectImage(ref: string): Promise<ImageInfo | null> {
-    return inspectImage(this.docker, ref);
+    return this.containers.inspectImage(ref);
   }
 
   imageAncestry(id: string): Promise<ImageInfo[]> {
-    return imageAncestry(this.docker, id);
+    return this.containers.imageAncestry(id);
   }
 
   removeImage(id: string): Promise<void> {
-    return removeImage(this.docker, id);
+    return this.containers.removeImage(id);
   }
 
-  async build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo> {
-    let spooled: Awaited<ReturnType<typeof spoolContext>>;
-    try {
-      spooled = await spoolContext(context);
-    } catch (error) {
-      throw new DomainError(
-        "failed",
-        `build failed: cannot read the build context: ${(error as Error).message}`,
-      );
-    }
-    try {
-      await options.vet?.(spooled.dockerfile);
-      const progress = await this.docker.buildImage(spooled.open(), {
-        t: options.tag,
-        labels: { ...options.labels, ...this.#scopeLabels },
-        rm: true,
-        forcerm: true,
-      } as Docker.ImageBuildOptions);
-      const imageId = await followBuild(progress, onLog);
-      // The ID from the stream is what this build produced; the tag may already point elsewhere.
-      const image = await this.inspectImage(imageId ?? options.tag);
-      if (!image) throw new DomainError("failed", `build failed: image ${options.tag} not found after build`);
-      return image;
-    } catch (error) {
-      // Bad contexts (no Dockerfile, not a tar) are refused with an HTTP error before any progress.
-      if (!(error instanceof DomainError) && statusCode(error) !== undefined) {
-        throw new DomainError("failed", `build failed: ${apiMessage(error)}`);
-      }
-      throw error;
-    } finally {
-      await spooled.cleanup();
-    }
-  }
-
-  /**
-   * Serialized per name: dockerd's duplicate check is best effort, and two networks with one
-   * name make every later container create fail as "ambiguous". Duplicates left by an older
-   * version (or another process) are removed, keeping the oldest, when no container uses them.
-   */
-  ensureNetwork(domainName: string, labels: Record<string, string>): Promise<void> {
-    const name = this.#scoped(domainName);
-    return this.#networkLocks.run(name, () => this.#ensureNetwork(name, labels));
+  build(context: Readable, options: BuildOptions, onLog: (line: string) => void): Promise<ImageInfo> {
+    return this.containers.build(context, options, onLog);
   }
 
   async #ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    // The name filter matches substrings, so only an exact name counts as present.
-    const existing = (await this.docker.listNetworks({ filters: { name: [name] } })).filter(
-      (network) => network.Name === name,
-    );
-    if (existing.length > 1) {
-      const [, ...extra] = existing.sort((a, b) => (a.Created ?? "").localeCompare(b.Created ?? ""));
-      for (const network of extra) {
-        if (isManaged(network.Labels))
-          await ignoreStatus(this.docker.getNetwork(network.Id).remove(), 404, 403, 409);
-      }
-    }
-    if (existing.length > 0) return;
-    await ignoreStatus(
-      this.docker.createNetwork({
-        Name: name,
-        Driver: "bridge",
-        Labels: { ...labels, ...this.#scopeLabels },
-        CheckDuplicate: true,
-      }),
-      409,
-    );
+    if (this.#networks.has(name)) return;
+    await this.containers.ensureNetwork(name, labels);
+    this.#networks.add(name);
   }
 
-  async removeNetwork(domainName: string): Promise<void> {
-    const name = this.#scoped(domainName);
-    const network = this.docker.getNetwork(name);
-    const info = await ignoreStatus(network.inspect(), 404);
-    // Docker also resolves ID prefixes; a different network answering to `name` is not ours to remove.
-    if (!info || info.Name !== name) return;
-    if (!isManaged(info.Labels)) {
-      throw new DomainError("conflict", `refusing to touch network ${name}: Berth does not manage it`);
-    }
-    try {
-      await ignoreStatus(network.remove(), 404);
-    } catch (error) {
-      const status = statusCode(error);
-      if (status === 403 || status === 409) {
-        throw new DomainError("conflict", `network ${name} still has containers`);
-      }
-      throw error;
-    }
-  }
-
-  async listNetworks(): Promise<string[]> {
-    const networks = await this.docker.listNetworks({ filters: { label: this.#scope } });
-    return networks.map((network) => this.#unscoped(network.Name));
-  }
-
-  async list(selector: WorkloadSelector): Promise<Workload[]> {
-    const label = [...this.#scope];
-    if (selector.tenant !== undefined) label.push(`${LABEL.tenant}=${selector.tenant}`);
-    if (selector.env !== undefined) label.push(`${LABEL.env}=${selector.env}`);
-    if (selector.app !== undefined) label.push(`${LABEL.app}=${selector.app}`);
-    const containers = await this.docker
-      .listContainers({ all: true, filters: { label } })
-      .catch((error: unknown) => {
-        throw unreachable(error);
-      });
-    return containers
-      .map((c) => workloadFromSummary(c, this.#names))
-      .filter((w): w is Workload => w !== undefined);
-  }
-
-  async start(spec: WorkloadSpec): Promise<Workload> {
-    const name = this.#scoped(containerName(spec.identity, spec.release, spec.slot));
-    const network = this.#scoped(spec.network);
-    const mounts = [
-      ...(spec.files ?? []).map((f) => ({
-        Type: "bind" as const,
-        Source: writeConfigFile(this.#filesDir, f.content),
-        Target: f.path,
-        ReadOnly: true,
-      })),
-      ...(await Promise.all(
-        (spec.volumes ?? []).map(async (v) => ({
-          Type: "volume" as const,
-          Source: await this.#ensureVolume(spec.identity, v.name),
-          Target: v.path,
-          ReadOnly: false,
-        })),
-      )),
-      ...(spec.hostMounts ?? []).map((m) => ({
-        Type: "bind" as const,
-        Source: canonicalHostPath(m.hostPath),
-        Target: m.path,
-        ReadOnly: m.readOnly,
-      })),
-    ];
-    const hostNetwork = spec.hostNetwork === true;
-    let container: Docker.Container;
-    try {
-      container = await this.docker.createContainer(
-        createOptions(spec, {
-          name,
-          network,
-          mounts,
-          labels: { ...workloadLabels(spec.identity, spec.release, spec.slot), ...this.#scopeLabels },
-          stopSignal: this.#stopSignal,
-        }),
-      );
-    } catch (error) {
-      if (statusCode(error) === 409) {
-        throw new DomainError("conflict", `container ${name} already exists`);
-      }
-      throw error;
-    }
-    try {
-      // Docker takes one network at create; links are joined before the first start.
-      if (!hostNetwork) for (const link of spec.links ?? []) await this.#connect(container.id, link);
-      await container.start();
-    } catch (error) {
-      // A created-but-never-started container would hold the name and block the retry.
-      await ignoreStatus(container.remove({ force: true }), 404, 409).catch(() => {});
-      throw error;
-    }
-    const workload = workloadFromInspect(await container.inspect(), this.#names);
-    if (!workload) throw new Error(`container ${name} lost its Berth labels`);
-    return workload;
-  }
-
-  async #ensureVolume(identity: WorkloadSpec["identity"], name: string): Promise<string> {
-    const scoped = this.#scoped(volumeName(identity.tenant, identity.env, name));
-    const existing = await ignoreStatus(this.docker.getVolume(scoped).inspect(), 404);
-    if (existing) {
-      if (!isManaged(existing.Labels))
-        throw new DomainError("conflict", `refusing to mount volume ${scoped}: Berth does not manage it`);
-      return scoped;
-    }
-    await this.docker.createVolume({
-      Name: scoped,
-      Labels: { [LABEL.tenant]: identity.tenant, [LABEL.env]: identity.env, ...this.#scopeLabels },
+  ensureEnvironment(env: EnvironmentRef): Promise<void> {
+    return this.#ensureNetwork(networkName(env.tenant, env.env), {
+      [LABEL.tenant]: env.tenant,
+      [LABEL.env]: env.env,
     });
-    return scoped;
   }
 
-  async connect(id: string, attachment: NetworkAttachment): Promise<void> {
-    await this.#managed(id);
-    await this.#connect(id, attachment);
+  async removeEnvironment(env: EnvironmentRef): Promise<void> {
+    const name = networkName(env.tenant, env.env);
+    this.#networks.delete(name);
+    await this.containers.removeNetwork(name);
   }
 
-  async #connect(id: string, attachment: NetworkAttachment): Promise<void> {
-    const network = this.docker.getNetwork(this.#scoped(attachment.network));
+  ensureLink(link: number): Promise<void> {
+    return this.#ensureNetwork(linkNetworkName(link), { [LABEL.link]: String(link) });
+  }
+
+  async removeLink(link: number): Promise<void> {
+    const name = linkNetworkName(link);
+    this.#networks.delete(name);
+    await this.containers.removeNetwork(name);
+  }
+
+  async listNetworks(): Promise<EngineNetworks> {
+    const out: EngineNetworks = { environments: [], links: [] };
+    for (const n of await this.containers.networks()) {
+      const link = linkOfNetwork(n.name);
+      const tenant = n.labels[LABEL.tenant];
+      const env = n.labels[LABEL.env];
+      if (link !== undefined) out.links.push(link);
+      else if (tenant && env && n.name === networkName(tenant, env)) out.environments.push({ tenant, env });
+    }
+    return out;
+  }
+
+  async applyRelease(spec: ReleaseSpec): Promise<void> {
+    const { identity } = spec;
+    await this.#lock.run(appLock(identity), async () => {
+      const all = (await this.containers.list(identity)).filter(isReplica);
+      if (spec.strategy === "stop-first") {
+        const others = all.filter((c) => c.release !== spec.release && c.state !== "removing");
+        await Promise.all(others.map((c) => this.containers.remove(c.id, this.#grace)));
+      }
+      await this.ensureEnvironment(identity);
+      const links = spec.hostNetwork ? [] : spec.links;
+      for (const l of links) await this.ensureLink(l.link);
+      const bySlot = new Map<number, Container>();
+      for (const c of all.filter((x) => x.release === spec.release).sort(byCreated)) {
+        if (c.state === "removing") continue;
+        // Ended (or never started): replaced below. A duplicate slot is only possible by hand.
+        if (!LIVE.has(c.state) || bySlot.has(c.slot)) await this.containers.remove(c.id, 0);
+        else bySlot.set(c.slot, c);
+      }
+      for (const [slot, c] of bySlot) {
+        // The plan took them out of the router and drained them before asking for fewer.
+        if (slot >= spec.replicas) await this.containers.remove(c.id, this.#grace);
+        else if (!spec.hostNetwork) await this.#relink(c, links);
+      }
+      for (let slot = 0; slot < spec.replicas; slot++)
+        if (!bySlot.has(slot)) await this.#start(spec, slot, links);
+    });
+  }
+
+  /** Joins the links it should be on and leaves the rest. */
+  async #relink(c: Container, links: ReleaseSpec["links"]): Promise<void> {
+    for (const l of links) {
+      const network = linkNetworkName(l.link);
+      if (!c.networks.includes(network)) await this.containers.connect(c.id, { network, aliases: l.aliases });
+    }
+    const wanted = new Set(links.map((l) => linkNetworkName(l.link)));
+    for (const n of c.networks)
+      if (linkOfNetwork(n) !== undefined && !wanted.has(n)) await this.containers.disconnect(c.id, n);
+  }
+
+  async #start(spec: ReleaseSpec, slot: number, links: ReleaseSpec["links"]): Promise<void> {
+    const network = networkName(spec.identity.tenant, spec.identity.env);
     try {
-      await network.connect({ Container: id, EndpointConfig: { Aliases: attachment.aliases } });
+      await this.containers.start(containerSpec(spec, slot, network, links));
     } catch (error) {
-      // 403 "already exists in network": the outcome we want.
-      if (statusCode(error) === 403 && /already exists/i.test(apiMessage(error))) return;
+      // The name is still taken (a removal in progress): the plan's requeue looks again.
+      if (error instanceof DomainError && error.code === "conflict") return;
+      // A network may have been collected meanwhile; ensure them again on the retry.
+      this.#networks.delete(network);
+      for (const l of links) this.#networks.delete(linkNetworkName(l.link));
       throw error;
     }
   }
 
-  async disconnect(id: string, domainNetwork: string): Promise<void> {
-    if (!(await this.#managed(id, true))) return;
-    try {
-      await ignoreStatus(
-        this.docker.getNetwork(this.#scoped(domainNetwork)).disconnect({ Container: id, Force: true }),
-        404,
+  async retireRelease(identity: WorkloadIdentity, release: number, graceSeconds: number): Promise<void> {
+    await this.#lock.run(appLock(identity), async () => {
+      const mine = (await this.containers.list(identity)).filter(
+        (c) => isReplica(c) && c.release === release,
       );
-    } catch (error) {
-      // Already detached (dockerd says so with a 500): the outcome we want.
-      if (!/is not connected/i.test(apiMessage(error))) throw error;
-    }
+      await Promise.all(mine.map((c) => this.containers.remove(c.id, graceSeconds)));
+    });
   }
 
-  /** Refuses containers without Berth's label; with `quiet`, a missing one is just false. */
-  async #managed(id: string, quiet = false): Promise<boolean> {
-    const info = await ignoreStatus(this.docker.getContainer(id).inspect(), 404);
-    if (!info) {
-      if (quiet) return false;
-      throw new DomainError("not_found", `container ${id} not found`);
-    }
-    if (!isManaged(info.Config?.Labels))
-      throw new DomainError("conflict", "refusing to touch a container Berth does not manage");
-    return true;
+  removeWorkload(id: string): Promise<void> {
+    return this.containers.remove(id, 0);
   }
 
-  async remove(id: string, graceSeconds: number): Promise<void> {
-    if (!(await this.#managed(id, true))) return;
-    const container = this.docker.getContainer(id);
-    // Stopping first (not just force-removing) gives the app its graceful-shutdown window.
-    await ignoreStatus(container.stop({ t: graceSeconds }), 304, 404);
-    // 409: another caller's removal is already in progress, which is the outcome we want.
-    await ignoreStatus(container.remove({ force: true }), 404, 409);
+  async listWorkloads(selector: WorkloadSelector): Promise<Workload[]> {
+    // Each release's replicas by slot: a scale-down removes the highest, which come last.
+    return (await this.containers.list(selector))
+      .filter(isReplica)
+      .sort((a, b) => a.release - b.release || a.slot - b.slot)
+      .map(toWorkload);
   }
 
-  async logs(id: string, options: LogOptions): Promise<Readable> {
-    await this.#managed(id);
-    const container = this.docker.getContainer(id);
-    const common = { stdout: true, stderr: true, tail: options.tail, timestamps: false };
-    const source = options.follow
-      ? await container.logs({ ...common, follow: true })
-      : await container.logs({ ...common, follow: false });
-    return demuxLogs(this.docker.modem, source);
+  logs(id: string, options: LogOptions): Promise<Readable> {
+    return this.containers.logs(id, options);
+  }
+
+  runJob(spec: JobSpec): Promise<JobStatus> {
+    return this.#jobs.run(spec);
+  }
+
+  job(id: string): Promise<JobStatus | null> {
+    return this.#jobs.status(id);
+  }
+
+  listJobs(selector: WorkloadSelector): Promise<JobStatus[]> {
+    return this.#jobs.list(selector);
+  }
+
+  jobLogs(id: string, options: LogOptions): Promise<Readable> {
+    return this.#jobs.logs(id, options);
+  }
+
+  cancelJob(id: string, graceSeconds: number): Promise<void> {
+    return this.#jobs.cancel(id, graceSeconds);
+  }
+
+  async createVolume(spec: VolumeSpec): Promise<VolumeInfo> {
+    await this.containers.ensureVolume(spec, spec.name);
+    const made = (await this.listVolumes(spec, false)).find((v) => v.name === spec.name);
+    if (!made) throw new Error(`volume ${spec.name} not found after it was created`);
+    return made;
+  }
+
+  async listVolumes(selector: VolumeSelector, withSizes = true): Promise<VolumeInfo[]> {
+    return (await this.containers.volumeStore.list(withSizes))
+      .filter(
+        (v) =>
+          (selector.tenant === undefined || v.tenant === selector.tenant) &&
+          (selector.env === undefined || v.env === selector.env),
+      )
+      .map((v) => ({
+        tenant: v.tenant,
+        env: v.env,
+        name: v.name,
+        node: null,
+        sizeBytes: v.sizeBytes,
+        createdAt: v.createdAt,
+      }))
+      .sort((a, b) => `${a.tenant}/${a.env}/${a.name}`.localeCompare(`${b.tenant}/${b.env}/${b.name}`));
+  }
+
+  removeVolume(ref: { tenant: string; env: string; name: string }): Promise<void> {
+    return this.containers.volumeStore.remove(ref, ref.name);
   }
 
   watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void } {
-    return watchEvents(this.docker, this.#scope, onEvent, onError);
+    return this.containers.watch(onEvent, onError);
   }
+}
+
+const appLock = (id: WorkloadIdentity) => `${id.tenant}/${id.env}/${id.app}`;
+
+function containerSpec(
+  spec: ReleaseSpec,
+  slot: number,
+  network: string,
+  links: ReleaseSpec["links"],
+): ContainerSpec {
+  return {
+    identity: spec.identity,
+    release: spec.release,
+    slot,
+    image: spec.image,
+    port: spec.port,
+    network,
+    env: spec.env,
+    files: spec.files,
+    cpus: spec.cpus,
+    memoryMb: spec.memoryMb,
+    restart: spec.restart,
+    command: spec.command,
+    volumes: spec.volumes,
+    privileged: spec.privileged,
+    hostNetwork: spec.hostNetwork,
+    hostPid: spec.hostPid,
+    capAdd: spec.capAdd,
+    devices: spec.devices,
+    hostMounts: spec.hostMounts,
+    links: links.map((l) => ({ network: linkNetworkName(l.link), aliases: l.aliases })),
+  };
+}
+
+function toWorkload(c: Container): Workload {
+  return {
+    id: c.id,
+    name: c.name,
+    identity: c.identity,
+    release: c.release,
+    slot: c.slot,
+    state: c.state,
+    ready: c.health === null ? null : c.health === "healthy",
+    hostPort: c.hostPort,
+    address: c.address,
+    node: null,
+    detail: null,
+    links: c.networks
+      .map(linkOfNetwork)
+      .filter((l): l is number => l !== undefined)
+      .sort((a, b) => a - b),
+    createdAt: c.createdAt,
+  };
 }

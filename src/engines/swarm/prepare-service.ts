@@ -1,6 +1,6 @@
 import type Docker from "dockerode";
-import type { WorkloadSpec } from "../engine.js";
-import { type Prepared, serviceLabels, volumeMounts } from "./service-spec.js";
+import { linkNetworkName, networkName } from "../../domain/environment.js";
+import { type Prepared, type ServiceRun, serviceLabels, volumeMounts } from "./service-spec.js";
 import type { SwarmNetworks } from "./swarm-networks.js";
 import { ensureSecret, SERVICE_LABEL } from "./swarm-secrets.js";
 
@@ -19,14 +19,14 @@ export interface PrepareContext {
 /** Everything a release's service needs before it can be created: its image, secrets and names. */
 export async function prepareService(
   ctx: PrepareContext,
-  spec: WorkloadSpec,
+  spec: ServiceRun,
   name: string,
   replicas: number,
 ): Promise<Prepared> {
   const labels = serviceLabels(spec, ctx.scopeLabels);
   const image = await ctx.pullable(spec.image);
   const files = [];
-  for (const [i, f] of (spec.files ?? []).entries()) {
+  for (const [i, f] of spec.files.entries()) {
     const secretName = `${name}.f${i}`;
     files.push({
       secretName,
@@ -40,8 +40,11 @@ export async function prepareService(
     name,
     image,
     labels,
-    network: ctx.networks.scoped(spec.network),
-    links: (spec.links ?? []).map((l) => ({ network: ctx.networks.scoped(l.network), aliases: l.aliases })),
+    network: ctx.networks.scoped(networkName(spec.identity.tenant, spec.identity.env)),
+    links: spec.links.map((l) => ({
+      network: ctx.networks.scoped(linkNetworkName(l.link)),
+      aliases: l.aliases,
+    })),
     files,
     volumes: volumeMounts(spec, ctx.prefix, ctx.scopeLabels),
     replicas,

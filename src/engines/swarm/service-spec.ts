@@ -3,14 +3,17 @@ import { DomainError } from "../../domain/domain-error.js";
 import { volumeName } from "../../domain/environment.js";
 import { LABEL } from "../../domain/labels.js";
 import { type Placement, parseConstraint } from "../../domain/placement.js";
-import type { RunFeatures, WorkloadSpec } from "../engine.js";
+import type { ReleaseSpec, RunFeatures } from "../engine.js";
 import { HOST_NETWORK_LABEL } from "./service-info.js";
 
 /**
  * Swarm service names are DNS labels (63 characters at most): a readable head, the release, and
  * a hash of the full scoped name, which keeps them unique. Labels carry the exact identity.
  */
-export function serviceName(prefix: string, spec: Pick<WorkloadSpec, "identity" | "release">): string {
+/** What a service runs: a release's replicas, or a job (no port, one task, run once). */
+export type ServiceRun = Omit<ReleaseSpec, "port"> & { port: number | null };
+
+export function serviceName(prefix: string, spec: Pick<ReleaseSpec, "identity" | "release">): string {
   const { tenant, env, app } = spec.identity;
   const full = `${prefix}${tenant}.${env}.${app}.r${spec.release}`;
   const hash = createHash("sha256").update(full).digest("hex").slice(0, 8);
@@ -82,7 +85,7 @@ export function unsupportedOnSwarm(spec: RunFeatures): string | undefined {
 }
 
 /** The Engine API body for `POST /services/create`: one service runs every replica of a release. */
-export function serviceSpec(spec: WorkloadSpec, made: Prepared): Record<string, unknown> {
+export function serviceSpec(spec: ServiceRun, made: Prepared): Record<string, unknown> {
   const missing = unsupportedOnSwarm(spec);
   if (missing)
     throw new DomainError(
@@ -125,7 +128,7 @@ export function serviceSpec(spec: WorkloadSpec, made: Prepared): Record<string, 
         })),
       },
       Resources: { Limits: limits, Reservations: reservations },
-      RestartPolicy: { Condition: RESTART[spec.restart ?? "unless-stopped"], Delay: 1e9 },
+      RestartPolicy: { Condition: RESTART[spec.restart], Delay: 1e9 },
       Placement: swarmPlacement(p),
       Networks: hostNetwork
         ? [{ Target: "host" }]
@@ -139,14 +142,15 @@ export function serviceSpec(spec: WorkloadSpec, made: Prepared): Record<string, 
     Mode: { Replicated: { Replicas: made.replicas } },
     // Host-mode publishing on an ephemeral port of each task's node: the router reaches every
     // task directly, which works with or without IPVS (the routing mesh needs it).
-    EndpointSpec: hostNetwork
-      ? { Mode: "dnsrr" }
-      : { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: spec.port, PublishMode: "host" }] },
+    EndpointSpec:
+      hostNetwork || spec.port === null
+        ? { Mode: "dnsrr" }
+        : { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: spec.port, PublishMode: "host" }] },
   };
 }
 
 /** Labels on a release's service and its tasks: what Berth reads back to know them. */
-export function serviceLabels(spec: WorkloadSpec, scope: Record<string, string>): Record<string, string> {
+export function serviceLabels(spec: ServiceRun, scope: Record<string, string>): Record<string, string> {
   return {
     [LABEL.tenant]: spec.identity.tenant,
     [LABEL.env]: spec.identity.env,
@@ -159,13 +163,18 @@ export function serviceLabels(spec: WorkloadSpec, scope: Record<string, string>)
 
 /** Named volumes of the tenant-environment; each node keeps its own copy (docs/swarm.md). */
 export function volumeMounts(
-  spec: WorkloadSpec,
+  spec: ServiceRun,
   prefix: string,
   scope: Record<string, string>,
 ): Prepared["volumes"] {
   return (spec.volumes ?? []).map((v) => ({
     source: swarmName(prefix, volumeName(spec.identity.tenant, spec.identity.env, v.name)),
     path: v.path,
-    labels: { [LABEL.tenant]: spec.identity.tenant, [LABEL.env]: spec.identity.env, ...scope },
+    labels: {
+      [LABEL.tenant]: spec.identity.tenant,
+      [LABEL.env]: spec.identity.env,
+      [LABEL.volume]: v.name,
+      ...scope,
+    },
   }));
 }

@@ -1,9 +1,8 @@
 import type Docker from "dockerode";
 import { type BurstPolicy, poolConstraint } from "../../domain/burst.js";
-import { LABEL } from "../../domain/labels.js";
 import { satisfies } from "../../domain/placement.js";
-import type { WorkloadSpec } from "../engine.js";
 import { replicasOf, type ServiceInfo, updateService, withReplicas } from "./service-info.js";
+import type { ServiceRun } from "./service-spec.js";
 
 /** The overflow service of a release carries this label; its tasks come after the preferred pool's. */
 export const POOL_LABEL = "berth.pool";
@@ -84,7 +83,7 @@ export function overflowSpec(preferred: ServiceInfo, policy: BurstPolicy): Servi
 }
 
 /** With burst, a release starts in the preferred pool; burstStep moves what does not fit there. */
-export function inPreferredPool(spec: WorkloadSpec): WorkloadSpec {
+export function inPreferredPool<T extends ServiceRun>(spec: T): T {
   if (!spec.burst || !spec.placement) return spec;
   const constraints = [...spec.placement.constraints, poolConstraint(spec.burst.prefer)];
   return { ...spec, placement: { ...spec.placement, constraints } };
@@ -93,8 +92,8 @@ export function inPreferredPool(spec: WorkloadSpec): WorkloadSpec {
 /**
  * One step of burst for one release, run every few seconds: replicas Swarm cannot place in the
  * preferred pool move to the overflow service (up to the limit); when the preferred pool has
- * room again, it gets one replica more, and the plan then drains and removes the surplus,
- * which is always an overflow replica (they are numbered last).
+ * room again, it gets one replica more, and the plan then drains the surplus (overflow replicas
+ * are listed last) and applies the release again, which shrinks the overflow service first.
  */
 export async function burstStep(
   docker: Docker,
@@ -132,9 +131,4 @@ export async function burstStep(
     }
     return null;
   }
-}
-
-/** Services of one release share their tasks' slot numbers: preferred pool first, then overflow. */
-export function releaseKey(labels: Record<string, string> | undefined): string {
-  return `${labels?.[LABEL.tenant]}/${labels?.[LABEL.env]}/${labels?.[LABEL.app]}/${labels?.[LABEL.release]}`;
 }

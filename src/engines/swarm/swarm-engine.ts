@@ -12,38 +12,34 @@ import type {
   Engine,
   EngineCapacity,
   EngineEvent,
+  EngineNetworks,
+  EnvironmentRef,
   ImageInfo,
+  JobSpec,
+  JobStatus,
   LogOptions,
-  NetworkAttachment,
+  ReleaseSpec,
   RunFeatures,
+  VolumeInfo,
+  VolumeSelector,
+  VolumeSpec,
   Workload,
   WorkloadSelector,
-  WorkloadSpec,
 } from "../engine.js";
 import { KeyedLock } from "../keyed-lock.js";
 import { pollTasks } from "./poll-tasks.js";
-import { type PrepareContext, prepareService } from "./prepare-service.js";
-import {
-  replicasOf,
-  type ServiceInfo,
-  type ServiceNetwork,
-  updateService,
-  withReplicas,
-} from "./service-info.js";
-import { serviceName, serviceSpec, unsupportedOnSwarm } from "./service-spec.js";
+import type { PrepareContext } from "./prepare-service.js";
+import { type ServiceInfo, updateService } from "./service-info.js";
+import { serviceName, unsupportedOnSwarm } from "./service-spec.js";
 import { nudgeService, StuckTasks } from "./stuck-tasks.js";
-import { burstStep, inPreferredPool } from "./swarm-burst.js";
+import { burstStep } from "./swarm-burst.js";
 import { cannotChange, swarmUnavailable } from "./swarm-errors.js";
+import { SwarmJobs } from "./swarm-jobs.js";
 import { SwarmNetworks } from "./swarm-networks.js";
 import { SwarmNodes } from "./swarm-nodes.js";
-import { removeSecrets } from "./swarm-secrets.js";
-import {
-  type NodeLike,
-  releaseWorkloads,
-  type ServiceLike,
-  scheduled,
-  type TaskLike,
-} from "./workloads-from-tasks.js";
+import { SwarmReleases } from "./swarm-releases.js";
+import { SwarmVolumes } from "./swarm-volumes.js";
+import { type NodeLike, releaseWorkloads, type ServiceLike, type TaskLike } from "./workloads-from-tasks.js";
 
 /** Where the cluster's nodes pull a local image from (the built-in registry). */
 export interface ImagePublisher {
@@ -69,6 +65,7 @@ const isManaged = (labels: Record<string, string> | null | undefined) => labels?
 /**
  * Runs each release of an app as one Swarm service (host-mode published, dnsrr), so Swarm
  * itself places, spreads and reschedules replicas; its tasks are the workloads the plan sees.
+ * A release's replica count is the service's (plus its overflow service's, with burst).
  */
 export class SwarmEngine implements ClusterEngine {
   readonly #scopeLabels: Record<string, string>;
@@ -80,6 +77,9 @@ export class SwarmEngine implements ClusterEngine {
   readonly #nodesOps: SwarmNodes;
   /** What every new service is prepared with; the same for the engine's whole life. */
   readonly #prepare: PrepareContext;
+  readonly #volumes: SwarmVolumes;
+  readonly #jobs: SwarmJobs;
+  readonly #releases: SwarmReleases;
 
   constructor(
     private readonly docker: Docker,
@@ -108,6 +108,33 @@ export class SwarmEngine implements ClusterEngine {
       stopSignal: options.stopSignal,
       stopGraceSeconds: options.stopGraceSeconds ?? 10,
     };
+    this.#volumes = new SwarmVolumes(docker, this.#prefix, this.#scopeLabels, this.#call, cluster);
+    this.#releases = new SwarmReleases({
+      docker,
+      call: this.#call,
+      cluster,
+      prefix: this.#prefix,
+      scope: this.#scope,
+      lock: this.#lock,
+      prepare: this.#prepare,
+      networks: this.#networks,
+      volumes: this.#volumes,
+      services: (selector) => this.#services(selector),
+      inspect: (ref) => this.#inspect(ref),
+      update: (info, spec) => this.#update(info, spec),
+      ensureEnvironment: (env) => this.ensureEnvironment(env),
+      ensureLink: (link) => this.ensureLink(link),
+    });
+    this.#jobs = new SwarmJobs({
+      docker,
+      call: this.#call,
+      prepare: this.#prepare,
+      prefix: this.#prefix,
+      scope: this.#scope,
+      ensureEnvironment: (env) => this.ensureEnvironment(env),
+      placementFor: (spec) => this.#volumes.placementFor(spec.identity, spec.volumes, undefined),
+      nodeName: async (id) => (await this.#nodes()).get(id)?.Description?.Hostname ?? null,
+    });
   }
 
   /** Engine API failures in Berth's words (no quorum, TLS, unreachable); a field, so it can be passed on. */
@@ -167,16 +194,24 @@ export class SwarmEngine implements ClusterEngine {
     return this.#options.images.build(context, options, onLog);
   }
 
-  ensureNetwork(domainName: string, labels: Record<string, string>): Promise<void> {
-    return this.#networks.ensure(domainName, labels);
+  ensureEnvironment(env: EnvironmentRef): Promise<void> {
+    return this.#networks.ensureEnvironment(env);
   }
 
-  removeNetwork(domainName: string): Promise<void> {
-    return this.#networks.remove(domainName);
+  removeEnvironment(env: EnvironmentRef): Promise<void> {
+    return this.#networks.removeEnvironment(env);
   }
 
-  listNetworks(): Promise<string[]> {
-    return this.#networks.list();
+  ensureLink(link: number): Promise<void> {
+    return this.#networks.ensureLink(link);
+  }
+
+  removeLink(link: number): Promise<void> {
+    return this.#networks.removeLink(link);
+  }
+
+  listNetworks(): Promise<EngineNetworks> {
+    return this.#networks.held();
   }
 
   async #services(selector: WorkloadSelector): Promise<ServiceLike[]> {
@@ -192,15 +227,14 @@ export class SwarmEngine implements ClusterEngine {
     return new Map(nodes.map((n) => [n.ID, n]));
   }
 
-  async list(selector: WorkloadSelector): Promise<Workload[]> {
+  async listWorkloads(selector: WorkloadSelector): Promise<Workload[]> {
     const services = await this.#services(selector);
     if (services.length === 0) return [];
-    const [tasks, nodes, names] = await Promise.all([
+    const [tasks, nodes] = await Promise.all([
       this.#call(this.docker.listTasks({ filters: { "desired-state": ["running"] } })) as Promise<TaskLike[]>,
       this.#nodes(),
-      this.#networks.names(),
     ]);
-    return releaseWorkloads(services, tasks, nodes, names);
+    return releaseWorkloads(services, tasks, nodes);
   }
 
   /** One burst step for a release (see burstStep); says what it changed, or null. */
@@ -245,32 +279,15 @@ export class SwarmEngine implements ClusterEngine {
     );
   }
 
-  async start(spec: WorkloadSpec): Promise<Workload> {
+  applyRelease(spec: ReleaseSpec): Promise<void> {
     // Releases are refused this when made; one made before it was refused still gets the reason.
     const missing = this.unsupported(spec);
-    if (missing) throw new DomainError("invalid", missing);
-    const name = serviceName(this.#prefix, spec);
-    const wanted = Math.max(spec.slot + 1, spec.replicas ?? 0);
-    spec = inPreferredPool(spec);
-    // Service changes are read-modify-write: one at a time per service, as Swarm wants them.
-    const id = await this.#lock.run(name, async () => {
-      const info = await this.#inspect(name);
-      if (info) {
-        const overflow = await this.#inspect(`${name}-o`);
-        const spilled = overflow ? replicasOf(overflow) : 0;
-        if (replicasOf(info) + spilled > spec.slot)
-          throw new DomainError("conflict", `replica ${spec.slot} of service ${name} is already scheduled`);
-        await this.#update(info, withReplicas(info.Spec, wanted - spilled));
-        return info.ID;
-      }
-      const made = await prepareService(this.#prepare, spec, name, wanted);
-      const created = (await this.#call(this.docker.createService(serviceSpec(spec, made) as never))) as {
-        id?: string;
-        ID?: string;
-      };
-      return created.id ?? created.ID ?? name;
-    });
-    return scheduled(id, `${name}.${spec.slot + 1}`, spec);
+    if (missing) return Promise.reject(new DomainError("invalid", missing));
+    return this.#releases.apply(spec);
+  }
+
+  retireRelease(identity: WorkloadIdentity, release: number, graceSeconds: number): Promise<void> {
+    return this.#releases.retire(identity, release, graceSeconds);
   }
 
   /** The service a task belongs to; undefined (or, unless quiet, not_found) when either is gone. */
@@ -288,66 +305,6 @@ export class SwarmEngine implements ClusterEngine {
     return instance === undefined || labels?.[LABEL.instance] === instance;
   }
 
-  /** Re-reads the service under its lock and applies `change`; undefined from it: nothing to do. */
-  async #change(service: ServiceInfo, change: (now: ServiceInfo) => Promise<unknown> | undefined) {
-    await this.#lock.run(service.Spec.Name, async () => {
-      const now = await this.#inspect(service.ID);
-      if (now) await change(now);
-    });
-  }
-
-  /**
-   * One replica fewer; the last one takes the service (and its secrets) with it. Swarm picks
-   * which task of the service stops, preferring ones that are not running.
-   */
-  async remove(id: string, _graceSeconds: number): Promise<void> {
-    const service = await this.#serviceOfTask(id, true);
-    if (!service) return;
-    await this.#change(service, async (now) => {
-      const replicas = replicasOf(now) - 1;
-      if (replicas > 0) return this.#update(now, withReplicas(now.Spec, replicas));
-      await ignoreStatus(this.#call(this.docker.getService(now.ID).remove()), 404);
-      // An overflow service mounts its release's secrets, which are named after the preferred one.
-      await this.#call(removeSecrets(this.docker, now.Spec.Name.replace(/-o$/, "")));
-    });
-  }
-
-  async connect(id: string, attachment: NetworkAttachment): Promise<void> {
-    const target = this.#networks.scoped(attachment.network);
-    await this.#changeNetworks(await this.#serviceOfTask(id, false), (nets) =>
-      nets.some((n) => n.Target === target)
-        ? undefined
-        : [...nets, { Target: target, Aliases: attachment.aliases }],
-    );
-  }
-
-  async disconnect(id: string, network: string): Promise<void> {
-    const target = this.#networks.scoped(network);
-    await this.#changeNetworks(await this.#serviceOfTask(id, true), (nets) =>
-      nets.some((n) => n.Target === target) ? nets.filter((n) => n.Target !== target) : undefined,
-    );
-  }
-
-  /** Swarm attaches networks per service: changing them replaces its tasks, one at a time. */
-  async #changeNetworks(
-    service: ServiceInfo | undefined,
-    change: (nets: ServiceNetwork[]) => ServiceNetwork[] | undefined,
-  ): Promise<void> {
-    if (!service) return;
-    await this.#change(service, async (now) => {
-      // Swarm reports attached networks by ID; compare by name.
-      const nets = await Promise.all(
-        (now.Spec.TaskTemplate.Networks ?? []).map(async (n) => {
-          const net = await ignoreStatus(this.docker.getNetwork(n.Target).inspect(), 404);
-          return { ...n, Target: net?.Name ?? n.Target };
-        }),
-      );
-      const next = change(nets);
-      if (next)
-        await this.#update(now, { ...now.Spec, TaskTemplate: { ...now.Spec.TaskTemplate, Networks: next } });
-    });
-  }
-
   async logs(id: string, options: LogOptions): Promise<Readable> {
     await this.#serviceOfTask(id, false);
     const task = this.docker.getTask(id) as unknown as {
@@ -356,6 +313,38 @@ export class SwarmEngine implements ClusterEngine {
     const common = { stdout: true, stderr: true, tail: options.tail, timestamps: false };
     const source = await this.#call(task.logs({ ...common, follow: options.follow }));
     return demuxLogs(this.docker.modem, source as never);
+  }
+
+  runJob(spec: JobSpec): Promise<JobStatus> {
+    return this.#jobs.run(spec);
+  }
+
+  job(id: string): Promise<JobStatus | null> {
+    return this.#jobs.status(id);
+  }
+
+  listJobs(selector: WorkloadSelector): Promise<JobStatus[]> {
+    return this.#jobs.list(selector);
+  }
+
+  jobLogs(id: string, options: LogOptions): Promise<Readable> {
+    return this.#jobs.logs(id, options);
+  }
+
+  cancelJob(id: string, _graceSeconds: number): Promise<void> {
+    return this.#jobs.cancel(id);
+  }
+
+  createVolume(spec: VolumeSpec): Promise<VolumeInfo> {
+    return this.#volumes.create(spec);
+  }
+
+  listVolumes(selector: VolumeSelector): Promise<VolumeInfo[]> {
+    return this.#volumes.list(selector);
+  }
+
+  removeVolume(ref: { tenant: string; env: string; name: string }): Promise<void> {
+    return this.#volumes.remove(ref);
   }
 
   info(): Promise<ClusterInfo> {
@@ -377,7 +366,7 @@ export class SwarmEngine implements ClusterEngine {
   watch(onEvent: (event: EngineEvent) => void, onError: (error: Error) => void): { close(): void } {
     const stuck = new StuckTasks(5000);
     const list = async () => {
-      const workloads = await this.list({});
+      const workloads = await this.listWorkloads({});
       // A nudge that fails is tried again on the next poll: the task is still stuck then.
       for (const id of stuck.update(workloads, Date.now())) await this.#nudge(id).catch(() => undefined);
       return workloads;

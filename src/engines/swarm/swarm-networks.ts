@@ -1,7 +1,10 @@
 import type Docker from "dockerode";
 import { DomainError } from "../../domain/domain-error.js";
+import { linkNetworkName, linkOfNetwork, networkName } from "../../domain/environment.js";
 import { LABEL } from "../../domain/labels.js";
+import type { EnvironmentRef } from "../../domain/workload.js";
 import { apiMessage, ignoreStatus, statusCode } from "../docker/status-code.js";
+import type { EngineNetworks } from "../engine.js";
 import { KeyedLock } from "../keyed-lock.js";
 import { NETWORK_LABEL, swarmName } from "./service-spec.js";
 
@@ -26,13 +29,6 @@ export class SwarmNetworks {
     return swarmName(this.prefix, domainName);
   }
 
-  /** Engine network name -> Berth's name, from the networks' labels. */
-  async names(): Promise<{ unscoped(n: string): string }> {
-    const networks = await this.call(this.docker.listNetworks({ filters: { label: this.#scope } }));
-    const map = new Map(networks.map((n) => [n.Name, n.Labels?.[NETWORK_LABEL] ?? n.Name]));
-    return { unscoped: (n) => map.get(n) ?? n };
-  }
-
   /** Serialized per name: the managers' duplicate check races like dockerd's. */
   ensure(domainName: string, labels: Record<string, string>): Promise<void> {
     const name = this.scoped(domainName);
@@ -51,6 +47,51 @@ export class SwarmNetworks {
         409,
       );
     });
+  }
+
+  /** Environment and link networks made by this process, ensured once. */
+  readonly #made = new Set<string>();
+
+  async #ensureOnce(name: string, labels: Record<string, string>): Promise<void> {
+    if (this.#made.has(name)) return;
+    await this.ensure(name, labels);
+    this.#made.add(name);
+  }
+
+  ensureEnvironment(env: EnvironmentRef): Promise<void> {
+    return this.#ensureOnce(networkName(env.tenant, env.env), {
+      [LABEL.tenant]: env.tenant,
+      [LABEL.env]: env.env,
+    });
+  }
+
+  async removeEnvironment(env: EnvironmentRef): Promise<void> {
+    const name = networkName(env.tenant, env.env);
+    this.#made.delete(name);
+    await this.remove(name);
+  }
+
+  ensureLink(link: number): Promise<void> {
+    return this.#ensureOnce(linkNetworkName(link), { [LABEL.link]: String(link) });
+  }
+
+  async removeLink(link: number): Promise<void> {
+    const name = linkNetworkName(link);
+    this.#made.delete(name);
+    await this.remove(name);
+  }
+
+  /** The environments and links this server holds overlays for. */
+  async held(): Promise<EngineNetworks> {
+    const out: EngineNetworks = { environments: [], links: [] };
+    for (const n of await this.list()) {
+      const link = linkOfNetwork(n.name);
+      const tenant = n.labels[LABEL.tenant];
+      const env = n.labels[LABEL.env];
+      if (link !== undefined) out.links.push(link);
+      else if (tenant && env && n.name === networkName(tenant, env)) out.environments.push({ tenant, env });
+    }
+    return out;
   }
 
   async remove(domainName: string): Promise<void> {
@@ -75,12 +116,24 @@ export class SwarmNetworks {
     }
   }
 
-  async list(): Promise<string[]> {
+  /** This server's overlays by Berth's name, with their labels. */
+  async list(): Promise<{ name: string; labels: Record<string, string> }[]> {
     const networks = await this.call(this.docker.listNetworks({ filters: { label: this.#scope } }));
-    return networks
-      .filter((n) => n.Scope === "swarm")
-      .map((n) => n.Labels?.[NETWORK_LABEL])
-      .filter((n): n is string => n !== undefined);
+    return networks.flatMap((n) => {
+      const name = n.Labels?.[NETWORK_LABEL];
+      return n.Scope === "swarm" && name ? [{ name, labels: n.Labels ?? {} }] : [];
+    });
+  }
+
+  /** Engine network name or ID -> its labels, to read what a task is attached to. */
+  async labelsByName(): Promise<Map<string, Record<string, string>>> {
+    const networks = await this.call(this.docker.listNetworks({ filters: { label: this.#scope } }));
+    const map = new Map<string, Record<string, string>>();
+    for (const n of networks) {
+      map.set(n.Name, n.Labels ?? {});
+      map.set(n.Id, n.Labels ?? {});
+    }
+    return map;
   }
 
   /** The name filter matches substrings, so only an exact name counts. */

@@ -1,11 +1,13 @@
+import { linkOfNetwork } from "../../domain/environment.js";
 import { LABEL } from "../../domain/labels.js";
 import { parseIdentityLabels } from "../docker/parse-workload-labels.js";
-import type { Workload, WorkloadSpec, WorkloadState } from "../engine.js";
+import type { Workload, WorkloadState } from "../engine.js";
 import { isHostNetwork, type ServiceLike } from "./service-info.js";
 
 export type { ServiceLike };
 
-import { isOverflow, releaseKey } from "./swarm-burst.js";
+import { NETWORK_LABEL } from "./service-spec.js";
+import { isOverflow } from "./swarm-burst.js";
 
 /** The parts of Engine API objects that Berth reads; everything else is ignored. */
 export interface TaskLike {
@@ -21,7 +23,7 @@ export interface TaskLike {
     Message?: string;
     PortStatus?: { Ports?: { PublishedPort?: number }[] };
   };
-  NetworksAttachments?: { Network?: { Spec?: { Name?: string } } }[];
+  NetworksAttachments?: { Network?: { Spec?: { Name?: string; Labels?: Record<string, string> } } }[];
 }
 export interface NodeLike {
   ID: string;
@@ -51,18 +53,24 @@ function stateOf(task: TaskLike): WorkloadState {
   return "restarting";
 }
 
+/** The link an attached network is for, from the labels Berth gave it. */
+function linkOf(labels: Record<string, string> | undefined): number | undefined {
+  const own = labels?.[LABEL.link];
+  if (own !== undefined && /^\d+$/.test(own)) return Number(own);
+  // Link networks made before they carried berth.link: Berth's name for them, in NETWORK_LABEL.
+  const name = labels?.[NETWORK_LABEL];
+  return name === undefined ? undefined : linkOfNetwork(name);
+}
+
 /**
- * Tasks as workloads: one per slot Swarm wants running, numbered densely in Swarm's slot order,
- * so a release of N replicas shows slots 0..N-1 as the plan expects.
+ * A service's tasks as workloads: one per task Swarm wants running, numbered by Swarm's own
+ * slot (0-based here, as everywhere in Berth); identity and release come from the labels.
  */
 export function workloadsFromTasks(
   service: ServiceLike,
   tasks: readonly TaskLike[],
   nodes: ReadonlyMap<string, NodeLike>,
-  names: { unscoped(engineName: string): string },
   hostNetwork: boolean,
-  /** Where this service's slots start: an overflow service's follow its release's preferred one. */
-  firstSlot = 0,
 ): Workload[] {
   const labels = service.Spec?.Labels;
   const identity = parseIdentityLabels(labels);
@@ -71,68 +79,44 @@ export function workloadsFromTasks(
   const wanted = tasks
     .filter((t) => t.ServiceID === service.ID && t.DesiredState === "running")
     .sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0));
-  return wanted.map((task, index) => {
-    const slot = firstSlot + index;
+  return wanted.map((task) => {
     const node = task.NodeID ? nodes.get(task.NodeID) : undefined;
     const state = stateOf(task);
     const published = task.Status?.PortStatus?.Ports?.find((p) => (p.PublishedPort ?? 0) > 0)?.PublishedPort;
     const reachable = state === "running" && node?.Status?.Addr && (hostNetwork || published);
     return {
       id: task.ID,
-      name: `${service.Spec?.Name ?? service.ID}.${task.Slot ?? slot + 1}`,
+      name: `${service.Spec?.Name ?? service.ID}.${task.Slot ?? 0}`,
       identity,
       release,
-      slot,
+      slot: Math.max(0, (task.Slot ?? 1) - 1),
       state,
+      ready: null,
       hostPort: null,
       address: reachable ? (node?.Status?.Addr ?? null) : null,
       publishedPort: hostNetwork ? null : (published ?? null),
       node: node?.Description?.Hostname ?? null,
       detail: state === "running" ? null : task.Status?.Err || task.Status?.Message || null,
-      networks: (task.NetworksAttachments ?? [])
-        .map((a) => a.Network?.Spec?.Name)
-        .filter((n): n is string => n !== undefined && n !== "ingress")
-        .map((n) => names.unscoped(n))
-        .sort(),
+      links: (task.NetworksAttachments ?? [])
+        .map((a) => linkOf(a.Network?.Spec?.Labels))
+        .filter((l): l is number => l !== undefined)
+        .sort((a, b) => a - b),
       createdAt: task.CreatedAt ?? new Date(0).toISOString(),
     };
   });
 }
 
-/** What start() can say at once: Swarm has the replica scheduled, not yet placed. */
-export function scheduled(id: string, name: string, spec: WorkloadSpec): Workload {
-  return {
-    id,
-    name: `${name}.${spec.slot + 1}`,
-    identity: spec.identity,
-    release: spec.release,
-    slot: spec.slot,
-    state: "pending",
-    hostPort: null,
-    address: null,
-    publishedPort: null,
-    node: null,
-    detail: "scheduled",
-    networks: [],
-    createdAt: new Date().toISOString(),
-  };
-}
-
-/** Every service's tasks; a release's overflow service numbers its tasks after its preferred pool's. */
+/**
+ * Every release service's tasks. A release's overflow service is listed after its preferred one,
+ * so the replicas a scale-down removes first (the overflow's) are the ones listed last.
+ */
 export function releaseWorkloads(
   services: readonly ServiceLike[],
   tasks: readonly TaskLike[],
   nodes: ReadonlyMap<string, NodeLike>,
-  names: { unscoped(engineName: string): string },
 ): Workload[] {
-  const ordered = [...services].sort(
-    (a, b) => Number(isOverflow(a.Spec?.Labels)) - Number(isOverflow(b.Spec?.Labels)),
-  );
-  const next = new Map<string, number>();
-  return ordered.flatMap((s) => {
-    const key = releaseKey(s.Spec?.Labels);
-    const ws = workloadsFromTasks(s, tasks, nodes, names, isHostNetwork(s), next.get(key) ?? 0);
-    next.set(key, (next.get(key) ?? 0) + ws.length);
-    return ws;
-  });
+  const ordered = [...services]
+    .filter((s) => s.Spec?.Labels?.[LABEL.job] === undefined)
+    .sort((a, b) => Number(isOverflow(a.Spec?.Labels)) - Number(isOverflow(b.Spec?.Labels)));
+  return ordered.flatMap((s) => workloadsFromTasks(s, tasks, nodes, isHostNetwork(s)));
 }

@@ -14,7 +14,8 @@ const task = (id: string, state: Workload["state"], detail: string | null): Work
   publishedPort: null,
   node: null,
   detail,
-  networks: [],
+  links: [],
+  ready: null,
   createdAt: "2026-12-02T00:00:00.000Z",
 });
 

@@ -1,7 +1,8 @@
 import type Docker from "dockerode";
 import { networkName } from "../../domain/environment.js";
 import type { WorkloadIdentity } from "../../domain/labels.js";
-import type { Workload, WorkloadState } from "../engine.js";
+import type { WorkloadState } from "../../domain/workload.js";
+import type { Container } from "./container-spec.js";
 import { parseWorkloadLabels } from "./parse-workload-labels.js";
 
 /** Berth publishes only on loopback; a binding elsewhere was not made by Berth and is not a route. */
@@ -47,8 +48,19 @@ const networksOf = (networks: Record<string, unknown> | undefined, names: Networ
 const toState = (state: string | undefined): WorkloadState =>
   state && STATES.has(state) ? (state as WorkloadState) : "dead";
 
+const toHealth = (s: string | undefined): Container["health"] =>
+  s === "healthy" || s === "unhealthy" || s === "starting" ? s : null;
+
+/** The list entry says it in its status text only: "Up 5 minutes (healthy)", "(health: starting)". */
+function healthOfStatus(status: string | undefined): Container["health"] {
+  if (!status) return null;
+  if (status.includes("(healthy)")) return "healthy";
+  if (status.includes("(unhealthy)")) return "unhealthy";
+  return status.includes("(health: starting)") ? "starting" : null;
+}
+
 /** Maps a /containers/json entry; undefined when its labels are not a valid Berth workload. */
-export function workloadFromSummary(info: Docker.ContainerInfo, names: NetworkNames): Workload | undefined {
+export function containerFromSummary(info: Docker.ContainerInfo, names: NetworkNames): Container | undefined {
   const parsed = parseWorkloadLabels(info.Labels);
   if (!parsed) return undefined;
   const port = (info.Ports ?? []).find((p) => p.IP === LOOPBACK && p.PublicPort > 0);
@@ -60,15 +72,17 @@ export function workloadFromSummary(info: Docker.ContainerInfo, names: NetworkNa
     hostPort: port ? port.PublicPort : null,
     address: addressOf(info.NetworkSettings?.Networks, info.HostConfig?.NetworkMode, parsed.identity, names),
     networks: networksOf(info.NetworkSettings?.Networks, names),
+    health: healthOfStatus(info.Status),
+    labels: info.Labels ?? {},
     createdAt: new Date(info.Created * 1000).toISOString(),
   };
 }
 
 /** Maps /containers/{id}/json, whose shape differs from the list entry in every field used here. */
-export function workloadFromInspect(
+export function containerFromInspect(
   info: Docker.ContainerInspectInfo,
   names: NetworkNames,
-): Workload | undefined {
+): Container | undefined {
   const parsed = parseWorkloadLabels(info.Config?.Labels);
   if (!parsed) return undefined;
   // Docker reports null (not []) for exposed ports that are not published.
@@ -82,6 +96,8 @@ export function workloadFromInspect(
     hostPort: binding ? Number(binding.HostPort) : null,
     address: addressOf(info.NetworkSettings?.Networks, info.HostConfig?.NetworkMode, parsed.identity, names),
     networks: networksOf(info.NetworkSettings?.Networks, names),
+    health: toHealth(info.State?.Health?.Status),
+    labels: info.Config?.Labels ?? {},
     createdAt: new Date(info.Created).toISOString(),
   };
 }

@@ -7,11 +7,12 @@ import tar from "tar-stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../../src/domain/domain-error.js";
 import type { WorkloadIdentity } from "../../src/domain/labels.js";
-import { DockerEngine } from "../../src/engines/docker/docker-engine.js";
-import type { EngineEvent, Workload, WorkloadSpec } from "../../src/engines/engine.js";
+import type { Container, ContainerSpec } from "../../src/engines/docker/container-spec.js";
+import { DockerContainers } from "../../src/engines/docker/docker-containers.js";
+import type { EngineEvent } from "../../src/engines/engine.js";
 
 const docker = new Docker();
-const engine = new DockerEngine(docker);
+const engine = new DockerContainers(docker);
 
 // Unique per run, so concurrent or aborted runs never see each other's objects.
 const tenant = `t${Date.now().toString(36)}`;
@@ -77,8 +78,8 @@ async function readText(stream: Readable, until?: string): Promise<string> {
 describe("DockerEngine against the local dockerd", () => {
   const buildLog: string[] = [];
   let imageId = "";
-  let workload: Workload;
-  let spec: WorkloadSpec;
+  let workload: Container;
+  let spec: ContainerSpec;
 
   beforeAll(async () => {
     await engine.ping();
@@ -297,8 +298,8 @@ describe("DockerEngine against the local dockerd", () => {
 
 describe("DockerEngine scoped to a server instance", () => {
   const scopedTenant = `s${Date.now().toString(36)}`;
-  const mine = new DockerEngine(docker, { instance: `i${scopedTenant}` });
-  const theirs = new DockerEngine(docker, { instance: `j${scopedTenant}` });
+  const mine = new DockerContainers(docker, { instance: `i${scopedTenant}` });
+  const theirs = new DockerContainers(docker, { instance: `j${scopedTenant}` });
   const id: WorkloadIdentity = { tenant: scopedTenant, env: "dev", app: "web" };
   const net = `berth.${scopedTenant}.dev`;
 
@@ -351,7 +352,7 @@ describe("DockerEngine scoped to a server instance", () => {
 describe("DockerEngine: what a release runs with", () => {
   const t = `r${Date.now().toString(36)}`;
   const filesDir = mkdtempSync(join(tmpdir(), "berth-files-"));
-  const withFiles = new DockerEngine(docker, { instance: `f${t}`, filesDir });
+  const withFiles = new DockerContainers(docker, { instance: `f${t}`, filesDir });
   const net = `berth.${t}.dev`;
   const id: WorkloadIdentity = { tenant: t, env: "dev", app: "cache" };
 
