@@ -7,6 +7,14 @@ import { HealthPath, HealthTimeout, Port, Replicas } from "./runtime-spec.js";
 export const DeploymentPhase = z.enum(["rolling-out", "serving", "failed", "stopped"]);
 export type DeploymentPhase = z.infer<typeof DeploymentPhase>;
 
+export const DeploymentFailure = z
+  .object({
+    release: z.number().int(),
+    reason: z.string(),
+    at: z.string().meta({ description: "When the rollout was given up" }),
+  })
+  .meta({ id: "DeploymentFailure", description: "The last rollout that failed, and why" });
+
 /** Spec (what the user asked for) and status (what the reconciler last achieved) of an app in one env. */
 export const Deployment = z
   .object({
@@ -19,8 +27,31 @@ export const Deployment = z
       .meta({ description: "The release the router sends traffic to" }),
     phase: DeploymentPhase,
     message: z.string(),
+    requestedRelease: z
+      .number()
+      .int()
+      .nullable()
+      .meta({
+        description: "The release last asked for; after a failed rollout, `release` is the one still serving",
+      }),
+    observedRelease: z
+      .number()
+      .int()
+      .nullable()
+      .meta({ description: "The release whose rollout the reconciler last settled (served or failed)" }),
+    readyReplicas: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: "Replicas answering their health check, any release" }),
+    totalReplicas: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: "Replicas the engine runs for the app, any release" }),
+    lastFailure: DeploymentFailure.nullable(),
     url: z.string(),
-    updatedAt: z.string(),
+    updatedAt: z.string().meta({ description: "When the spec or the status last changed" }),
   })
   .meta({ id: "Deployment" });
 export type Deployment = z.infer<typeof Deployment>;

@@ -44,7 +44,13 @@ export class AppSync implements SyncHandler {
   /** Every app the store knows and every app a Berth workload claims to belong to. */
   async keys(): Promise<string[]> {
     const keys = new Set<string>();
-    for (const d of await this.store.deployments.listAll()) keys.add(appKey(d));
+    const live = new Set<string>();
+    for (const d of await this.store.deployments.listAll()) {
+      keys.add(appKey(d));
+      live.add(`${d.app_id}/${d.env_id}`);
+    }
+    // A deleted app's last print would otherwise stay for the server's lifetime.
+    for (const key of this.written.keys()) if (!live.has(key)) this.written.delete(key);
     for (const w of await this.engine.listWorkloads({})) keys.add(appKey(w.identity));
     return [...keys];
   }
@@ -222,8 +228,17 @@ export class AppSync implements SyncHandler {
       replicas.length === before.size
     )
       return;
-    // In one transaction: a reader never sees the app's replicas half replaced.
-    await this.store.transaction((tx) => tx.replicas.replace(row.app_id, row.env_id, replicas));
+    // In one transaction: a reader never sees the app's replicas half replaced, nor counts that
+    // disagree with them. Ready counts every replica that answers, of any release, against all
+    // the app runs (as `kubectl get deploy` does); the spec's replica count is the goal.
+    const ready = replicas.filter((r) => r.healthy && r.state === "running").length;
+    await this.store.transaction(async (tx) => {
+      await tx.replicas.replace(row.app_id, row.env_id, replicas);
+      await tx.deploymentStatus.write(row.app_id, row.env_id, {
+        ready_replicas: ready,
+        total_replicas: replicas.length,
+      });
+    });
     this.written.set(key, { print, at: now });
   }
 

@@ -179,7 +179,7 @@ export class PlanExecutor {
           release: e.release,
         })),
       );
-      if (switching) await tx.deployments.update(row.app_id, row.env_id, { serving_release: release });
+      if (switching) await tx.deploymentStatus.write(row.app_id, row.env_id, { serving_release: release });
     });
     await this.routes.publish();
     if (switching && release !== null) {
@@ -216,11 +216,14 @@ export class PlanExecutor {
     if (!row) return;
     const replicas = ctx.desired?.replicas ?? 0;
     const message = `release ${release} is serving with ${replicas} replica(s)`;
-    const applied = await this.store.deployments.updateIfRelease(row.app_id, row.env_id, release, {
-      phase: "serving",
-      message,
-      rollout_started_at: null,
-    });
+    const applied = await this.store.transaction((tx) =>
+      tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, {
+        phase: "serving",
+        message,
+        rollout_started_at: null,
+        observed_release: release,
+      }),
+    );
     if (applied) await this.event(ctx, release, "serving", message);
     const canary = ctx.desired?.canary;
     if (applied && canary?.phase === "promoting" && canary.release.number === release) {
@@ -266,14 +269,19 @@ export class PlanExecutor {
       fallback === null
         ? `${reason}; nothing was switched; ${logs}`
         : `${reason}; release ${fallback} keeps serving; ${logs}`;
-    // Revert the desired release so later passes converge on what serves, not on the failure;
-    // unless a newer deploy replaced it meanwhile, which then takes over.
-    const applied = await this.store.deployments.updateIfRelease(row.app_id, row.env_id, release, {
-      release: fallback,
-      phase: "failed",
-      message,
-      rollout_started_at: null,
-    });
+    // Recorded as status: the spec keeps the release the user asked for, and the plan converges on
+    // what serves (DeploymentRow.release) until a newer release is asked for.
+    const applied = await this.store.transaction((tx) =>
+      tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, {
+        phase: "failed",
+        message,
+        rollout_started_at: null,
+        observed_release: release,
+        failed_release: release,
+        failure_reason: reason,
+        failed_at: new Date().toISOString(),
+      }),
+    );
     await this.event(ctx, release, "failed", applied ? message : `${reason}; superseded by a newer deploy`);
     const canary = ctx.desired?.canary;
     if (applied && canary?.phase === "promoting" && canary.release.number === release) {

@@ -225,9 +225,7 @@ export class CanaryService {
         );
       await tx.deployments.update(where.app.id, where.env.id, {
         release: row.release,
-        phase: "rolling-out",
-        message: `rolling out release ${row.release} (promoted canary)`,
-        rollout_started_at: this.now().toISOString(),
+        requested_at: this.now().toISOString(),
       });
       await tx.events.append(where.app.id, where.env.id, row.release, "canary-promoting", message);
       return { canary: toCanary({ ...row, phase: "promoting", message }), eventCursor };
@@ -359,9 +357,7 @@ export class CanaryService {
       if (row.phase === "promoting")
         await tx.deployments.update(where.app.id, where.env.id, {
           release: row.stable_release,
-          phase: "serving",
-          message: `release ${row.stable_release} is serving`,
-          rollout_started_at: null,
+          requested_at: this.now().toISOString(),
         });
       await tx.events.append(where.app.id, where.env.id, row.release, kind, message);
       return { canary: toCanary({ ...row, phase, message }), eventCursor };

@@ -20,14 +20,12 @@ export async function startRollout(
   const existing = await tx.deployments.find(app.id, env.id);
   const spec = {
     release: created.number,
-    phase: "rolling-out",
-    message: `rolling out release ${created.number}`,
-    rollout_started_at: new Date().toISOString(),
+    requested_at: new Date().toISOString(),
     replicas: rollout.replicas,
     health_timeout_s: rollout.healthTimeout,
   };
   if (existing) await tx.deployments.update(app.id, env.id, spec);
-  else await tx.deployments.insert(app.id, env.id, { ...spec, serving_release: null });
+  else await tx.deployments.insert(app.id, env.id, spec);
   await tx.events.append(
     app.id,
     env.id,

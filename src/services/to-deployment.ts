@@ -11,6 +11,18 @@ export function toDeployment(id: WorkloadIdentity, row: DeploymentRow, routing: 
     servingRelease: row.serving_release,
     phase: row.phase as DeploymentPhase,
     message: row.message,
+    requestedRelease: row.requested_release,
+    observedRelease: row.observed_release,
+    readyReplicas: row.ready_replicas,
+    totalReplicas: row.total_replicas,
+    lastFailure:
+      row.failed_release === null
+        ? null
+        : {
+            release: row.failed_release,
+            reason: row.failure_reason ?? "",
+            at: row.failed_at ?? row.updated_at,
+          },
     url: appUrl(id, routing.domain, routing.routerPort),
     updatedAt: row.updated_at,
   };

@@ -62,10 +62,13 @@ export class BurstRepository {
       .innerJoin("apps", "apps.id", "bursts.app_id")
       .innerJoin("environments", "environments.id", "bursts.env_id")
       .innerJoin("tenants", "tenants.id", "apps.tenant_id")
+      .innerJoin("deployment_status as s", (j) =>
+        j.onRef("s.app_id", "=", "bursts.app_id").onRef("s.env_id", "=", "bursts.env_id"),
+      )
       .selectAll("bursts")
       .select(["tenants.name as tenant", "environments.name as env", "apps.name as app"])
-      .select("deployments.serving_release as release")
-      .where("deployments.serving_release", "is not", null)
+      .select("s.serving_release as release")
+      .where("s.serving_release", "is not", null)
       .orderBy("bursts.app_id")
       .orderBy("bursts.env_id")
       .execute() as never;

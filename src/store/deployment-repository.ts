@@ -1,12 +1,46 @@
-import type { Kysely, Selectable, Updateable } from "kysely";
+import type { Kysely } from "kysely";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
 
-export type DeploymentRow = Selectable<Database["deployments"]>;
-export type DeploymentPatch = Omit<
-  Updateable<Database["deployments"]>,
-  "id" | "app_id" | "env_id" | "updated_at"
->;
+/**
+ * A deployment as read: its spec (from `deployments`, written by the services) with its status
+ * (from `deployment_status`, written by the reconciler only). While the status has not caught up
+ * with a newly asked-for release, the release shows as rolling out since it was asked for.
+ */
+export interface DeploymentRow {
+  id: number;
+  app_id: number;
+  env_id: number;
+  /**
+   * The release that should run: the one asked for, unless its rollout failed, then the one
+   * still serving (null: none). The plan converges on this.
+   */
+  release: number | null;
+  /** The release the user last asked for (the spec, never rewritten). */
+  requested_release: number | null;
+  replicas: number;
+  health_timeout_s: number;
+  requested_at: string | null;
+  /** When the spec or the status last changed. */
+  updated_at: string;
+  serving_release: number | null;
+  phase: string;
+  message: string;
+  rollout_started_at: string | null;
+  observed_release: number | null;
+  ready_replicas: number;
+  total_replicas: number;
+  failed_release: number | null;
+  failure_reason: string | null;
+  failed_at: string | null;
+}
+/** What the services may write: the spec only. */
+export interface DeploymentPatch {
+  release?: number | null;
+  replicas?: number;
+  health_timeout_s?: number;
+  requested_at?: string | null;
+}
 export interface ResourceRow {
   app_id: number;
   env_id: number;
@@ -29,19 +63,64 @@ export type NamedDeploymentRow = DeploymentRow & {
 export class DeploymentRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  find(appId: number, envId: number): Promise<DeploymentRow | undefined> {
+  private joined() {
     return this.db
       .selectFrom("deployments")
-      .selectAll()
-      .where("app_id", "=", appId)
-      .where("env_id", "=", envId)
-      .executeTakeFirst();
+      .leftJoin("deployment_status as s", (j) =>
+        j.onRef("s.app_id", "=", "deployments.app_id").onRef("s.env_id", "=", "deployments.env_id"),
+      )
+      .select([
+        "deployments.id",
+        "deployments.app_id",
+        "deployments.env_id",
+        "deployments.release as requested_release",
+        "deployments.replicas",
+        "deployments.health_timeout_s",
+        "deployments.requested_at",
+        "deployments.updated_at",
+        "s.updated_at as status_updated_at",
+        "s.serving_release",
+        "s.phase",
+        "s.message",
+        "s.rollout_started_at",
+        "s.observed_release",
+        "s.ready_replicas",
+        "s.total_replicas",
+        "s.failed_release",
+        "s.failure_reason",
+        "s.failed_at",
+      ]);
   }
 
-  async insert(appId: number, envId: number, fields: Required<DeploymentPatch>): Promise<void> {
+  async find(appId: number, envId: number): Promise<DeploymentRow | undefined> {
+    const raw = await this.joined()
+      .where("deployments.app_id", "=", appId)
+      .where("deployments.env_id", "=", envId)
+      .executeTakeFirst();
+    return raw && toRow(raw);
+  }
+
+  async insert(
+    appId: number,
+    envId: number,
+    fields: Required<Pick<DeploymentPatch, "release" | "replicas" | "health_timeout_s">> & DeploymentPatch,
+  ): Promise<void> {
     await this.db
       .insertInto("deployments")
-      .values({ app_id: appId, env_id: envId, ...fields, updated_at: nowIso() })
+      .values({
+        app_id: appId,
+        env_id: envId,
+        release: fields.release,
+        replicas: fields.replicas,
+        health_timeout_s: fields.health_timeout_s,
+        requested_at: fields.requested_at ?? nowIso(),
+        // The columns status had before migration 009, no longer read.
+        serving_release: null,
+        phase: "rolling-out",
+        message: "",
+        rollout_started_at: null,
+        updated_at: nowIso(),
+      })
       .execute();
   }
 
@@ -54,33 +133,11 @@ export class DeploymentRepository {
       .execute();
   }
 
-  /**
-   * Updates only while the desired release is still `release`: a pass that decided on an older
-   * read must not overwrite a deploy that landed meanwhile. Returns whether it applied.
-   */
-  async updateIfRelease(
-    appId: number,
-    envId: number,
-    release: number,
-    patch: DeploymentPatch,
-  ): Promise<boolean> {
-    const result = await this.db
-      .updateTable("deployments")
-      .set({ ...patch, updated_at: nowIso() })
-      .where("app_id", "=", appId)
-      .where("env_id", "=", envId)
-      .where("release", "=", release)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  }
-
   private named() {
-    return this.db
-      .selectFrom("deployments")
+    return this.joined()
       .innerJoin("apps", "apps.id", "deployments.app_id")
       .innerJoin("environments", "environments.id", "deployments.env_id")
       .innerJoin("tenants", "tenants.id", "apps.tenant_id")
-      .selectAll("deployments")
       .select([
         "tenants.name as tenant",
         "environments.name as env",
@@ -89,55 +146,88 @@ export class DeploymentRepository {
       ]);
   }
 
-  findByNames(tenant: string, env: string, app: string): Promise<NamedDeploymentRow | undefined> {
-    return this.named()
+  async findByNames(tenant: string, env: string, app: string): Promise<NamedDeploymentRow | undefined> {
+    const raw = await this.named()
       .where("tenants.name", "=", tenant)
       .where("environments.name", "=", env)
       .where("apps.name", "=", app)
       .executeTakeFirst();
+    return raw && toNamed(raw);
   }
 
-  listAll(): Promise<NamedDeploymentRow[]> {
-    return this.named().orderBy("deployments.id").execute();
+  async listAll(): Promise<NamedDeploymentRow[]> {
+    return (await this.named().orderBy("deployments.id").execute()).map(toNamed);
   }
 
-  listForTenant(tenant: string): Promise<NamedDeploymentRow[]> {
-    return this.named().where("tenants.name", "=", tenant).orderBy("deployments.id").execute();
+  async listForTenant(tenant: string): Promise<NamedDeploymentRow[]> {
+    return (await this.named().where("tenants.name", "=", tenant).orderBy("deployments.id").execute()).map(
+      toNamed,
+    );
   }
 
-  listForApp(appId: number): Promise<NamedDeploymentRow[]> {
-    return this.named().where("deployments.app_id", "=", appId).orderBy("environments.name").execute();
+  async listForApp(appId: number): Promise<NamedDeploymentRow[]> {
+    return (
+      await this.named().where("deployments.app_id", "=", appId).orderBy("environments.name").execute()
+    ).map(toNamed);
   }
 
   /** Each deployment of a tenant with the resources of the release it should run (quotas count these). */
-  withResources(tenantId: number): Promise<ResourceRow[]> {
-    return (
-      this.db
-        .selectFrom("deployments")
-        .innerJoin("apps", "apps.id", "deployments.app_id")
-        .innerJoin("environments", "environments.id", "deployments.env_id")
-        .leftJoin("releases", (j) =>
-          j
-            .onRef("releases.app_id", "=", "deployments.app_id")
-            .onRef("releases.env_id", "=", "deployments.env_id")
-            .onRef("releases.number", "=", "deployments.release"),
-        )
-        .select([
-          "deployments.app_id",
-          "deployments.env_id",
-          "deployments.release",
-          "releases.id as release_id",
-          "environments.name as env",
-          "apps.name as app",
-          "deployments.replicas",
-          "releases.resources_json",
-        ])
-        .where("apps.tenant_id", "=", tenantId)
-        // A first deploy that failed left nothing running (its desired release went back to none).
-        .where("deployments.release", "is not", null)
-        .orderBy("deployments.id")
-        .execute()
-    );
+  async withResources(tenantId: number): Promise<ResourceRow[]> {
+    const rows = await this.db
+      .selectFrom("deployments")
+      .innerJoin("apps", "apps.id", "deployments.app_id")
+      .innerJoin("environments", "environments.id", "deployments.env_id")
+      .leftJoin("deployment_status as s", (j) =>
+        j.onRef("s.app_id", "=", "deployments.app_id").onRef("s.env_id", "=", "deployments.env_id"),
+      )
+      .leftJoin("releases as asked", (j) =>
+        j
+          .onRef("asked.app_id", "=", "deployments.app_id")
+          .onRef("asked.env_id", "=", "deployments.env_id")
+          .onRef("asked.number", "=", "deployments.release"),
+      )
+      .leftJoin("releases as serving", (j) =>
+        j
+          .onRef("serving.app_id", "=", "deployments.app_id")
+          .onRef("serving.env_id", "=", "deployments.env_id")
+          .onRef("serving.number", "=", "s.serving_release"),
+      )
+      .select([
+        "deployments.app_id",
+        "deployments.env_id",
+        "deployments.release",
+        "s.failed_release",
+        "s.serving_release",
+        "asked.id as asked_id",
+        "asked.resources_json as asked_resources",
+        "serving.id as serving_id",
+        "serving.resources_json as serving_resources",
+        "environments.name as env",
+        "apps.name as app",
+        "deployments.replicas",
+      ])
+      .where("apps.tenant_id", "=", tenantId)
+      .where("deployments.release", "is not", null)
+      .orderBy("deployments.id")
+      .execute();
+    return rows.flatMap((r): ResourceRow[] => {
+      // A failed rollout runs nothing new: what serves counts (a failed first deploy: nothing).
+      const failed = r.failed_release !== null && r.failed_release === r.release;
+      const release = failed ? r.serving_release : r.release;
+      if (release === null) return [];
+      return [
+        {
+          app_id: r.app_id,
+          env_id: r.env_id,
+          release,
+          release_id: failed ? r.serving_id : r.asked_id,
+          env: r.env,
+          app: r.app,
+          replicas: r.replicas,
+          resources_json: failed ? r.serving_resources : r.asked_resources,
+        },
+      ];
+    });
   }
 
   countForEnv(envId: number): Promise<number> {
@@ -148,4 +238,48 @@ export class DeploymentRepository {
       .executeTakeFirstOrThrow()
       .then((r) => Number(r.n));
   }
+}
+
+type Raw = Omit<DeploymentRow, "release" | "phase" | "message" | "ready_replicas" | "total_replicas"> & {
+  status_updated_at: string | null;
+  phase: string | null;
+  message: string | null;
+  ready_replicas: number | null;
+  total_replicas: number | null;
+};
+
+/** Spec and status as one record; a release the status has not caught up with shows as rolling out. */
+function toRow(r: Raw): DeploymentRow {
+  const asked = r.requested_release;
+  const failed = asked !== null && r.failed_release === asked;
+  const pending = asked !== null && !failed && r.observed_release !== asked;
+  return {
+    id: r.id,
+    app_id: r.app_id,
+    env_id: r.env_id,
+    release: failed ? r.serving_release : asked,
+    requested_release: asked,
+    replicas: r.replicas,
+    health_timeout_s: r.health_timeout_s,
+    requested_at: r.requested_at,
+    // When either half last changed (ISO timestamps compare as strings).
+    updated_at:
+      r.status_updated_at !== null && r.status_updated_at > r.updated_at ? r.status_updated_at : r.updated_at,
+    serving_release: r.serving_release,
+    phase: pending ? "rolling-out" : (r.phase ?? "rolling-out"),
+    message: pending ? `rolling out release ${asked}` : (r.message ?? ""),
+    rollout_started_at: pending ? r.requested_at : r.rollout_started_at,
+    observed_release: r.observed_release,
+    ready_replicas: Number(r.ready_replicas ?? 0),
+    total_replicas: Number(r.total_replicas ?? 0),
+    failed_release: r.failed_release,
+    failure_reason: r.failure_reason,
+    failed_at: r.failed_at,
+  };
+}
+
+function toNamed(
+  r: Raw & { tenant: string; env: string; app: string; cluster_id: number | null },
+): NamedDeploymentRow {
+  return { ...toRow(r), tenant: r.tenant, env: r.env, app: r.app, cluster_id: r.cluster_id };
 }

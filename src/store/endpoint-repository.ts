@@ -43,6 +43,9 @@ export class EndpointRepository {
       .innerJoin("apps", "apps.id", "deployments.app_id")
       .innerJoin("environments", "environments.id", "deployments.env_id")
       .innerJoin("tenants", "tenants.id", "apps.tenant_id")
+      .leftJoin("deployment_status as s", (j) =>
+        j.onRef("s.app_id", "=", "deployments.app_id").onRef("s.env_id", "=", "deployments.env_id"),
+      )
       .leftJoin("endpoints", (j) =>
         j
           .onRef("endpoints.app_id", "=", "deployments.app_id")
@@ -58,7 +61,7 @@ export class EndpointRepository {
         "deployments.id as deployment",
         "deployments.app_id",
         "deployments.env_id",
-        "deployments.serving_release",
+        "s.serving_release",
         "tenants.name as tenant",
         "environments.name as env",
         "apps.name as app",

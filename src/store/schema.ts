@@ -51,6 +51,24 @@ export interface Database {
     message: string;
     rollout_started_at: string | null;
     health_timeout_s: number;
+    /** When the current release was asked for (its rollout's deadline counts from here). */
+    requested_at: string | null;
+    updated_at: string;
+  };
+  /** What the reconciler achieved for each deployment (see migration 009); only it writes here. */
+  deployment_status: {
+    app_id: number;
+    env_id: number;
+    serving_release: number | null;
+    phase: string;
+    message: string;
+    rollout_started_at: string | null;
+    observed_release: number | null;
+    ready_replicas: number;
+    total_replicas: number;
+    failed_release: number | null;
+    failure_reason: string | null;
+    failed_at: string | null;
     updated_at: string;
   };
   deployment_events: {

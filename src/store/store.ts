@@ -10,6 +10,7 @@ import { CertificateRepository } from "./certificate-repository.js";
 import { ClusterRepository } from "./cluster-repository.js";
 import { ConfigRepository } from "./config-repository.js";
 import { DeploymentRepository } from "./deployment-repository.js";
+import { DeploymentStatusRepository } from "./deployment-status-repository.js";
 import { EndpointRepository } from "./endpoint-repository.js";
 import { EnvironmentRepository } from "./environment-repository.js";
 import { EventRepository } from "./event-repository.js";
@@ -49,6 +50,8 @@ export class Store {
   readonly events: EventRepository;
   readonly endpoints: EndpointRepository;
   readonly replicas: ReplicaStatusRepository;
+  /** Written by the reconciler only. */
+  readonly deploymentStatus: DeploymentStatusRepository;
   readonly tokens: TokenRepository;
   readonly canaries: CanaryRepository;
   readonly appRoutes: AppRouteRepository;
@@ -82,6 +85,7 @@ export class Store {
     this.events = new EventRepository(q);
     this.endpoints = new EndpointRepository(q);
     this.replicas = new ReplicaStatusRepository(q);
+    this.deploymentStatus = new DeploymentStatusRepository(q);
     this.tokens = new TokenRepository(q);
     this.canaries = new CanaryRepository(q);
     this.appRoutes = new AppRouteRepository(q);

@@ -70,7 +70,11 @@ describe("DeployService", () => {
     // Release 2 failed its health check; 1 and 3 were switched to.
     await store.events.append(ids.app, ids.env, 1, "switched", "router switched to release 1");
     await store.events.append(ids.app, ids.env, 3, "switched", "router switched to release 3");
-    await store.deployments.update(ids.app, ids.env, { serving_release: 3, phase: "serving" });
+    await store.deploymentStatus.write(ids.app, ids.env, {
+      serving_release: 3,
+      observed_release: 3,
+      phase: "serving",
+    });
 
     const outcome = await service.rollback("acme", "dev", "web");
     expect(outcome.release).toBe(4);
@@ -81,7 +85,7 @@ describe("DeployService", () => {
   it("refuses a default rollback when nothing earlier ever served, and writes nothing", async () => {
     await service.deploy("acme", "dev", "web", { image: "web:1" });
     await service.deploy("acme", "dev", "web", { image: "web:2" });
-    await store.deployments.update(ids.app, ids.env, { serving_release: 2 });
+    await store.deploymentStatus.write(ids.app, ids.env, { serving_release: 2 });
     await expect(service.rollback("acme", "dev", "web")).rejects.toThrow(
       /that ever served; pick one with --to N/,
     );

@@ -91,14 +91,13 @@ async function fill(store: Store) {
         source: "image",
         rolled_back_from: null,
       });
-  await store.deployments.insert(web.id, prod.id, {
-    release: 2,
-    replicas: 3,
+  await store.deployments.insert(web.id, prod.id, { release: 2, replicas: 3, health_timeout_s: 60 });
+  await store.deploymentStatus.write(web.id, prod.id, {
     serving_release: 2,
+    observed_release: 2,
     phase: "serving",
     message: "release 2 is serving",
     rollout_started_at: null,
-    health_timeout_s: 60,
   });
   await store.events.append(web.id, prod.id, 2, "switched", "traffic on release 2");
   // More rows than one insert batch takes.

@@ -126,10 +126,7 @@ const newRelease = (appId: number, envId: number, image = "web:1"): NewRelease =
 const deploymentFields = (overrides: Partial<DeploymentPatch> = {}): Required<DeploymentPatch> => ({
   release: 1,
   replicas: 2,
-  serving_release: null,
-  phase: "rolling-out",
-  message: "rolling out release 1",
-  rollout_started_at: "2025-01-01T00:00:00.000Z",
+  requested_at: "2025-01-01T00:00:00.000Z",
   health_timeout_s: 60,
   ...overrides,
 });
@@ -375,15 +372,30 @@ for (const d of [sqliteDialect, postgresDialect]) {
         const store = await open();
         const { dev, prod, web } = await seed(store);
         await store.deployments.insert(web.id, prod.id, deploymentFields());
-        await store.deployments.insert(web.id, dev.id, deploymentFields({ replicas: 1, phase: "serving" }));
+        await store.deployments.insert(web.id, dev.id, deploymentFields({ replicas: 1 }));
         const row = await store.deployments.find(web.id, prod.id);
-        expect(row).toMatchObject({ app_id: web.id, env_id: prod.id, ...deploymentFields() });
+        // No status yet: the asked-for release shows as rolling out since it was asked for.
+        expect(row).toMatchObject({
+          app_id: web.id,
+          env_id: prod.id,
+          ...deploymentFields(),
+          requested_release: 1,
+          serving_release: null,
+          phase: "rolling-out",
+          message: "rolling out release 1",
+          rollout_started_at: "2025-01-01T00:00:00.000Z",
+          ready_replicas: 0,
+          total_replicas: 0,
+        });
 
-        await store.deployments.update(web.id, prod.id, {
+        await store.deploymentStatus.write(web.id, prod.id, {
           phase: "serving",
           serving_release: 1,
+          observed_release: 1,
           rollout_started_at: null,
           message: "release 1 is serving",
+          ready_replicas: 2,
+          total_replicas: 2,
         });
         const named = await store.deployments.findByNames("acme", "prod", "web");
         expect(named).toMatchObject({
@@ -393,9 +405,12 @@ for (const d of [sqliteDialect, postgresDialect]) {
           release: 1,
           replicas: 2,
           serving_release: 1,
+          observed_release: 1,
           phase: "serving",
           rollout_started_at: null,
           message: "release 1 is serving",
+          ready_replicas: 2,
+          total_replicas: 2,
         });
         expect(Date.parse(named?.updated_at ?? "")).toBeGreaterThanOrEqual(Date.parse(row?.updated_at ?? ""));
         expect(await store.deployments.findByNames("acme", "staging", "web")).toBeUndefined();
@@ -411,20 +426,75 @@ for (const d of [sqliteDialect, postgresDialect]) {
         );
       });
 
-      it("updateIfRelease applies only while the desired release is unchanged", async () => {
+      it("records a failed rollout as status and keeps the release the user asked for", async () => {
+        const store = await open();
+        const { prod, web } = await seed(store);
+        await store.deployments.insert(web.id, prod.id, deploymentFields());
+        await store.deploymentStatus.write(web.id, prod.id, {
+          phase: "serving",
+          serving_release: 1,
+          observed_release: 1,
+        });
+        await store.deployments.update(web.id, prod.id, {
+          release: 2,
+          requested_at: "2025-01-02T00:00:00.000Z",
+        });
+        expect(await store.deployments.find(web.id, prod.id)).toMatchObject({
+          release: 2,
+          requested_release: 2,
+          serving_release: 1,
+          phase: "rolling-out",
+          message: "rolling out release 2",
+          rollout_started_at: "2025-01-02T00:00:00.000Z",
+        });
+        await store.deploymentStatus.write(web.id, prod.id, {
+          phase: "failed",
+          message: "health check timed out",
+          observed_release: 2,
+          failed_release: 2,
+          failure_reason: "health check timed out",
+          failed_at: "2025-01-02T00:01:00.000Z",
+        });
+        // The plan converges on what serves; the spec still says 2.
+        expect(await store.deployments.find(web.id, prod.id)).toMatchObject({
+          release: 1,
+          requested_release: 2,
+          serving_release: 1,
+          phase: "failed",
+          failed_release: 2,
+          failure_reason: "health check timed out",
+          failed_at: "2025-01-02T00:01:00.000Z",
+        });
+        // A newer release is asked for: it rolls out, the failure stays on record.
+        await store.deployments.update(web.id, prod.id, { release: 3 });
+        expect(await store.deployments.find(web.id, prod.id)).toMatchObject({
+          release: 3,
+          phase: "rolling-out",
+          failed_release: 2,
+        });
+      });
+
+      it("writeIfRelease records status only while the spec still asks for the release", async () => {
         const store = await open();
         const { prod, web } = await seed(store);
         await store.deployments.insert(web.id, prod.id, deploymentFields({ release: 5 }));
         // A deploy of release 6 lands after a reconcile pass decided to fail release 5.
         await store.deployments.update(web.id, prod.id, { release: 6 });
         expect(
-          await store.deployments.updateIfRelease(web.id, prod.id, 5, { release: 4, phase: "failed" }),
+          await store.transaction((tx) =>
+            tx.deploymentStatus.writeIfRelease(web.id, prod.id, 5, { phase: "failed", failed_release: 5 }),
+          ),
         ).toBe(false);
         expect(await store.deployments.find(web.id, prod.id)).toMatchObject({
           release: 6,
           phase: "rolling-out",
+          failed_release: null,
         });
-        expect(await store.deployments.updateIfRelease(web.id, prod.id, 6, { phase: "serving" })).toBe(true);
+        expect(
+          await store.transaction((tx) =>
+            tx.deploymentStatus.writeIfRelease(web.id, prod.id, 6, { phase: "serving", observed_release: 6 }),
+          ),
+        ).toBe(true);
         expect(await store.deployments.find(web.id, prod.id)).toMatchObject({ release: 6, phase: "serving" });
       });
     });

@@ -96,8 +96,8 @@ export async function snapshot(berth: BerthProcess): Promise<{ store: string; en
       .all() as { name: string }[];
     for (const { name } of tables) {
       // The audit log (and the head of its hash chain) records refused calls too; replica status
-      // is what the reconciler observes, rewritten on its own timer.
-      if (name === "audit_log" || name === "audit_chain" || name === "replica_status") continue;
+      // and deployment status are what the reconciler observes, rewritten on its own timer.
+      if (["audit_log", "audit_chain", "replica_status", "deployment_status"].includes(name)) continue;
       const rows = db.prepare(`select * from "${name}" order by rowid`).all() as Record<string, unknown>[];
       for (const row of rows) {
         if (name === "api_tokens") delete row.last_used_at;

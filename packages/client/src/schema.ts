@@ -1405,7 +1405,17 @@ export interface components {
                 /** @enum {string} */
                 phase: "rolling-out" | "serving" | "failed" | "stopped";
                 message: string;
+                /** @description The release last asked for; after a failed rollout, `release` is the one still serving */
+                requestedRelease: number | null;
+                /** @description The release whose rollout the reconciler last settled (served or failed) */
+                observedRelease: number | null;
+                /** @description Replicas answering their health check, any release */
+                readyReplicas: number;
+                /** @description Replicas the engine runs for the app, any release */
+                totalReplicas: number;
+                lastFailure: components["schemas"]["DeploymentFailure"];
                 url: string;
+                /** @description When the spec or the status last changed */
                 updatedAt: string;
                 /**
                  * @description environment name (a DNS label)
@@ -1414,6 +1424,13 @@ export interface components {
                 env: string;
             }[];
         };
+        /** @description The last rollout that failed, and why */
+        DeploymentFailure: {
+            release: number;
+            reason: string;
+            /** @description When the rollout was given up */
+            at: string;
+        } | null;
         DeployResponse: {
             release: number;
             eventCursor: number;
@@ -1429,7 +1446,17 @@ export interface components {
             /** @enum {string} */
             phase: "rolling-out" | "serving" | "failed" | "stopped";
             message: string;
+            /** @description The release last asked for; after a failed rollout, `release` is the one still serving */
+            requestedRelease: number | null;
+            /** @description The release whose rollout the reconciler last settled (served or failed) */
+            observedRelease: number | null;
+            /** @description Replicas answering their health check, any release */
+            readyReplicas: number;
+            /** @description Replicas the engine runs for the app, any release */
+            totalReplicas: number;
+            lastFailure: components["schemas"]["DeploymentFailure"];
             url: string;
+            /** @description When the spec or the status last changed */
             updatedAt: string;
         };
         DeployRequest: {

@@ -35,17 +35,23 @@ export function registerAppCommands(program: Command): void {
       process.stdout.write(`App ${info.name} (tenant ${info.tenant}, created ${ago(info.createdAt)})\n`);
       if (info.deployments.length === 0) return void process.stdout.write("Not deployed anywhere yet.\n");
       printTable(
-        ["ENV", "RELEASE", "SERVING", "REPLICAS", "PHASE", "URL", "MESSAGE"],
+        ["ENV", "RELEASE", "SERVING", "READY", "PHASE", "URL", "MESSAGE"],
         info.deployments.map((d) => [
           d.env,
           d.release,
           d.servingRelease,
-          d.replicas,
+          // Answering replicas of all the engine runs, against the spec's count.
+          `${d.readyReplicas}/${d.replicas}${d.totalReplicas > d.replicas ? ` (${d.totalReplicas} running)` : ""}`,
           d.phase,
           d.url,
           d.message,
         ]),
       );
+      for (const d of info.deployments)
+        if (d.lastFailure)
+          process.stdout.write(
+            `${d.env}: release ${d.lastFailure.release} failed ${ago(d.lastFailure.at)}: ${d.lastFailure.reason}\n`,
+          );
     });
   app
     .command("delete <name>")

@@ -7,6 +7,7 @@ import { tenancyMigration } from "./005-tenancy.js";
 import { clustersMigration } from "./006-clusters.js";
 import { auditChainMigration } from "./007-audit-chain.js";
 import { replicaStatusMigration } from "./008-replica-status.js";
+import { deploymentStatusMigration } from "./009-deployment-status.js";
 import type { IdColumn } from "./id-column.js";
 
 /** Migrations live in code (not scanned from disk) so the compiled CLI carries them. */
@@ -22,6 +23,7 @@ export function migrationProvider(id: IdColumn): MigrationProvider {
         "006-clusters": clustersMigration(id),
         "007-audit-chain": auditChainMigration(),
         "008-replica-status": replicaStatusMigration(),
+        "009-deployment-status": deploymentStatusMigration(),
       };
     },
   };
