@@ -27,13 +27,9 @@ export const Deployment = z
       .meta({ description: "The release the router sends traffic to" }),
     phase: DeploymentPhase,
     message: z.string(),
-    requestedRelease: z
-      .number()
-      .int()
-      .nullable()
-      .meta({
-        description: "The release last asked for; after a failed rollout, `release` is the one still serving",
-      }),
+    requestedRelease: z.number().int().nullable().meta({
+      description: "The release last asked for; after a failed rollout, `release` is the one still serving",
+    }),
     observedRelease: z
       .number()
       .int()
