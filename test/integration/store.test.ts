@@ -257,6 +257,17 @@ for (const d of [sqliteDialect, postgresDialect]) {
           user_admin: 1,
           tenant_id: null,
         });
+        // Migration 009: the one row's status moved to deployment_status, settled and serving.
+        expect(await store.deployments.find(1, 1)).toMatchObject({
+          release: 1,
+          requested_release: 1,
+          serving_release: 1,
+          observed_release: 1,
+          phase: "serving",
+          message: "ok",
+          replicas: 3,
+          failed_release: null,
+        });
       });
     });
 
