@@ -1,25 +1,20 @@
-import { NO_PLACEMENT } from "../domain/placement.js";
+import type { FileContent } from "../domain/file-content.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { ReleaseResources } from "../domain/settings.js";
 import { releaseContext } from "./sealing-contexts.js";
 
-/** The columns of a stored release that hold what it runs with. */
+/** What of a stored release its containers run with (store/release-record decodes it). */
 export interface StoredRelease {
   app_id: number;
   env_id: number;
   number: number;
-  port: number;
-  health_path: string;
-  config_json: string;
-  files_json: string;
+  config: Record<string, string>;
+  files: FileContent[];
   sealed: string | null;
-  resources_json: string;
+  resources: ReleaseResources;
 }
 
-export interface FileContent {
-  path: string;
-  content: string;
-}
+export type { FileContent } from "../domain/file-content.js";
 
 export interface OpenedRelease {
   env: Record<string, string>;
@@ -38,35 +33,10 @@ export function openRelease(row: StoredRelease, box: SecretBox): OpenedRelease {
       })
     : { env: {}, files: [] };
   return {
-    env: JSON.parse(row.config_json) as Record<string, string>,
+    env: row.config,
     secretEnv: sealed.env,
-    files: JSON.parse(row.files_json) as FileContent[],
+    files: row.files,
     secretFiles: sealed.files,
-    resources: resourcesOfRow(row),
-  };
-}
-
-/** Releases made before config existed hold only port and health path; the rest are defaults. */
-export function resourcesOfRow(
-  row: Pick<StoredRelease, "port" | "health_path" | "resources_json">,
-): ReleaseResources {
-  const stored = JSON.parse(row.resources_json) as Partial<ReleaseResources>;
-  return {
-    cpus: stored.cpus ?? null,
-    memoryMb: stored.memoryMb ?? null,
-    port: stored.port ?? row.port,
-    healthCheck: stored.healthCheck ?? "http",
-    healthPath: stored.healthPath ?? row.health_path,
-    healthTimeout: stored.healthTimeout ?? 60,
-    restart: stored.restart ?? "unless-stopped",
-    command: stored.command ?? null,
-    volumes: stored.volumes ?? [],
-    privileged: stored.privileged ?? false,
-    hostNetwork: stored.hostNetwork ?? false,
-    hostPid: stored.hostPid ?? false,
-    capAdd: stored.capAdd ?? [],
-    devices: stored.devices ?? [],
-    hostMounts: stored.hostMounts ?? [],
-    placement: { ...NO_PLACEMENT, ...stored.placement },
+    resources: row.resources,
   };
 }

@@ -1,4 +1,4 @@
-import { openRelease, resourcesOfRow } from "../config/open-release.js";
+import { openRelease } from "../config/open-release.js";
 import { linkAlias } from "../domain/environment.js";
 import { appKey, parseAppName } from "../domain/labels.js";
 import type { SecretBox } from "../domain/secret-box.js";
@@ -254,5 +254,5 @@ export class AppSync implements SyncHandler {
 }
 
 function healthOf(row: ReleaseRow): { kind: DesiredRelease["healthCheck"]; path: string } {
-  return { kind: resourcesOfRow(row).healthCheck, path: row.health_path };
+  return { kind: row.resources.healthCheck, path: row.health_path };
 }

@@ -44,9 +44,7 @@ export async function buildRouterTable(store: Store, domain: string): Promise<Ro
     backends.set(id, {
       id,
       stable: r.servingRelease === null ? null : pool(r.servingRelease),
-      canary: routedCanary
-        ? { pool: pool(c.release), rules: JSON.parse(c.rules) as TrafficRules, seed: `c${c.id}` }
-        : null,
+      canary: routedCanary ? { pool: pool(c.release), rules: c.rules, seed: `c${c.id}` } : null,
     });
     site(appHost(r, domain)).locations.set("/", { path: "/", backend: id, redirectHttps: false });
   }
@@ -54,7 +52,7 @@ export async function buildRouterTable(store: Store, domain: string): Promise<Ro
     const id = backendId(r);
     if (!backends.has(id)) backends.set(id, { id, stable: null, canary: null });
     const s = site(r.host);
-    s.locations.set(r.path, { path: r.path, backend: id, redirectHttps: r.redirect_https === 1 });
+    s.locations.set(r.path, { path: r.path, backend: id, redirectHttps: r.redirect_https });
     if (r.tls !== "none") s.tls = true;
   }
   const certs = new Map(certificates.map((c) => [c.host, c]));

@@ -1,4 +1,3 @@
-import { resourcesOfRow } from "../config/open-release.js";
 import { appKey } from "../domain/labels.js";
 import type { ProbeTarget } from "../store/replica-status-repository.js";
 import type { Store } from "../store/store.js";
@@ -65,12 +64,10 @@ export class HealthMonitor {
   }
 
   private async check(t: ProbeTarget): Promise<void> {
-    const kind = resourcesOfRow({
-      port: t.port ?? 0,
-      health_path: t.healthPath,
-      resources_json: t.resourcesJson,
-    }).healthCheck;
-    const healthy = await this.probe(t.address as string, t.port as number, { kind, path: t.healthPath });
+    const healthy = await this.probe(t.address as string, t.port as number, {
+      kind: t.healthCheck,
+      path: t.healthPath,
+    });
     const failures = healthy ? 0 : t.failures + 1;
     const at = new Date(this.now()).toISOString();
     // "Unhealthy since" counts only for a replica that answered this server: one still starting

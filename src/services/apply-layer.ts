@@ -30,12 +30,12 @@ export async function applyLayer(
   if (spec.config) {
     for (const [key, value] of Object.entries(spec.config)) {
       const e = entries.get(key);
-      if (e && e.secret === 0 && e.value === value) continue;
+      if (e && !e.secret && e.value === value) continue;
       await tx.config.putEntry(scope, key, false, value);
       step(e ? "change config" : "set config", target, key);
     }
     for (const e of current.entries)
-      if (e.secret === 0 && !Object.hasOwn(spec.config, e.key) && !Object.hasOwn(spec.secrets ?? {}, e.key))
+      if (!e.secret && !Object.hasOwn(spec.config, e.key) && !Object.hasOwn(spec.secrets ?? {}, e.key))
         remove.push(e.key);
   }
   if (spec.secrets) {
@@ -48,7 +48,7 @@ export async function applyLayer(
         key,
       });
       if (source === "keep") {
-        if (e?.secret !== 1)
+        if (!e?.secret)
           throw new DomainError(
             "invalid",
             `secret ${key} of ${target} is 'keep' but has no value yet; give it with fromEnv or fromFile, or 'berth secret set'`,
@@ -56,12 +56,12 @@ export async function applyLayer(
           );
         continue;
       }
-      if (e?.secret === 1 && box.open(e.value, context) === source.value) continue;
+      if (e?.secret && box.open(e.value, context) === source.value) continue;
       await tx.config.putEntry(scope, key, true, box.seal(source.value, context));
       step(e ? "change secret" : "set secret", target, `${key} (value hidden)`);
     }
     for (const e of current.entries)
-      if (e.secret === 1 && !Object.hasOwn(spec.secrets, e.key) && !Object.hasOwn(spec.config ?? {}, e.key))
+      if (e.secret && !Object.hasOwn(spec.secrets, e.key) && !Object.hasOwn(spec.config ?? {}, e.key))
         remove.push(e.key);
   }
   if (remove.length > 0) {
@@ -69,7 +69,7 @@ export async function applyLayer(
     for (const key of remove) step("unset", target, key);
   }
   if (spec.resources) {
-    const settings = new Map(current.settings.map((s) => [s.name, s.value]));
+    const settings = new Map(current.settings.map((s) => [s.name, JSON.stringify(s.value)]));
     for (const name of SETTING_NAMES) {
       const want = spec.resources[name];
       const have = settings.get(name);
@@ -79,7 +79,7 @@ export async function applyLayer(
           step("unset resource", target, name);
         }
       } else if (have !== JSON.stringify(want)) {
-        await tx.config.putSetting(scope, name, JSON.stringify(want));
+        await tx.config.putSetting(scope, name, want);
         step("set resource", target, `${name}=${JSON.stringify(want)}`);
       }
     }

@@ -17,7 +17,7 @@ import { type AppInEnv, findAppInEnv } from "./lookup.js";
 import type { ImageLookup, RouterRefresher, TrafficMetrics } from "./ports.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import { imageForTenant } from "./tenant-image.js";
-import { rolloutOf, rulesOf, toCanary } from "./to-canary.js";
+import { toCanary } from "./to-canary.js";
 import { NO_AUDIT, type WriteOp, WritePath } from "./write-path.js";
 
 export interface CanaryOutcome {
@@ -146,8 +146,8 @@ export class CanaryService {
         stable_release: stable,
         replicas: req.replicas ?? Math.max(1, deployment.replicas),
         health_timeout_s: req.healthTimeout ?? deployment.health_timeout_s,
-        rules: JSON.stringify(rules),
-        rollout: req.rollout ? JSON.stringify(req.rollout) : null,
+        rules,
+        rollout: req.rollout ?? null,
         step_index: 0,
         step_started_at: null,
         message,
@@ -175,7 +175,7 @@ export class CanaryService {
         `canary release ${row.release} follows staged steps, which set its weight; abort it, or change other rules`,
         "weight",
       );
-    const current = rulesOf(row);
+    const current = row.rules;
     const rules: TrafficRules = {
       headers: patch.headers ?? current.headers,
       cookie: patch.cookie === undefined ? current.cookie : patch.cookie,
@@ -190,7 +190,7 @@ export class CanaryService {
       weight: rules.weight,
     };
     await this.writes.run(canaryOp(where, change), async (tx) => {
-      if (!(await tx.canaries.update(row.id, { rules: JSON.stringify(rules) }, ["starting", "running"])))
+      if (!(await tx.canaries.update(row.id, { rules }, ["starting", "running"])))
         throw new DomainError(
           "conflict",
           `canary release ${row.release} changed meanwhile; look at 'berth canary status ${app} --env ${env}'`,
@@ -198,7 +198,7 @@ export class CanaryService {
       await tx.events.append(where.app.id, where.env.id, row.release, "canary-updated", message);
     });
     await this.router.publish();
-    return toCanary({ ...row, rules: JSON.stringify(rules) });
+    return toCanary({ ...row, rules });
   }
 
   /**
@@ -271,7 +271,7 @@ export class CanaryService {
   ): Promise<void> {
     const where = await findAppInEnv(this.store, names.tenant, names.env, names.app);
     const row = await this.store.canaries.findActive(where.app.id, where.env.id);
-    const rollout = row ? rolloutOf(row) : null;
+    const rollout = row ? row.rollout : null;
     if (!row || row.id !== canaryId || row.phase !== "running" || !rollout) return;
     const next = row.step_index + 1;
     if (next >= rollout.steps.length) {
@@ -279,13 +279,13 @@ export class CanaryService {
       return;
     }
     const weight = rollout.steps[next] as number;
-    const rules = { ...rulesOf(row), weight };
+    const rules = { ...row.rules, weight };
     const message = `step ${next + 1}/${rollout.steps.length}: weight ${weight}% (step ${next} passed: ${summary})`;
     await this.writes.run(canaryOp(where, { step: next + 1, weight }), async (tx) => {
       const moved = await tx.canaries.update(
         row.id,
         {
-          rules: JSON.stringify(rules),
+          rules,
           step_index: next,
           step_started_at: this.now().toISOString(),
           message,

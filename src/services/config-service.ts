@@ -119,7 +119,7 @@ export class ConfigService {
         if (value === undefined) continue;
         if (value === null) changed += await tx.config.deleteSetting(scope, name);
         else {
-          await tx.config.putSetting(scope, name, JSON.stringify(value));
+          await tx.config.putSetting(scope, name, value);
           changed++;
         }
       }
@@ -136,9 +136,8 @@ export class ConfigService {
         scope,
         entries: rows.entries.map((r) => ({
           key: r.key,
-          value:
-            r.secret === 1 ? (showSecrets ? this.box.open(r.value, entryContext(r)) : SECRET_MASK) : r.value,
-          secret: r.secret === 1,
+          value: r.secret ? (showSecrets ? this.box.open(r.value, entryContext(r)) : SECRET_MASK) : r.value,
+          secret: r.secret,
           layer,
           resolved: null,
         })),
@@ -154,7 +153,7 @@ export class ConfigService {
     const where = await findAppInEnv(this.store, tenant, scope.env, scope.app);
     const layers = await this.releases.layers(this.store, where);
     const current = await currentRelease(this.store, where);
-    const releaseValues = current ? (JSON.parse(current.release_values) as Record<string, string>) : {};
+    const releaseValues = current ? current.release_values : {};
     const winners = effective(
       [
         ...layers.entries,
@@ -270,7 +269,7 @@ export class ConfigService {
             imageId: current.image_id,
             exposedPorts: image?.exposedPorts ?? [],
             source: "config",
-            releaseValues: JSON.parse(current.release_values) as Record<string, string>,
+            releaseValues: current.release_values,
           },
           current.number,
         ),

@@ -1,4 +1,3 @@
-import { resourcesOfRow } from "../config/open-release.js";
 import type { Deployment, DeployRequest } from "../domain/deployment.js";
 import type { DeploymentEvent, DeploymentEventKind } from "../domain/deployment-event.js";
 import { DomainError } from "../domain/domain-error.js";
@@ -60,7 +59,7 @@ export class DeployService {
     return this.commit(where, change, async (tx) => {
       const scope = { tenantId: where.tenant.id, appId: where.app.id, envId: where.env.id };
       for (const [name, value] of Object.entries(flags))
-        if (value !== undefined) await tx.config.putSetting(scope, name, JSON.stringify(value));
+        if (value !== undefined) await tx.config.putSetting(scope, name, value);
       const made = await this.releases.make(tx, where, {
         image: req.image,
         imageId: image.id,
@@ -90,7 +89,7 @@ export class DeployService {
         imageId: current.image_id,
         exposedPorts: image?.exposedPorts ?? [],
         source: "config",
-        releaseValues: JSON.parse(current.release_values) as Record<string, string>,
+        releaseValues: current.release_values,
       });
       return startRollout(tx, where, made, {
         replicas: made.snapshot.replicas,
@@ -163,7 +162,7 @@ export class DeployService {
       const made = await this.releases.copy(tx, where, target);
       return startRollout(tx, where, made, {
         replicas: current?.replicas ?? 1,
-        healthTimeout: resourcesOfRow(target).healthTimeout,
+        healthTimeout: target.resources.healthTimeout,
         what: `rollback to release ${target.number}`,
       });
     });
@@ -181,7 +180,7 @@ export class DeployService {
       await tx.config.putSetting(
         { tenantId: where.tenant.id, appId: where.app.id, envId: where.env.id },
         "replicas",
-        JSON.stringify(replicas),
+        replicas,
       );
       await tx.deployments.update(where.app.id, where.env.id, { replicas });
       await tx.events.append(
@@ -263,7 +262,7 @@ export async function refuseDuringCanary(store: Store, where: AppInEnv): Promise
 }
 
 export const toRelease = (r: ReleaseRow): Release => {
-  const config = Object.keys(JSON.parse(r.config_json) as object).filter((k) => !k.startsWith("BERTH_"));
+  const config = Object.keys(r.config).filter((k) => !k.startsWith("BERTH_"));
   return {
     number: r.number,
     image: r.image,
@@ -273,11 +272,11 @@ export const toRelease = (r: ReleaseRow): Release => {
     source: r.source as Release["source"],
     rolledBackFrom: r.rolled_back_from,
     promotedFrom: r.promoted_from,
-    resources: resourcesOfRow(r),
+    resources: r.resources,
     configKeys: config.sort(),
     // Sealed: their names are in the sealed part, filled in by the caller that holds the key.
     secretKeys: [],
-    files: (JSON.parse(r.files_json) as { path: string }[]).map((f) => f.path),
+    files: r.files.map((f) => f.path),
     changes: r.changes,
     createdAt: r.created_at,
   };

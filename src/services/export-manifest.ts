@@ -5,7 +5,6 @@ import type { Store } from "../store/store.js";
 import type { LayerSpec } from "./apply-layer.js";
 import { currentRelease } from "./current-release.js";
 import { findTenant } from "./lookup.js";
-import { rulesOf } from "./to-canary.js";
 
 /** A tenant as berth.yaml: layers as set (secrets as 'keep'), and per environment the live image, routes and canary. */
 export async function exportManifest(store: Store, tenant: string, env?: string): Promise<Manifest> {
@@ -37,7 +36,7 @@ export async function exportManifest(store: Store, tenant: string, env?: string)
           host: r.host,
           path: r.path,
           tls: r.tls as "none" | "internal" | "uploaded",
-          redirectHttps: r.redirect_https === 1,
+          redirectHttps: r.redirect_https,
         }));
       const canary = await store.canaries.findActive(a.id, e.id);
       const canaryRelease = canary ? await store.releases.find(a.id, e.id, canary.release) : undefined;
@@ -45,8 +44,8 @@ export async function exportManifest(store: Store, tenant: string, env?: string)
         spec.canary = {
           image: canaryRelease.image,
           mode: canary.mode as "canary" | "blue-green",
-          rules: rulesOf(canary),
-          ...(canary.rollout ? { rollout: JSON.parse(canary.rollout) } : {}),
+          rules: canary.rules,
+          ...(canary.rollout ? { rollout: canary.rollout } : {}),
         };
       if (Object.keys(spec).length > 0) appEnvs[e.name] = spec;
     }
@@ -66,13 +65,13 @@ async function exportLayer(
 ): Promise<LayerSpec> {
   const rows = await store.config.layer({ tenantId, appId, envId });
   const spec: LayerSpec = {};
-  const plain = rows.entries.filter((e) => e.secret === 0);
-  const secret = rows.entries.filter((e) => e.secret === 1);
+  const plain = rows.entries.filter((e) => !e.secret);
+  const secret = rows.entries.filter((e) => e.secret);
   if (plain.length > 0) spec.config = Object.fromEntries(plain.map((e) => [e.key, e.value]));
   // References, never values: berth.yaml is meant to live in git.
   if (secret.length > 0) spec.secrets = Object.fromEntries(secret.map((e) => [e.key, "keep" as const]));
   if (rows.settings.length > 0)
-    spec.resources = Object.fromEntries(rows.settings.map((s) => [s.name, JSON.parse(s.value)])) as Settings;
+    spec.resources = Object.fromEntries(rows.settings.map((s) => [s.name, s.value])) as Settings;
   if (withFiles && rows.files.length > 0)
     spec.files = Object.fromEntries(rows.files.map((f) => [f.path, f.value]));
   return spec;

@@ -103,7 +103,7 @@ export class IdentityService {
     const memberships = await this.store.memberships.ofUser(row.id);
     return {
       name: row.name,
-      admin: row.admin === 1,
+      admin: row.admin,
       hasPassword: row.password_hash !== null,
       tenants: memberships.map((m) => ({ tenant: m.tenant, role: m.role as Role })),
       createdAt: row.created_at,
@@ -117,7 +117,7 @@ export class IdentityService {
       if (!row) throw new DomainError("not_found", `user '${name}' does not exist`);
       if (row.id === by.userId)
         throw new DomainError("conflict", "you cannot delete yourself; ask another platform admin");
-      if (row.admin === 1 && (await tx.users.countAdmins()) <= 1)
+      if (row.admin && (await tx.users.countAdmins()) <= 1)
         throw new DomainError("conflict", `'${name}' is the last platform admin`);
       await tx.users.delete(row.id);
     });
@@ -271,8 +271,8 @@ function principalOf(row: TokenView): Principal {
   return {
     userId: row.user_id,
     user: row.user,
-    admin: row.user_admin === 1 && row.tenant_id === null,
-    userAdmin: row.user_admin === 1,
+    admin: row.user_admin && row.tenant_id === null,
+    userAdmin: row.user_admin,
     tokenId: row.id,
     tokenName: row.name,
     expiresAt: row.expires_at,

@@ -1,4 +1,3 @@
-import { resourcesOfRow } from "../config/open-release.js";
 import { DomainError } from "../domain/domain-error.js";
 import { type Elevation, type ExceptionKind, judgeElevation } from "../domain/isolation.js";
 import type { Store } from "../store/store.js";
@@ -37,13 +36,13 @@ async function uses(
 ): Promise<{ settings: Map<string, Use>; runs: Map<string, Use> }> {
   const settings = new Map<string, Use>();
   for (const r of await tx.config.settingsNamed(tenantId, ELEVATED)) {
-    const elevation = elevationOf({ [r.name]: JSON.parse(r.value) });
+    const elevation = elevationOf({ [r.name]: r.value });
     if (!elevates(elevation)) continue;
     const key = `${r.app_id}/${r.env_id}/${r.name}`;
     settings.set(key, {
       what: layerName(r.app, r.env),
       elevation,
-      signature: r.value,
+      signature: JSON.stringify(r.value),
       replicas: 0,
       release: null,
     });
@@ -51,9 +50,8 @@ async function uses(
   const runs = new Map<string, Use>();
   const add = (prefix: string, r: Awaited<ReturnType<Store["deployments"]["withResources"]>>[number]) => {
     if (r.release === null || r.replicas <= 0) return;
-    const elevation = elevationOf(
-      resourcesOfRow({ port: 0, health_path: "/", resources_json: r.resources_json ?? "{}" }),
-    );
+    if (r.resources === null) return;
+    const elevation = elevationOf(r.resources);
     if (!elevates(elevation)) return;
     const made = r.release_id !== null && Number(r.release_id) > newReleasesAbove;
     runs.set(`${prefix}/${r.app_id}/${r.env_id}`, {
@@ -93,8 +91,8 @@ export async function isolationCheckpoint(
       if (!tenant) return [];
       const after = await uses(tx, tenant.id, releasesBefore);
       const granted = (await tx.exceptions.list(tenant.id)).map((r) => ({
-        kind: r.kind as ExceptionKind,
-        values: JSON.parse(r.values_json) as string[],
+        kind: r.kind,
+        values: r.values,
       }));
       const notes: string[] = [];
       const judge = (use: Use) => {

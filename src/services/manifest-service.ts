@@ -18,7 +18,6 @@ import type { ReleaseMaker } from "./release-maker.js";
 import { type Reached, rollAffected } from "./roll-affected.js";
 import type { RouteService } from "./route-service.js";
 import { imageForTenant } from "./tenant-image.js";
-import { rulesOf } from "./to-canary.js";
 import { NO_AUDIT, WritePath } from "./write-path.js";
 
 /** Thrown inside the transaction to undo a dry run after it computed everything a real run would. */
@@ -184,7 +183,7 @@ export class ManifestService {
     const have = await tx.appRoutes.list(where.app.id, where.env.id);
     const key = (r: { host: string; path: string; tls: string; redirectHttps: boolean }) =>
       `${r.host}${r.path} tls=${r.tls}${r.redirectHttps ? " redirect" : ""}`;
-    const haveKeys = new Map(have.map((r) => [key({ ...r, redirectHttps: r.redirect_https === 1 }), r]));
+    const haveKeys = new Map(have.map((r) => [key({ ...r, redirectHttps: r.redirect_https }), r]));
     const wantKeys = new Set(spec.routes.map(key));
     const target = `${where.app.name}/${where.env.name}`;
     for (const [k, r] of haveKeys) if (!wantKeys.has(k)) step("remove route", target, `${k} #${r.id}`);
@@ -217,7 +216,7 @@ export class ManifestService {
         );
         return;
       }
-      if (JSON.stringify(rulesOf(active)) !== JSON.stringify(spec.canary.rules) && active.rollout === null)
+      if (JSON.stringify(active.rules) !== JSON.stringify(spec.canary.rules) && active.rollout === null)
         step("change canary rules", target, spec.canary.image);
       return;
     }

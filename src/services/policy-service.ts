@@ -1,4 +1,3 @@
-import { resourcesOfRow } from "../config/open-release.js";
 import { DomainError } from "../domain/domain-error.js";
 import {
   Capability,
@@ -31,8 +30,8 @@ export class PolicyService {
   async list(tenant: string): Promise<PolicyException[]> {
     const t = await findTenant(this.store, tenant);
     return (await this.store.exceptions.list(t.id)).map((r) => ({
-      kind: r.kind as ExceptionKind,
-      values: JSON.parse(r.values_json) as string[],
+      kind: r.kind,
+      values: r.values,
       reason: r.reason,
       grantedBy: r.granted_by,
       grantedAt: r.granted_at,
@@ -92,7 +91,7 @@ export class PolicyService {
     for (const d of await this.store.deployments.listForTenant(tenant)) {
       if (d.release === null) continue;
       const row = await this.store.releases.find(d.app_id, d.env_id, d.release);
-      if (row && judgeElevation(elevationOf(resourcesOfRow(row)), left).refused.length > 0)
+      if (row && judgeElevation(elevationOf(row.resources), left).refused.length > 0)
         stillRunning.push(`${d.app}/${d.env} (release ${d.release})`);
     }
     return { kind, stillRunning };

@@ -48,10 +48,8 @@ export async function tenantUsage(tx: Store, tenantId: number): Promise<TenantUs
   ];
   for (const { r, deployment } of rows) {
     if (r.replicas <= 0) continue;
-    const resources = JSON.parse(r.resources_json ?? "{}") as {
-      cpus?: number | null;
-      memoryMb?: number | null;
-    };
+    // A release row that is gone counts as unlimited, as an empty resources column did.
+    const resources = r.resources ?? { cpus: null, memoryMb: null };
     const env = envs.get(r.env_id) ?? empty();
     envs.set(r.env_id, env);
     add(tenant, r, resources);

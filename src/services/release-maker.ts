@@ -1,6 +1,6 @@
 import { diffSnapshots, type SnapshotView, summarizeChanges } from "../config/diff-snapshots.js";
 import { layerOf } from "../config/layer-of.js";
-import { type OpenedRelease, openRelease, resourcesOfRow } from "../config/open-release.js";
+import { type OpenedRelease, openRelease } from "../config/open-release.js";
 import {
   type LayeredEntry,
   type LayeredSetting,
@@ -12,7 +12,7 @@ import type { ConfigLayer } from "../domain/config.js";
 import { DomainError } from "../domain/domain-error.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { ReleaseResources, SettingName, Settings } from "../domain/settings.js";
-import type { ReleaseRow } from "../store/release-repository.js";
+import type { NewRelease, ReleaseRow } from "../store/release-repository.js";
 import type { Store } from "../store/store.js";
 import type { AppInEnv } from "./lookup.js";
 import type { HostCapacity, RunSupport } from "./ports.js";
@@ -25,7 +25,10 @@ async function clusterOf(store: Store, where: AppInEnv): Promise<string | null> 
   return (await store.clusters.ofEnvironment(where.tenant.name, where.env.name))?.name ?? null;
 }
 
-export type NewReleaseFields = Omit<ReleaseRow, "id" | "number" | "created_at" | "app_id" | "env_id">;
+export type NewReleaseFields = Omit<NewRelease, "app_id" | "env_id"> & {
+  changes: string;
+  promoted_from: string | null;
+};
 
 export interface ReleaseSpec {
   image: string;
@@ -77,13 +80,13 @@ export class ReleaseMaker {
       source: spec.source,
       rolled_back_from: null,
       // The facts go with the values: the containers read them back, and a changed fact shows in diffs.
-      config_json: JSON.stringify({ ...snapshot.facts, ...snapshot.env }),
-      files_json: JSON.stringify(snapshot.files),
+      config: { ...snapshot.facts, ...snapshot.env },
+      files: snapshot.files,
       sealed: hasSecrets
         ? this.box.seal(JSON.stringify(sealedPart), releaseContext(where.app.id, where.env.id, number))
         : null,
-      resources_json: JSON.stringify(snapshot.resources),
-      release_values: JSON.stringify(spec.releaseValues ?? {}),
+      resources: snapshot.resources,
+      release_values: spec.releaseValues ?? {},
       changes: "",
       promoted_from: spec.promotedFrom ?? null,
     };
@@ -101,7 +104,7 @@ export class ReleaseMaker {
   ): Promise<{ fields: NewReleaseFields; number: number }> {
     const number = await tx.releases.nextNumber(where.app.id, where.env.id);
     // The old release may rely on an exception that has been revoked since.
-    await this.checkRunnable(tx, where, resourcesOfRow(from));
+    await this.checkRunnable(tx, where, from.resources);
     const previous = await tx.releases.latest(where.app.id, where.env.id);
     const sealed = from.sealed
       ? this.box.seal(
@@ -116,10 +119,10 @@ export class ReleaseMaker {
       health_path: from.health_path,
       source: "rollback",
       rolled_back_from: from.number,
-      config_json: from.config_json,
-      files_json: from.files_json,
+      config: from.config,
+      files: from.files,
       sealed,
-      resources_json: from.resources_json,
+      resources: from.resources,
       release_values: from.release_values,
       changes: "",
       promoted_from: null,
@@ -183,14 +186,14 @@ export class ReleaseMaker {
       entries: rows.entries.map((r) => ({
         layer: layerOf(r),
         key: r.key,
-        secret: r.secret === 1,
-        value: r.secret === 1 ? this.box.open(r.value, entryContext(r)) : r.value,
+        secret: r.secret,
+        value: r.secret ? this.box.open(r.value, entryContext(r)) : r.value,
       })),
       files: rows.files.map((r) => ({ layer: layerOf(r), path: r.path, template: r.value })),
       settings: rows.settings.map((r) => ({
         layer: layerOf(r),
         name: r.name as SettingName,
-        value: JSON.parse(r.value) as unknown,
+        value: r.value,
       })),
     };
   }

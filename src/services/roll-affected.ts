@@ -49,7 +49,7 @@ export async function rollAffected(
         imageId: current.image_id,
         exposedPorts: exposedPortsOf(current.image_id),
         source: "config",
-        releaseValues: JSON.parse(current.release_values) as Record<string, string>,
+        releaseValues: current.release_values,
       };
     else continue;
     // Resolving checks the change against this deployment even when it is only staged.

@@ -2,7 +2,6 @@ import type { Store } from "../store/store.js";
 import type { CanaryService } from "./canary-service.js";
 import type { TrafficMetrics } from "./ports.js";
 import { judgeStep } from "./rollout-gates.js";
-import { rolloutOf } from "./to-canary.js";
 
 /** nginx writes its access log at least once a second; wait that out before judging a step. */
 const LOG_LAG_MS = 1_500;
@@ -39,7 +38,7 @@ export class RolloutController {
     this.running = true;
     try {
       for (const row of await this.store.canaries.listActive()) {
-        const plan = rolloutOf(row);
+        const plan = row.rollout;
         if (!plan || row.phase !== "running" || row.step_started_at === null) continue;
         const from = Date.parse(row.step_started_at);
         const to = from + plan.intervalSeconds * 1000;

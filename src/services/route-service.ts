@@ -75,7 +75,7 @@ export class RouteService {
         host: req.host,
         path: req.path,
         tls: req.tls,
-        redirect_https: req.redirectHttps ? 1 : 0,
+        redirect_https: req.redirectHttps ?? false,
         created_at: new Date().toISOString(),
       });
     });
@@ -163,7 +163,7 @@ export class RouteService {
       host: row.host,
       path: row.path,
       tls: row.tls as AppRoute["tls"],
-      redirectHttps: row.redirect_https === 1,
+      redirectHttps: row.redirect_https,
       url: `${https ? "https" : "http"}://${row.host}${port === defaultPort ? "" : `:${port}`}${path}`,
       certificate:
         https && cert

@@ -1,18 +1,40 @@
 import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
+import { RolloutPlan } from "../domain/canary.js";
+import { TrafficRules } from "../domain/traffic-rules.js";
 import type { ResourceRow } from "./deployment-repository.js";
 import { nowIso } from "./now-iso.js";
+import { resourcesFromColumn } from "./release-record.js";
 import type { Database } from "./schema.js";
+import { storedJson } from "./stored-json.js";
 
-export type CanaryRow = Selectable<Database["canaries"]>;
-export type CanaryPatch = Omit<Updateable<Database["canaries"]>, "id" | "app_id" | "env_id" | "updated_at">;
+type Raw = Selectable<Database["canaries"]>;
+/** A canary with its rules and rollout plan decoded and checked. */
+export type CanaryRow = Omit<Raw, "rules" | "rollout"> & { rules: TrafficRules; rollout: RolloutPlan | null };
+export type CanaryPatch = Omit<
+  Updateable<Database["canaries"]>,
+  "id" | "app_id" | "env_id" | "updated_at" | "rules" | "rollout"
+> & { rules?: TrafficRules };
+export type NewCanary = Omit<Insertable<Database["canaries"]>, "id" | "updated_at" | "rules" | "rollout"> & {
+  rules: TrafficRules;
+  rollout: RolloutPlan | null;
+};
+
+function toCanaryRow<R extends Raw>(raw: R): Omit<R, "rules" | "rollout"> & CanaryRow {
+  const what = (column: string) => `canary ${raw.id} column ${column}`;
+  return {
+    ...raw,
+    rules: storedJson(TrafficRules, raw.rules, what("rules")),
+    rollout: raw.rollout === null ? null : storedJson(RolloutPlan, raw.rollout, what("rollout")),
+  };
+}
 const ACTIVE = ["starting", "running", "promoting"];
 
 /** Canaries of an app in an env; at most one is active (starting, running or promoting). */
 export class CanaryRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  findActive(appId: number, envId: number): Promise<CanaryRow | undefined> {
-    return this.db
+  async findActive(appId: number, envId: number): Promise<CanaryRow | undefined> {
+    const row = await this.db
       .selectFrom("canaries")
       .selectAll()
       .where("app_id", "=", appId)
@@ -20,21 +42,23 @@ export class CanaryRepository {
       .where("phase", "in", ACTIVE)
       .orderBy("id", "desc")
       .executeTakeFirst();
+    return row && toCanaryRow(row);
   }
 
-  findLatest(appId: number, envId: number): Promise<CanaryRow | undefined> {
-    return this.db
+  async findLatest(appId: number, envId: number): Promise<CanaryRow | undefined> {
+    const row = await this.db
       .selectFrom("canaries")
       .selectAll()
       .where("app_id", "=", appId)
       .where("env_id", "=", envId)
       .orderBy("id", "desc")
       .executeTakeFirst();
+    return row && toCanaryRow(row);
   }
 
   /** Every active canary with its app's names: what the rollout controller watches. */
-  listActive(): Promise<(CanaryRow & { tenant: string; env: string; app: string })[]> {
-    return this.db
+  async listActive(): Promise<(CanaryRow & { tenant: string; env: string; app: string })[]> {
+    const rows = await this.db
       .selectFrom("canaries")
       .innerJoin("apps", "apps.id", "canaries.app_id")
       .innerJoin("environments", "environments.id", "canaries.env_id")
@@ -44,14 +68,15 @@ export class CanaryRepository {
       .where("canaries.phase", "in", ACTIVE)
       .orderBy("canaries.id")
       .execute();
+    return rows.map(toCanaryRow);
   }
 
   /**
    * Starting and running canaries of a tenant with their release's resources: they run beside
    * the stable slots. A promoting canary is counted as its deployment, whose release it now is.
    */
-  activeWithResources(tenantId: number): Promise<ResourceRow[]> {
-    return this.db
+  async activeWithResources(tenantId: number): Promise<ResourceRow[]> {
+    const rows = await this.db
       .selectFrom("canaries")
       .innerJoin("apps", "apps.id", "canaries.app_id")
       .innerJoin("environments", "environments.id", "canaries.env_id")
@@ -75,21 +100,36 @@ export class CanaryRepository {
       .where("canaries.phase", "in", ["starting", "running"])
       .orderBy("canaries.id")
       .execute();
+    return rows.map(({ resources_json, ...r }) => ({
+      ...r,
+      resources:
+        resources_json === null
+          ? null
+          : resourcesFromColumn(resources_json, `release ${r.release} of canary ${r.app}/${r.env}`),
+    }));
   }
 
-  async insert(row: Omit<Insertable<Database["canaries"]>, "id" | "updated_at">): Promise<CanaryRow> {
-    return this.db
+  async insert(row: NewCanary): Promise<CanaryRow> {
+    const { rules, rollout, ...rest } = row;
+    const stored = await this.db
       .insertInto("canaries")
-      .values({ ...row, updated_at: nowIso() })
+      .values({
+        ...rest,
+        rules: JSON.stringify(rules),
+        rollout: rollout === null ? null : JSON.stringify(rollout),
+        updated_at: nowIso(),
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
+    return toCanaryRow(stored);
   }
 
   /** Updates only while the canary is still in `fromPhases`, so a racing promote/abort wins once. */
   async update(id: number, patch: CanaryPatch, fromPhases: readonly string[] = ACTIVE): Promise<boolean> {
+    const { rules, ...rest } = patch;
     const result = await this.db
       .updateTable("canaries")
-      .set({ ...patch, updated_at: nowIso() })
+      .set({ ...rest, ...(rules ? { rules: JSON.stringify(rules) } : {}), updated_at: nowIso() })
       .where("id", "=", id)
       .where("phase", "in", [...fromPhases])
       .executeTakeFirst();

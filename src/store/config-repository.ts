@@ -1,10 +1,23 @@
 import type { Kysely, Selectable } from "kysely";
+import { z } from "zod";
+import { SETTING_SHAPES } from "../domain/settings.js";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
+import { storedBoolean, storedJson } from "./stored-json.js";
 
-export type ConfigEntryRow = Selectable<Database["config_entries"]>;
+type RawEntry = Selectable<Database["config_entries"]>;
+type RawSetting = Selectable<Database["settings"]>;
+export type ConfigEntryRow = Omit<RawEntry, "secret"> & { secret: boolean };
 export type ConfigFileRow = Selectable<Database["config_files"]>;
-export type SettingRow = Selectable<Database["settings"]>;
+/** A setting with its value decoded and checked against the setting's shape. */
+export type SettingRow = Omit<RawSetting, "value"> & { value: unknown };
+
+const toEntry = (r: RawEntry): ConfigEntryRow => ({ ...r, secret: storedBoolean(r.secret) });
+const shapeOf = (name: string): z.ZodType =>
+  Object.hasOwn(SETTING_SHAPES, name) ? SETTING_SHAPES[name as keyof typeof SETTING_SHAPES] : z.unknown();
+const settingValue = (r: { id?: number; name: string; value: string }): unknown =>
+  storedJson(shapeOf(r.name), r.value, `setting ${r.name}${r.id === undefined ? "" : ` (id ${r.id})`}`);
+const toSetting = (r: RawSetting): SettingRow => ({ ...r, value: settingValue(r) });
 
 /** A layer: app_id / env_id 0 means "every app" / "every environment". */
 export interface LayerScope {
@@ -30,7 +43,11 @@ export class ConfigRepository {
       this.applying("config_files", scope).orderBy("path").execute(),
       this.applying("settings", scope).orderBy("name").execute(),
     ]);
-    return { entries, files, settings };
+    return {
+      entries: (entries as RawEntry[]).map(toEntry),
+      files,
+      settings: (settings as RawSetting[]).map(toSetting),
+    };
   }
 
   /** The rows of exactly one layer. */
@@ -44,7 +61,11 @@ export class ConfigRepository {
       this.exactly("config_files", scope).orderBy("path").execute(),
       this.exactly("settings", scope).orderBy("name").execute(),
     ]);
-    return { entries, files, settings };
+    return {
+      entries: (entries as RawEntry[]).map(toEntry),
+      files,
+      settings: (settings as RawSetting[]).map(toSetting),
+    };
   }
 
   async putEntry(scope: LayerScope, key: string, secret: boolean, value: string): Promise<void> {
@@ -88,7 +109,8 @@ export class ConfigRepository {
     return Number(result.numDeletedRows);
   }
 
-  async putSetting(scope: LayerScope, name: string, json: string): Promise<void> {
+  async putSetting(scope: LayerScope, name: string, value: unknown): Promise<void> {
+    const json = JSON.stringify(value);
     const row = { ...this.cols(scope), name, value: json, updated_at: nowIso() };
     await this.db
       .insertInto("settings")
@@ -112,11 +134,11 @@ export class ConfigRepository {
    * A tenant's settings rows named in `names` (the isolation-elevating ones), with the names of
    * the app and environment of their layer ("" where the layer spans all).
    */
-  settingsNamed(
+  async settingsNamed(
     tenantId: number,
     names: readonly string[],
-  ): Promise<{ app_id: number; env_id: number; app: string; env: string; name: string; value: string }[]> {
-    return this.db
+  ): Promise<{ app_id: number; env_id: number; app: string; env: string; name: string; value: unknown }[]> {
+    const rows = await this.db
       .selectFrom("settings")
       .leftJoin("apps", "apps.id", "settings.app_id")
       .leftJoin("environments", "environments.id", "settings.env_id")
@@ -132,11 +154,18 @@ export class ConfigRepository {
       .where("settings.name", "in", [...names])
       .orderBy("settings.id")
       .execute();
+    return rows.map((r) => ({ ...r, value: settingValue(r) }));
   }
 
   /** For key rotation: every stored secret, in every layer. */
-  listSecretEntries(): Promise<ConfigEntryRow[]> {
-    return this.db.selectFrom("config_entries").selectAll().where("secret", "=", 1).orderBy("id").execute();
+  async listSecretEntries(): Promise<ConfigEntryRow[]> {
+    const rows = await this.db
+      .selectFrom("config_entries")
+      .selectAll()
+      .where("secret", "=", 1)
+      .orderBy("id")
+      .execute();
+    return rows.map(toEntry);
   }
 
   async replaceSecretValue(id: number, value: string): Promise<void> {

@@ -1,5 +1,7 @@
 import type { Kysely } from "kysely";
+import type { ReleaseResources } from "../domain/settings.js";
 import { nowIso } from "./now-iso.js";
+import { resourcesFromColumn } from "./release-record.js";
 import type { Database } from "./schema.js";
 
 /**
@@ -50,7 +52,8 @@ export interface ResourceRow {
   env: string;
   app: string;
   replicas: number;
-  resources_json: string | null;
+  /** Null: the release row is gone. */
+  resources: ReleaseResources | null;
 }
 export type NamedDeploymentRow = DeploymentRow & {
   tenant: string;
@@ -224,7 +227,7 @@ export class DeploymentRepository {
           env: r.env,
           app: r.app,
           replicas: r.replicas,
-          resources_json: failed ? r.serving_resources : r.asked_resources,
+          resources: resourcesOf(failed ? r.serving_resources : r.asked_resources, r.app, r.env, release),
         },
       ];
     });
@@ -238,6 +241,17 @@ export class DeploymentRepository {
       .executeTakeFirstOrThrow()
       .then((r) => Number(r.n));
   }
+}
+
+function resourcesOf(
+  text: string | null,
+  app: string,
+  env: string,
+  release: number,
+): ReleaseResources | null {
+  return text === null
+    ? null
+    : resourcesFromColumn(text, `release ${release} of ${app}/${env} column resources_json`);
 }
 
 type Raw = Omit<DeploymentRow, "release" | "phase" | "message" | "ready_replicas" | "total_replicas"> & {

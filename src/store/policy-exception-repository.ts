@@ -1,20 +1,35 @@
 import type { Kysely, Selectable } from "kysely";
+import { z } from "zod";
+import { ExceptionKind } from "../domain/isolation.js";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
+import { storedJson, storedValue } from "./stored-json.js";
 
-export type PolicyExceptionRow = Selectable<Database["policy_exceptions"]>;
+type Raw = Selectable<Database["policy_exceptions"]>;
+/** An exception with its kind checked and its values decoded. */
+export type PolicyExceptionRow = Omit<Raw, "kind" | "values_json"> & {
+  kind: ExceptionKind;
+  values: string[];
+};
+
+const toRow = ({ values_json, ...r }: Raw): PolicyExceptionRow => ({
+  ...r,
+  kind: storedValue(ExceptionKind, r.kind, `policy exception ${r.id} column kind`),
+  values: storedJson(z.array(z.string()), values_json, `policy exception ${r.id} column values_json`),
+});
 
 /** Isolation exceptions a platform admin granted a tenant, one row per kind. */
 export class PolicyExceptionRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  list(tenantId: number): Promise<PolicyExceptionRow[]> {
-    return this.db
+  async list(tenantId: number): Promise<PolicyExceptionRow[]> {
+    const rows = await this.db
       .selectFrom("policy_exceptions")
       .selectAll()
       .where("tenant_id", "=", tenantId)
       .orderBy("kind")
       .execute();
+    return rows.map(toRow);
   }
 
   async put(

@@ -1,9 +1,9 @@
-import type { Insertable, Kysely, Selectable } from "kysely";
+import type { Kysely } from "kysely";
 import { nowIso } from "./now-iso.js";
+import { type NewRelease, type ReleaseRow, releaseColumns, toReleaseRow } from "./release-record.js";
 import type { Database } from "./schema.js";
 
-export type ReleaseRow = Selectable<Database["releases"]>;
-export type NewRelease = Omit<Insertable<Database["releases"]>, "id" | "number" | "created_at">;
+export type { FileContent, NewRelease, ReleaseRow } from "./release-record.js";
 
 export class ReleaseRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -31,26 +31,35 @@ export class ReleaseRepository {
   /** Numbers count up per app per environment; the unique constraint catches a racing writer. */
   async create(release: NewRelease): Promise<ReleaseRow> {
     const number = await this.nextNumber(release.app_id, release.env_id);
-    return this.db
-      .insertInto("releases")
-      .values({ ...release, number, created_at: nowIso() })
-      .returningAll()
-      .executeTakeFirstOrThrow();
+    return toReleaseRow(
+      await this.db
+        .insertInto("releases")
+        .values({ ...releaseColumns(release), number, created_at: nowIso() })
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+    );
   }
 
-  list(appId: number, envId: number): Promise<ReleaseRow[]> {
-    return this.db
+  async list(appId: number, envId: number): Promise<ReleaseRow[]> {
+    const rows = await this.db
       .selectFrom("releases")
       .selectAll()
       .where("app_id", "=", appId)
       .where("env_id", "=", envId)
       .orderBy("number", "desc")
       .execute();
+    return rows.map(toReleaseRow);
   }
 
   /** For key rotation: every release holding sealed config. */
-  listSealed(): Promise<ReleaseRow[]> {
-    return this.db.selectFrom("releases").selectAll().where("sealed", "is not", null).orderBy("id").execute();
+  async listSealed(): Promise<ReleaseRow[]> {
+    const rows = await this.db
+      .selectFrom("releases")
+      .selectAll()
+      .where("sealed", "is not", null)
+      .orderBy("id")
+      .execute();
+    return rows.map(toReleaseRow);
   }
 
   /** The one change a release ever sees: its sealed part re-encrypted under a new key, same plaintext. */
@@ -59,8 +68,8 @@ export class ReleaseRepository {
   }
 
   /** The newest release, whatever its state: what a new release's changes are measured against. */
-  latest(appId: number, envId: number): Promise<ReleaseRow | undefined> {
-    return this.db
+  async latest(appId: number, envId: number): Promise<ReleaseRow | undefined> {
+    const row = await this.db
       .selectFrom("releases")
       .selectAll()
       .where("app_id", "=", appId)
@@ -68,15 +77,17 @@ export class ReleaseRepository {
       .orderBy("number", "desc")
       .limit(1)
       .executeTakeFirst();
+    return row && toReleaseRow(row);
   }
 
-  find(appId: number, envId: number, number: number): Promise<ReleaseRow | undefined> {
-    return this.db
+  async find(appId: number, envId: number, number: number): Promise<ReleaseRow | undefined> {
+    const row = await this.db
       .selectFrom("releases")
       .selectAll()
       .where("app_id", "=", appId)
       .where("env_id", "=", envId)
       .where("number", "=", number)
       .executeTakeFirst();
+    return row && toReleaseRow(row);
   }
 }

@@ -1,4 +1,6 @@
 import type { Kysely, Selectable } from "kysely";
+import type { HealthCheck } from "../domain/settings.js";
+import { resourcesFromColumn } from "./release-record.js";
 import type { Database } from "./schema.js";
 
 type Row = Selectable<Database["replica_status"]>;
@@ -32,7 +34,7 @@ export interface ProbeTarget extends ReplicaStatus {
   env: string;
   app: string;
   healthPath: string;
-  resourcesJson: string;
+  healthCheck: HealthCheck;
 }
 
 const toStatus = (r: Row): ReplicaStatus => ({
@@ -125,6 +127,8 @@ export class ReplicaStatusRepository {
         "environments.name as env",
         "apps.name as app",
         "releases.health_path",
+        "releases.port",
+        "releases.number",
         "releases.resources_json",
       ])
       .where("replica_status.state", "=", "running")
@@ -141,7 +145,12 @@ export class ReplicaStatusRepository {
       env: r.env,
       app: r.app,
       healthPath: r.health_path,
-      resourcesJson: r.resources_json,
+      healthCheck: resourcesFromColumn(
+        r.resources_json,
+        `release ${r.number} of ${r.tenant}/${r.env}/${r.app} column resources_json`,
+        r.port,
+        r.health_path,
+      ).healthCheck,
     }));
   }
 

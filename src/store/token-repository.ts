@@ -1,13 +1,14 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
+import { storedBoolean } from "./stored-json.js";
 
 export type TokenRow = Selectable<Database["api_tokens"]>;
 
 /** A token with the names of what it belongs to, as authentication and listings need it. */
 export interface TokenView extends TokenRow {
   user: string;
-  user_admin: number;
+  user_admin: boolean;
   tenant: string | null;
   env: string | null;
 }
@@ -40,20 +41,22 @@ export class TokenRepository {
       ]);
   }
 
-  findByHash(tokenHash: string): Promise<TokenView | undefined> {
-    return this.joined().where("api_tokens.token_hash", "=", tokenHash).executeTakeFirst();
+  async findByHash(tokenHash: string): Promise<TokenView | undefined> {
+    const row = await this.joined().where("api_tokens.token_hash", "=", tokenHash).executeTakeFirst();
+    return row && toView(row);
   }
 
-  find(id: number): Promise<TokenView | undefined> {
-    return this.joined().where("api_tokens.id", "=", id).executeTakeFirst();
+  async find(id: number): Promise<TokenView | undefined> {
+    const row = await this.joined().where("api_tokens.id", "=", id).executeTakeFirst();
+    return row && toView(row);
   }
 
   /** Newest first; all users' when userId is undefined. */
-  list(filter: { userId?: number; tenantId?: number }): Promise<TokenView[]> {
+  async list(filter: { userId?: number; tenantId?: number }): Promise<TokenView[]> {
     let q = this.joined();
     if (filter.userId !== undefined) q = q.where("api_tokens.user_id", "=", filter.userId);
     if (filter.tenantId !== undefined) q = q.where("api_tokens.tenant_id", "=", filter.tenantId);
-    return q.orderBy("api_tokens.id", "desc").execute();
+    return (await q.orderBy("api_tokens.id", "desc").execute()).map(toView);
   }
 
   async revoke(id: number): Promise<void> {
@@ -77,3 +80,8 @@ export class TokenRepository {
     return Number(row.n);
   }
 }
+
+const toView = <R extends { user_admin: number }>(r: R): Omit<R, "user_admin"> & { user_admin: boolean } => ({
+  ...r,
+  user_admin: storedBoolean(r.user_admin),
+});

@@ -1,30 +1,36 @@
 import type { Kysely, Selectable } from "kysely";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
+import { storedBoolean } from "./stored-json.js";
 
-export type UserRow = Selectable<Database["users"]>;
+type Raw = Selectable<Database["users"]>;
+export type UserRow = Omit<Raw, "admin"> & { admin: boolean };
+const toRow = (r: Raw): UserRow => ({ ...r, admin: storedBoolean(r.admin) });
 
 export class UserRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  create(name: string, passwordHash: string | null, admin: boolean): Promise<UserRow> {
-    return this.db
+  async create(name: string, passwordHash: string | null, admin: boolean): Promise<UserRow> {
+    const row = await this.db
       .insertInto("users")
       .values({ name, password_hash: passwordHash, admin: admin ? 1 : 0, created_at: nowIso() })
       .returningAll()
       .executeTakeFirstOrThrow();
+    return toRow(row);
   }
 
-  find(name: string): Promise<UserRow | undefined> {
-    return this.db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst();
+  async find(name: string): Promise<UserRow | undefined> {
+    const row = await this.db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst();
+    return row && toRow(row);
   }
 
-  findById(id: number): Promise<UserRow | undefined> {
-    return this.db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+  async findById(id: number): Promise<UserRow | undefined> {
+    const row = await this.db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+    return row && toRow(row);
   }
 
-  list(): Promise<UserRow[]> {
-    return this.db.selectFrom("users").selectAll().orderBy("name").execute();
+  async list(): Promise<UserRow[]> {
+    return (await this.db.selectFrom("users").selectAll().orderBy("name").execute()).map(toRow);
   }
 
   async countAdmins(): Promise<number> {

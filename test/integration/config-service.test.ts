@@ -71,7 +71,7 @@ describe("ConfigService, ManifestService and AdminService", () => {
     const tenantWide = await config.change("bank", { env: "dev", values: { LOG: "debug" } });
     expect(tenantWide.releases.map((r) => `${r.app}/${r.env}`).sort()).toEqual(["api/dev", "web/dev"]);
     const row = await store.releases.find(1, 1, 2);
-    expect(JSON.parse(row?.config_json ?? "{}")).toMatchObject({ GREETING: "hi dev", BERTH_ENV: "dev" });
+    expect(row?.config).toMatchObject({ GREETING: "hi dev", BERTH_ENV: "dev" });
   });
 
   it("a value that does not resolve in any reached deployment is refused and nothing changes", async () => {
@@ -111,14 +111,14 @@ describe("ConfigService, ManifestService and AdminService", () => {
     await deploys.rollback("bank", "dev", "web", 1);
     const r3 = await release("web", "dev");
     expect(r3).toMatchObject({ number: 3, source: "rollback", rolledBackFrom: 1 });
-    expect(JSON.parse((await store.releases.find(1, 1, 3))?.config_json ?? "")).toMatchObject({
+    expect((await store.releases.find(1, 1, 3))?.config).toMatchObject({
       LEVEL: "debug",
     });
     await store.deploymentStatus.write(1, 1, { serving_release: 3, observed_release: 3, phase: "serving" });
     const promoted = await deploys.promote("bank", "web", "dev", "test");
     const t1 = await store.releases.find(1, 2, promoted.release);
     expect(t1).toMatchObject({ image_id: `sha256:${"1".padStart(64, "0")}`, promoted_from: "dev#3" });
-    expect(JSON.parse(t1?.config_json ?? "")).toMatchObject({ LEVEL: "warn", BERTH_ENV: "test" });
+    expect(t1?.config).toMatchObject({ LEVEL: "warn", BERTH_ENV: "test" });
   });
 
   it("secrets are sealed in the database, its WAL and its backup, and stay readable after rotation", async () => {
@@ -198,13 +198,11 @@ describe("ConfigService, ManifestService and AdminService", () => {
       "web/prod",
     ]);
     const prodWeb = await store.releases.find(1, 3, 1);
-    expect(JSON.parse(prodWeb?.config_json ?? "")).toMatchObject({
+    expect(prodWeb?.config).toMatchObject({
       JAVA_OPTS: "-Xmx1536m",
       LOG_FORMAT: "json",
     });
-    expect(JSON.parse(prodWeb?.files_json ?? "")).toEqual([
-      { path: "/app/config/application.properties", content: "level=info\n" },
-    ]);
+    expect(prodWeb?.files).toEqual([{ path: "/app/config/application.properties", content: "level=info\n" }]);
     expect((await store.deployments.find(1, 3))?.replicas).toBe(3);
 
     expect((await manifests.apply(m, false)).steps).toEqual([]);

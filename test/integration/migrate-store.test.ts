@@ -115,7 +115,7 @@ async function fill(store: Store) {
     "sealed",
   );
   await store.config.putFile({ tenantId: acme.id, appId: web.id, envId: 0 }, "/app/a.conf", "a=1");
-  await store.config.putSetting({ tenantId: acme.id, appId: web.id, envId: prod.id }, "replicas", "3");
+  await store.config.putSetting({ tenantId: acme.id, appId: web.id, envId: prod.id }, "replicas", 3);
   const alice = await store.users.create("alice", "scrypt$x", false);
   await store.memberships.put(acme.id, alice.id, "developer");
   const admin = await store.users.find("admin");
@@ -137,7 +137,7 @@ async function fill(store: Store) {
     host: "www.example.com",
     path: "/",
     tls: "internal",
-    redirect_https: 1,
+    redirect_https: true,
     created_at: "2025-01-01T00:00:00.000Z",
   });
   await store.certificates.put({
@@ -173,7 +173,7 @@ async function fill(store: Store) {
     stable_release: 1,
     replicas: 1,
     health_timeout_s: 60,
-    rules: "{}",
+    rules: { headers: [], cookie: null, sourceCidrs: [], weight: 0 },
     rollout: null,
     step_index: 0,
     step_started_at: null,
@@ -225,8 +225,8 @@ describe.skipIf(skipPostgres)("copying a SQLite store into PostgreSQL", () => {
     ]);
     const layers = await pg.config.layersFor({ tenantId: acme.id, appId: web.id, envId: prod.id });
     expect(layers.entries.map((e) => [e.key, e.secret, e.value])).toEqual([
-      ["DB_PASSWORD", 1, "sealed"],
-      ["LOG_LEVEL", 0, "info"],
+      ["DB_PASSWORD", true, "sealed"],
+      ["LOG_LEVEL", false, "info"],
     ]);
     expect(await pg.tokens.findByHash("hash-ci")).toMatchObject({
       user: "alice",

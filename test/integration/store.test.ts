@@ -184,7 +184,7 @@ describe("openSqliteStore", () => {
     const store = await open();
     expect(await store.tokens.findByHash("old-hash")).toMatchObject({
       user: "admin",
-      user_admin: 1,
+      user_admin: true,
       tenant_id: null,
       env_id: null,
       role: null,
@@ -247,14 +247,14 @@ for (const d of [sqliteDialect, postgresDialect]) {
         const store = await open();
         const { settings } = await store.config.layer({ tenantId: 1, appId: 1, envId: 1 });
         expect(settings.map((x) => [x.name, x.value])).toEqual([
-          ["healthPath", '"/healthz"'],
-          ["healthTimeout", "45"],
-          ["port", "8081"],
-          ["replicas", "3"],
+          ["healthPath", "/healthz"],
+          ["healthTimeout", 45],
+          ["port", 8081],
+          ["replicas", 3],
         ]);
         expect(await store.tokens.findByHash("old-hash")).toMatchObject({
           user: "admin",
-          user_admin: 1,
+          user_admin: true,
           tenant_id: null,
         });
         // Migration 009: the one row's status moved to deployment_status, settled and serving.
@@ -724,7 +724,7 @@ for (const d of [sqliteDialect, postgresDialect]) {
         const store = await open();
         expect(await store.tokens.count()).toBe(0);
         const admin = await store.users.find("admin");
-        expect(admin).toMatchObject({ admin: 1, password_hash: null });
+        expect(admin).toMatchObject({ admin: true, password_hash: null });
         const alice = await store.users.create("alice", "scrypt$x", false);
         const t = await store.tenants.create("acme");
         const dev = await store.environments.create(t.id, "dev");
@@ -746,7 +746,7 @@ for (const d of [sqliteDialect, postgresDialect]) {
         expect(await store.tokens.findByHash("hash-a")).toMatchObject({
           name: "admin",
           user: "admin",
-          user_admin: 1,
+          user_admin: true,
           tenant: null,
           env: null,
           kind: "api",
@@ -817,7 +817,7 @@ for (const d of [sqliteDialect, postgresDialect]) {
         stable_release: 1,
         replicas: 1,
         health_timeout_s: 60,
-        rules: JSON.stringify({ headers: [], cookie: null, sourceCidrs: [], weight: 10 }),
+        rules: { headers: [], cookie: null, sourceCidrs: [], weight: 10 },
         rollout: null,
         step_index: 0,
         step_started_at: null,
@@ -840,6 +840,25 @@ for (const d of [sqliteDialect, postgresDialect]) {
         expect(active.map((c) => [c.tenant, c.env, c.app, c.release])).toEqual([["acme", "prod", "web", 3]]);
       });
 
+      it("returns decoded records, and names the row when a stored column was damaged", async () => {
+        const store = await open();
+        const { prod, web } = await seed(store);
+        const canary = await store.canaries.insert(canaryRow(web.id, prod.id, 2));
+        expect(canary.rules).toEqual({ headers: [], cookie: null, sourceCidrs: [], weight: 10 });
+        const release = await store.releases.create(newRelease(web.id, prod.id));
+        // Nothing stored but port and health path: the resources come back complete.
+        expect(release.resources).toMatchObject({ port: 8080, healthPath: "/healthz", healthCheck: "http" });
+        expect(release.config).toEqual({});
+        await d.rows(`update canaries set rules = '{"weight": 500}' where id = ${canary.id} returning id`);
+        await expect(store.canaries.findActive(web.id, prod.id)).rejects.toThrow(
+          `the store holds an invalid value in canary ${canary.id} column rules at weight`,
+        );
+        await d.rows(`update releases set config_json = '{"A": ' where id = ${release.id} returning id`);
+        await expect(store.releases.find(web.id, prod.id, release.number)).rejects.toThrow(
+          `the store holds malformed JSON in release ${release.number} (id ${release.id}) column config_json`,
+        );
+      });
+
       it("keeps host and path unique across apps, and one certificate per host", async () => {
         const store = await open();
         const { prod, web } = await seed(store);
@@ -849,7 +868,7 @@ for (const d of [sqliteDialect, postgresDialect]) {
           host: "www.example.com",
           path: "/",
           tls: "internal",
-          redirect_https: 1,
+          redirect_https: true,
           created_at: "2025-01-01T00:00:00.000Z",
         };
         const r = await store.appRoutes.insert(route);

@@ -150,6 +150,16 @@ describe("source hygiene", () => {
     }
   });
 
+  it("services and reconcilers get decoded records: no JSON columns parsed, no 0/1 booleans", () => {
+    // The repositories decode and check stored JSON and integer booleans (store/stored-json.ts).
+    const raw = /JSON\.parse\(|\.(secret|admin|user_admin|redirect_https)\s*[!=]==\s*[01]\b|_json\b/;
+    const inLayers = files.filter((f) => /^src\/(services|reconciler|api)\//.test(f.name));
+    expect(inLayers.filter((f) => raw.test(f.text)).map((f) => f.name)).toEqual([]);
+    for (const bad of ["JSON.parse(row.rules)", "r.secret === 1", "row.admin !== 0", "r.resources_json"])
+      expect(raw.test(bad), bad).toBe(true);
+    for (const ok of ["JSON.stringify(x)", "r.secret", "count === 1"]) expect(raw.test(ok), ok).toBe(false);
+  });
+
   it("keeps every file under 400 lines", () => {
     const long = files.filter((f) => f.text.split("\n").length > 400).map((f) => f.name);
     expect(long).toEqual([]);

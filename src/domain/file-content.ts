@@ -1,0 +1,5 @@
+/** A file given to a release's containers, rendered from config. */
+export interface FileContent {
+  path: string;
+  content: string;
+}
