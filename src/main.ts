@@ -38,8 +38,10 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   const probe = healthProbe(1_000);
   const executor = new PlanExecutor(store, engine, routes, { drainMs: config.drainMs, stopGraceSeconds: 10 });
   const healthPeriodMs = config.healthPeriodSeconds * 1000;
-  // Two failed probes in a row take a replica out of the router; three periods unhealthy replace it.
-  const health = { periodMs: healthPeriodMs, replaceAfterMs: 3 * healthPeriodMs };
+  // Two failed probes in a row take a replica out of the router; three more periods unhealthy,
+  // out of the router, replace it. Counted from its first failure, so 2 + 3 periods (decision 101).
+  const failuresToLeave = 2;
+  const health = { periodMs: healthPeriodMs, replaceAfterMs: (failuresToLeave + 3) * healthPeriodMs };
   const appSync = new AppSync(store, engine, probe, executor, box, undefined, health);
   const reconciler = new Reconciler(store, engine, [appSync], routes, {
     concurrency: 8,
@@ -73,7 +75,7 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     store,
     probe,
     reconciler,
-    { periodMs: healthPeriodMs, failuresToLeave: 2, concurrency: 16 },
+    { periodMs: healthPeriodMs, failuresToLeave, concurrency: 16 },
     (err) => log.warn({ err }, "health probe round failed"),
   );
   loops.add({ name: "health", start: () => monitor.start(), stop: () => monitor.stop() });

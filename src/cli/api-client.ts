@@ -350,7 +350,8 @@ export class ApiClient extends ApiCalls {
     this.stream(
       this.api.GET("/audit/export", { params: { query: { format: "jsonl", ...q } }, parseAs: "stream" }),
     );
-  auditVerify = (): Promise<AuditVerifyReport> => this.call(this.api.GET("/audit/verify"));
+  auditVerify = (head?: string): Promise<AuditVerifyReport> =>
+    this.call(this.api.GET("/audit/verify", { params: { query: { head } } }));
   audit = (q: {
     tenant?: string;
     env?: string;

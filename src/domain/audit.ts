@@ -102,6 +102,18 @@ export const AuditExportQuery = z.object({
 });
 export type AuditExportQuery = z.infer<typeof AuditExportQuery>;
 
+export const AuditVerifyQuery = z.object({
+  head: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "head must be the 64 hex digits an earlier verify printed")
+    .optional()
+    .meta({
+      param: { name: "head", in: "query" },
+      description: "A head kept from an earlier verify: it must still be the hash of a row",
+    }),
+});
+export type AuditVerifyQuery = z.infer<typeof AuditVerifyQuery>;
+
 export const AuditVerifyReport = z
   .object({
     ok: z.boolean(),
@@ -112,7 +124,7 @@ export const AuditVerifyReport = z
     problems: z.array(
       z.object({
         id: z.number().int(),
-        problem: z.enum(["edited", "inserted", "deleted-before", "missing-at-end"]),
+        problem: z.enum(["edited", "inserted", "deleted-before", "missing-at-end", "head-not-found"]),
       }),
     ),
   })

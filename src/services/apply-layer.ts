@@ -19,7 +19,6 @@ export async function applyLayer(
   box: SecretBox,
   scope: LayerScope,
   spec: LayerSpec,
-  tenantName: string,
   target: string,
   path: string,
   step: (action: string, target: string, detail?: string) => void,

@@ -46,8 +46,8 @@ export class AuditService {
       yield `${JSON.stringify({ ...toEntry(row), prevHash: row.prev_hash })}\n`;
   }
 
-  async verify(): Promise<AuditVerifyReport> {
-    const report = await this.store.audit.verify();
+  async verify(keptHead?: string): Promise<AuditVerifyReport> {
+    const report = await this.store.audit.verify(keptHead);
     return { ok: report.problems.length === 0, ...report };
   }
 }

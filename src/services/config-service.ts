@@ -23,6 +23,7 @@ import type { LayerScope } from "../store/config-repository.js";
 import type { Store } from "../store/store.js";
 import { currentRelease } from "./current-release.js";
 import { refuseDuringCanary } from "./deploy-service.js";
+import { layerName } from "./layer-name.js";
 import { findApp, findAppInEnv, findEnv, findTenant } from "./lookup.js";
 import type { ImageLookup } from "./ports.js";
 import type { ReleaseMaker } from "./release-maker.js";
@@ -77,7 +78,7 @@ export class ConfigService {
         if (removed === 0 && missing.length === req.unset.length)
           throw new DomainError(
             "not_found",
-            `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set in ${layerName(req)}`,
+            `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not set in ${layerName(req.app, req.env)}`,
             missing[0],
           );
       }
@@ -98,7 +99,8 @@ export class ConfigService {
     const scope = await this.scope(tenant, req);
     return this.changeLayer(tenant, req, req.stage ?? false, { removeFile: req.path }, async (tx) => {
       const n = await tx.config.deleteFile(scope, req.path);
-      if (n === 0) throw new DomainError("not_found", `no file ${req.path} in ${layerName(req)}`, "path");
+      if (n === 0)
+        throw new DomainError("not_found", `no file ${req.path} in ${layerName(req.app, req.env)}`, "path");
       return n;
     });
   }
@@ -305,7 +307,7 @@ export class ConfigService {
       tenant,
       object: scope.app === undefined ? { kind: "tenant", name: tenant } : { kind: "app", name: scope.app },
       env: scope.env ?? null,
-      change: { ...change, layer: layerName(scope) },
+      change: { ...change, layer: layerName(scope.app, scope.env) },
     };
     const result = await this.writes.run(op, async (tx) => {
       const changed = await write(tx);
@@ -333,12 +335,6 @@ export class ConfigService {
 
 function cols(scope: LayerScope) {
   return { tenant_id: scope.tenantId, app_id: scope.appId, env_id: scope.envId };
-}
-
-function layerName(scope: ConfigScope): string {
-  if (scope.app === undefined)
-    return scope.env === undefined ? "the tenant's defaults" : `the tenant's ${scope.env} defaults`;
-  return scope.env === undefined ? `${scope.app}'s defaults` : `${scope.app} in ${scope.env}`;
 }
 
 function stageHint(error: unknown): never {

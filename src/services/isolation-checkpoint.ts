@@ -2,6 +2,7 @@ import { DomainError } from "../domain/domain-error.js";
 import { type Elevation, type ExceptionKind, judgeElevation } from "../domain/isolation.js";
 import type { Store } from "../store/store.js";
 import { elevationOf } from "./isolation-guard.js";
+import { layerName } from "./layer-name.js";
 
 const ELEVATED = ["privileged", "hostNetwork", "hostPid", "capAdd", "devices", "hostMounts"] as const;
 
@@ -18,11 +19,6 @@ interface Use {
 
 const elevates = (e: Elevation) =>
   e.privileged || e.hostNetwork || e.hostPid || e.capAdd.length + e.devices.length + e.hostMounts.length > 0;
-
-function layerName(app: string, env: string): string {
-  if (app === "") return env === "" ? "the tenant's defaults" : `the tenant's ${env} defaults`;
-  return env === "" ? `${app}'s defaults` : `${app} in ${env}`;
-}
 
 /**
  * Everything of the tenant that elevates: settings rows first, then what runs (deployments,

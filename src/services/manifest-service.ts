@@ -85,7 +85,7 @@ export class ManifestService {
       const changedScopes: { appId: number; envId: number }[] = [];
       const layer = async (appId: number, envId: number, spec: LayerSpec, target: string, path: string) => {
         const before = steps.length;
-        await applyLayer(tx, this.box, { tenantId: t.id, appId, envId }, spec, m.tenant, target, path, step);
+        await applyLayer(tx, this.box, { tenantId: t.id, appId, envId }, spec, target, path, step);
         if (steps.length > before) changedScopes.push({ appId, envId });
       };
       const touched = (where: AppInEnv) =>

@@ -55,6 +55,7 @@ export interface MadeRelease {
 export class ReleaseMaker {
   /** Per engine (cluster name, or "" for the local one): what it said, and when. */
   private readonly capacities = new Map<string, { at: number; value: { memoryMb: number; cpus: number } }>();
+  private readonly refreshing = new Set<string>();
 
   constructor(
     private readonly box: SecretBox,
@@ -201,13 +202,26 @@ export class ReleaseMaker {
   /**
    * The facts come from the engine the environment runs on: a cluster's nodes, not the Berth
    * host. The local host's never changes while the server runs; a cluster's nodes come and go,
-   * so its answer is kept for a minute.
+   * so its answer older than a minute is refreshed, in the background: this runs inside a write
+   * transaction, which must not wait on a remote manager. Only a cluster never asked before
+   * waits for its first answer.
    */
   async capacityFor(store: Store, where: AppInEnv): Promise<{ memoryMb: number; cpus: number }> {
     const cluster = await clusterOf(store, where);
     const key = cluster ?? "";
     const hit = this.capacities.get(key);
-    if (hit && (cluster === null || Date.now() - hit.at < CLUSTER_CAPACITY_TTL_MS)) return hit.value;
+    if (hit) {
+      if (cluster !== null && Date.now() - hit.at >= CLUSTER_CAPACITY_TTL_MS && !this.refreshing.has(key)) {
+        this.refreshing.add(key);
+        this.capacity
+          .capacityOn(cluster)
+          .then((value) => this.capacities.set(key, { at: Date.now(), value }))
+          // A manager that does not answer keeps the last answer; the next release asks again.
+          .catch(() => undefined)
+          .finally(() => this.refreshing.delete(key));
+      }
+      return hit.value;
+    }
     const value = await this.capacity.capacityOn(cluster);
     this.capacities.set(key, { at: Date.now(), value });
     return value;

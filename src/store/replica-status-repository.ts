@@ -127,8 +127,7 @@ export class ReplicaStatusRepository {
         "environments.name as env",
         "apps.name as app",
         "releases.health_path",
-        "releases.port",
-        "releases.number",
+        "releases.port as release_port",
         "releases.resources_json",
       ])
       .where("replica_status.state", "=", "running")
@@ -147,8 +146,8 @@ export class ReplicaStatusRepository {
       healthPath: r.health_path,
       healthCheck: resourcesFromColumn(
         r.resources_json,
-        `release ${r.number} of ${r.tenant}/${r.env}/${r.app} column resources_json`,
-        r.port,
+        `release ${r.release} of ${r.tenant}/${r.env}/${r.app} column resources_json`,
+        r.release_port,
         r.health_path,
       ).healthCheck,
     }));

@@ -100,6 +100,14 @@ describe("the audit log as an auditor uses it", () => {
     const intact = await berth.cli(["audit", "verify"]);
     expect(intact.code, intact.stderr).toBe(0);
     expect(intact.stdout).toMatch(/^audit log intact: \d+ row\(s\), head [0-9a-f]{64}$/m);
+    const head = /head ([0-9a-f]{64})/.exec(intact.stdout)?.[1] as string;
+    expect((await berth.cli(["audit", "verify", "--head", head])).code).toBe(0);
+    const unknown = await berth.cli(["audit", "verify", "--head", "f".repeat(64)]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toContain("log: the head you kept is no row's hash");
+    const bad = await berth.cli(["audit", "verify", "--head", "nothex"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("head must be the 64 hex digits an earlier verify printed");
     const [created] = await entries("--object", "app/auditme", "--actor", "admin");
     const db = new SqliteDatabase(join(berth.dataDir, "berth.db"));
     try {

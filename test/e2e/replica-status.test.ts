@@ -48,7 +48,7 @@ describe("replica status and continuous health", () => {
   };
 
   beforeAll(async () => {
-    berth = await BerthProcess.start({ drainMs: 200, healthPeriodSeconds: 1 });
+    berth = await BerthProcess.start({ drainMs: 200, healthPeriodSeconds: 2 });
     await berth.ok(["tenant", "create", "acme"]);
     await berth.ok(["env", "create", "dev", "--tenant", "acme"]);
     await berth.ok(["app", "create", "web", "--tenant", "acme"]);
@@ -82,7 +82,7 @@ describe("replica status and continuous health", () => {
       [1, 1, "running", "healthy", true],
     ]);
     for (const r of rows) expect(Date.now() - Date.parse(r.lastProbeAt ?? "")).toBeLessThan(10_000);
-    // The monitor probes every period (1 s here): the recorded probe moves on by itself.
+    // The monitor probes every period (2 s here): the recorded probe moves on by itself.
     const before = rows[0]?.lastProbeAt as string;
     await waitFor("a newer probe", 5_000, async () => {
       const now = (await ps())[0]?.lastProbeAt;

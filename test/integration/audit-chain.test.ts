@@ -121,6 +121,24 @@ describe("audit hash chain", () => {
     expect((await store.audit.verify()).problems).toEqual([{ id: 6, problem: "missing-at-end" }]);
   });
 
+  it("finds a log rewritten whole, hashes and head recomputed, only against a head kept outside", async () => {
+    const kept = (await store.audit.verify()).head;
+    expect((await store.audit.verify(kept)).problems).toEqual([]);
+    // Someone with the file edits row 3 and recomputes every hash after it, and the head.
+    raw.prepare("update audit_log set actor = 'mallory' where id = 3").run();
+    let previous = (raw.prepare("select hash from audit_log where id = 2").get() as { hash: string }).hash;
+    for (let id = 3; id <= 6; id++) {
+      const r = raw.prepare("select * from audit_log where id = ?").get(id) as Record<string, unknown>;
+      const hash = auditHash({ ...r, prev_hash: previous } as Parameters<typeof auditHash>[0]);
+      raw.prepare("update audit_log set prev_hash = ?, hash = ? where id = ?").run(previous, hash, id);
+      previous = hash;
+    }
+    raw.prepare("update audit_chain set head = ?").run(previous);
+    // Consistent in itself: only the kept head shows it.
+    expect((await store.audit.verify()).problems).toEqual([]);
+    expect((await store.audit.verify(kept)).problems).toEqual([{ id: 0, problem: "head-not-found" }]);
+  });
+
   it("chains the rows of an install from before the chain when it migrates, so they verify too", async () => {
     const old = join(dir, "old.db");
     const sqlite = new SqliteDatabase(old);

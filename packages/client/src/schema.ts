@@ -2487,7 +2487,7 @@ export interface components {
             problems: {
                 id: number;
                 /** @enum {string} */
-                problem: "edited" | "inserted" | "deleted-before" | "missing-at-end";
+                problem: "edited" | "inserted" | "deleted-before" | "missing-at-end" | "head-not-found";
             }[];
         };
         Cluster: {
@@ -7077,7 +7077,10 @@ export interface operations {
     };
     verifyAuditLog: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A head kept from an earlier verify: it must still be the hash of a row */
+                head?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7091,6 +7094,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AuditVerifyReport"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing, expired or revoked token */

@@ -2,7 +2,13 @@ import { Readable } from "node:stream";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { z } from "zod";
 import { RotateKeyRequest, RotateKeyResult } from "../../domain/admin.js";
-import { AuditEntry, AuditExportQuery, AuditQuery, AuditVerifyReport } from "../../domain/audit.js";
+import {
+  AuditEntry,
+  AuditExportQuery,
+  AuditQuery,
+  AuditVerifyQuery,
+  AuditVerifyReport,
+} from "../../domain/audit.js";
 import { guards } from "../guard.js";
 import { errorResponse, errors, jsonBody, jsonResponse, streamed } from "../responses.js";
 import type { ApiServices } from "../services.js";
@@ -82,12 +88,13 @@ export function registerAdminRoutes(api: OpenAPIHono, s: ApiServices): void {
       tags,
       summary: "Walk the audit log's hash chain and report every row that was edited, inserted or deleted",
       ...g({ permission: "platform.admin" }),
+      request: { query: AuditVerifyQuery },
       responses: {
         200: jsonResponse(AuditVerifyReport, "What the walk found; ok is false when anything does not fit"),
-        ...errors(401, 403),
+        ...errors(400, 401, 403),
       },
     }),
-    async (c) => c.json(await s.audit.verify(), 200),
+    async (c) => c.json(await s.audit.verify(c.req.valid("query").head), 200),
   );
   api.openapi(
     createRoute({

@@ -54,12 +54,13 @@ export function registerAuditCommands(program: Command): void {
   audit
     .command("verify")
     .description("walk the hash chain of the whole log and name every row edited, inserted or deleted")
+    .option("--head <hash>", "a head kept from an earlier verify: fail unless it is still a row's hash")
     .option("--json", "print the API's JSON")
-    .action(async (opts: { json?: boolean }) => {
-      const report = await clientFromConfig().auditVerify();
+    .action(async (opts: { head?: string; json?: boolean }) => {
+      const report = await clientFromConfig().auditVerify(opts.head);
       if (opts.json) printJson(report);
       else {
-        for (const p of report.problems) out(`row ${p.id}: ${PROBLEM[p.problem]}`);
+        for (const p of report.problems) out(`${p.id === 0 ? "log" : `row ${p.id}`}: ${PROBLEM[p.problem]}`);
         out(
           report.ok
             ? `audit log intact: ${report.rows} row(s), head ${report.head}`
@@ -88,4 +89,6 @@ const PROBLEM = {
   inserted: "inserted: it was not appended by Berth (the chain links past it)",
   "deleted-before": "rows before it were deleted: it does not link to the row before",
   "missing-at-end": "missing: the rows from here to the end were deleted (the chain's recorded head is gone)",
+  "head-not-found":
+    "the head you kept is no row's hash: the log was rewritten, or cut, up to the point you kept it",
 } as const;

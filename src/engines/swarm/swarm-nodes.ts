@@ -16,10 +16,13 @@ export class SwarmNodes {
   async capacity(): Promise<{ cpus: number; memoryMb: number }> {
     const nodes = (await this.call(this.docker.listNodes())) as {
       Description?: { Resources?: { NanoCPUs?: number; MemoryBytes?: number } };
+      Spec?: { Availability?: string };
+      Status?: { State?: string };
     }[];
     let cpus = 1;
     let memoryMb = 0;
-    for (const n of nodes) {
+    // Only nodes that take tasks: a drained, paused or down node's size is no promise.
+    for (const n of nodes.filter((x) => x.Status?.State === "ready" && x.Spec?.Availability === "active")) {
       cpus = Math.max(cpus, (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9);
       memoryMb = Math.max(memoryMb, Math.floor((n.Description?.Resources?.MemoryBytes ?? 0) / 1_048_576));
     }
