@@ -38,10 +38,11 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   const probe = healthProbe(1_000);
   const executor = new PlanExecutor(store, engine, routes, { drainMs: config.drainMs, stopGraceSeconds: 10 });
   const healthPeriodMs = config.healthPeriodSeconds * 1000;
-  // Two failed probes in a row take a replica out of the router; three more periods unhealthy,
-  // out of the router, replace it. Counted from its first failure, so 2 + 3 periods (decision 101).
+  // Two failed probes in a row take a replica out of the router (one period after its first
+  // failure); three periods later, still unhealthy, it is replaced: four periods after its first
+  // failure, the clock the status keeps (decision 101).
   const failuresToLeave = 2;
-  const health = { periodMs: healthPeriodMs, replaceAfterMs: (failuresToLeave + 3) * healthPeriodMs };
+  const health = { periodMs: healthPeriodMs, replaceAfterMs: (failuresToLeave - 1 + 3) * healthPeriodMs };
   const appSync = new AppSync(store, engine, probe, executor, box, undefined, health);
   const reconciler = new Reconciler(store, engine, [appSync], routes, {
     concurrency: 8,

@@ -234,10 +234,12 @@ export class AppSync implements SyncHandler {
     const ready = replicas.filter((r) => r.healthy && r.state === "running").length;
     await this.store.transaction(async (tx) => {
       await tx.replicas.replace(row.app_id, row.env_id, replicas);
-      await tx.deploymentStatus.write(row.app_id, row.env_id, {
-        ready_replicas: ready,
-        total_replicas: replicas.length,
-      });
+      // Only when they moved: the status's time says when something changed, not when it was looked at.
+      if (ready !== row.ready_replicas || replicas.length !== row.total_replicas)
+        await tx.deploymentStatus.write(row.app_id, row.env_id, {
+          ready_replicas: ready,
+          total_replicas: replicas.length,
+        });
     });
     this.written.set(key, { print, at: now });
   }

@@ -216,21 +216,24 @@ export class PlanExecutor {
     if (!row) return;
     const replicas = ctx.desired?.replicas ?? 0;
     const message = `release ${release} is serving with ${replicas} replica(s)`;
-    const applied = await this.store.transaction((tx) =>
-      tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, {
+    const canary = ctx.desired?.canary;
+    const promoted = canary?.phase === "promoting" && canary.release.number === release ? canary : null;
+    const done = `canary release ${release} promoted: it now takes all the traffic`;
+    // One transaction: a crash between the two would leave the canary promoting for good.
+    const { applied, ended } = await this.store.transaction(async (tx) => {
+      const applied = await tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, {
         phase: "serving",
         message,
         rollout_started_at: null,
-        observed_release: release,
-      }),
-    );
+      });
+      const ended =
+        applied &&
+        promoted !== null &&
+        (await tx.canaries.update(promoted.id, { phase: "promoted", message: done }));
+      return { applied, ended };
+    });
     if (applied) await this.event(ctx, release, "serving", message);
-    const canary = ctx.desired?.canary;
-    if (applied && canary?.phase === "promoting" && canary.release.number === release) {
-      const done = `canary release ${release} promoted: it now takes all the traffic`;
-      if (await this.store.canaries.update(canary.id, { phase: "promoted", message: done }))
-        await this.event(ctx, release, "canary-promoted", done);
-    }
+    if (ended) await this.event(ctx, release, "canary-promoted", done);
   }
 
   private async canaryReady(
@@ -271,24 +274,26 @@ export class PlanExecutor {
         : `${reason}; release ${fallback} keeps serving; ${logs}`;
     // Recorded as status: the spec keeps the release the user asked for, and the plan converges on
     // what serves (DeploymentRow.release) until a newer release is asked for.
-    const applied = await this.store.transaction((tx) =>
-      tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, {
+    const canary = ctx.desired?.canary;
+    const promoted = canary?.phase === "promoting" && canary.release.number === release ? canary : null;
+    const why = `promotion failed: ${reason}; release ${fallback} keeps serving`;
+    const { applied, ended } = await this.store.transaction(async (tx) => {
+      const applied = await tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, {
         phase: "failed",
         message,
         rollout_started_at: null,
-        observed_release: release,
         failed_release: release,
         failure_reason: reason,
         failed_at: new Date().toISOString(),
-      }),
-    );
+      });
+      const ended =
+        applied &&
+        promoted !== null &&
+        (await tx.canaries.update(promoted.id, { phase: "failed", message: why }));
+      return { applied, ended };
+    });
     await this.event(ctx, release, "failed", applied ? message : `${reason}; superseded by a newer deploy`);
-    const canary = ctx.desired?.canary;
-    if (applied && canary?.phase === "promoting" && canary.release.number === release) {
-      const why = `promotion failed: ${reason}; release ${fallback} keeps serving`;
-      if (await this.store.canaries.update(canary.id, { phase: "failed", message: why }))
-        await this.event(ctx, release, "canary-failed", why);
-    }
+    if (ended) await this.event(ctx, release, "canary-failed", why);
   }
 
   private async event(ctx: ExecutionContext, release: number | null, kind: string, message: string) {

@@ -1,11 +1,12 @@
 import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
-import { RolloutPlan } from "../domain/canary.js";
-import { TrafficRules } from "../domain/traffic-rules.js";
+import type { RolloutPlan } from "../domain/canary.js";
+import type { TrafficRules } from "../domain/traffic-rules.js";
 import type { ResourceRow } from "./deployment-repository.js";
 import { nowIso } from "./now-iso.js";
 import { resourcesFromColumn } from "./release-record.js";
 import type { Database } from "./schema.js";
 import { storedJson } from "./stored-json.js";
+import { StoredRolloutPlan, StoredTrafficRules } from "./stored-shapes.js";
 
 type Raw = Selectable<Database["canaries"]>;
 /** A canary with its rules and rollout plan decoded and checked. */
@@ -23,8 +24,8 @@ function toCanaryRow<R extends Raw>(raw: R): Omit<R, "rules" | "rollout"> & Cana
   const what = (column: string) => `canary ${raw.id} column ${column}`;
   return {
     ...raw,
-    rules: storedJson(TrafficRules, raw.rules, what("rules")),
-    rollout: raw.rollout === null ? null : storedJson(RolloutPlan, raw.rollout, what("rollout")),
+    rules: storedJson(StoredTrafficRules, raw.rules, what("rules")),
+    rollout: raw.rollout === null ? null : storedJson(StoredRolloutPlan, raw.rollout, what("rollout")),
   };
 }
 const ACTIVE = ["starting", "running", "promoting"];

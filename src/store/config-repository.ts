@@ -1,6 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
 import { z } from "zod";
-import { SETTING_SHAPES } from "../domain/settings.js";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
 import { storedBoolean, storedJson } from "./stored-json.js";
@@ -9,14 +8,16 @@ type RawEntry = Selectable<Database["config_entries"]>;
 type RawSetting = Selectable<Database["settings"]>;
 export type ConfigEntryRow = Omit<RawEntry, "secret"> & { secret: boolean };
 export type ConfigFileRow = Selectable<Database["config_files"]>;
-/** A setting with its value decoded and checked against the setting's shape. */
+/**
+ * A setting with its JSON value decoded. Its shape is not checked here: resolveSettings checks
+ * each value against its setting when a release is made and leaves out one that no longer fits,
+ * so an old value never blocks a read.
+ */
 export type SettingRow = Omit<RawSetting, "value"> & { value: unknown };
 
 const toEntry = (r: RawEntry): ConfigEntryRow => ({ ...r, secret: storedBoolean(r.secret) });
-const shapeOf = (name: string): z.ZodType =>
-  Object.hasOwn(SETTING_SHAPES, name) ? SETTING_SHAPES[name as keyof typeof SETTING_SHAPES] : z.unknown();
 const settingValue = (r: { id?: number; name: string; value: string }): unknown =>
-  storedJson(shapeOf(r.name), r.value, `setting ${r.name}${r.id === undefined ? "" : ` (id ${r.id})`}`);
+  storedJson(z.unknown(), r.value, `setting ${r.name}${r.id === undefined ? "" : ` (id ${r.id})`}`);
 const toSetting = (r: RawSetting): SettingRow => ({ ...r, value: settingValue(r) });
 
 /** A layer: app_id / env_id 0 means "every app" / "every environment". */

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { ReleaseResources } from "../domain/settings.js";
 import { nowIso } from "./now-iso.js";
 import { resourcesFromColumn } from "./release-record.js";
@@ -80,6 +80,7 @@ export class DeploymentRepository {
         "deployments.replicas",
         "deployments.health_timeout_s",
         "deployments.requested_at",
+        "deployments.generation",
         "deployments.updated_at",
         "s.updated_at as status_updated_at",
         "s.serving_release",
@@ -87,9 +88,11 @@ export class DeploymentRepository {
         "s.message",
         "s.rollout_started_at",
         "s.observed_release",
+        "s.observed_generation",
         "s.ready_replicas",
         "s.total_replicas",
         "s.failed_release",
+        "s.failed_generation",
         "s.failure_reason",
         "s.failed_at",
       ]);
@@ -127,10 +130,16 @@ export class DeploymentRepository {
       .execute();
   }
 
+  /** A change of release is a new request: its generation counts up and its clock starts now. */
   async update(appId: number, envId: number, patch: DeploymentPatch): Promise<void> {
+    const now = nowIso();
+    const request =
+      patch.release === undefined
+        ? {}
+        : { requested_at: patch.requested_at ?? now, generation: sql<number>`generation + 1` };
     await this.db
       .updateTable("deployments")
-      .set({ ...patch, updated_at: nowIso() })
+      .set({ ...patch, ...request, updated_at: now })
       .where("app_id", "=", appId)
       .where("env_id", "=", envId)
       .execute();
@@ -199,7 +208,8 @@ export class DeploymentRepository {
         "deployments.app_id",
         "deployments.env_id",
         "deployments.release",
-        "s.failed_release",
+        "deployments.generation",
+        "s.failed_generation",
         "s.serving_release",
         "asked.id as asked_id",
         "asked.resources_json as asked_resources",
@@ -215,7 +225,7 @@ export class DeploymentRepository {
       .execute();
     return rows.flatMap((r): ResourceRow[] => {
       // A failed rollout runs nothing new: what serves counts (a failed first deploy: nothing).
-      const failed = r.failed_release !== null && r.failed_release === r.release;
+      const failed = r.failed_generation !== null && r.failed_generation === r.generation;
       const release = failed ? r.serving_release : r.release;
       if (release === null) return [];
       return [
@@ -256,17 +266,26 @@ function resourcesOf(
 
 type Raw = Omit<DeploymentRow, "release" | "phase" | "message" | "ready_replicas" | "total_replicas"> & {
   status_updated_at: string | null;
+  generation: number;
+  observed_generation: number | null;
+  failed_generation: number | null;
   phase: string | null;
   message: string | null;
   ready_replicas: number | null;
   total_replicas: number | null;
 };
 
-/** Spec and status as one record; a release the status has not caught up with shows as rolling out. */
+/**
+ * Spec and status as one record; a request the status has not settled shows as rolling out.
+ * Requests are told apart by generation, not release number: a release that once failed may be
+ * asked for again (a canary of it promoted), and that is a new rollout.
+ */
 function toRow(r: Raw): DeploymentRow {
   const asked = r.requested_release;
-  const failed = asked !== null && r.failed_release === asked;
-  const pending = asked !== null && !failed && r.observed_release !== asked;
+  const failed = asked !== null && r.failed_generation === r.generation;
+  // Pointing the spec back at the release that serves (a promotion aborted) has nothing to roll out.
+  const pending =
+    asked !== null && !failed && r.observed_generation !== r.generation && asked !== r.serving_release;
   return {
     id: r.id,
     app_id: r.app_id,

@@ -9,9 +9,11 @@ export interface DeploymentStatusPatch {
   message?: string;
   rollout_started_at?: string | null;
   observed_release?: number | null;
+  observed_generation?: number | null;
   ready_replicas?: number;
   total_replicas?: number;
   failed_release?: number | null;
+  failed_generation?: number | null;
   failure_reason?: string | null;
   failed_at?: string | null;
 }
@@ -39,9 +41,11 @@ export class DeploymentStatusRepository {
   }
 
   /**
-   * Writes only while the spec still asks for `release`: a pass that decided on an older read
-   * must not record an outcome for a release the user has replaced meanwhile. Run it in a
-   * transaction (the check and the write are two statements). Returns whether it applied.
+   * Records the outcome of the rollout the spec asks for now, only while it still asks for
+   * `release`: a pass that decided on an older read must not record an outcome for a release the
+   * user has replaced meanwhile. The outcome is tied to the request's generation (settled, and
+   * failed when it records a failure). Run it in a transaction (the check and the write are two
+   * statements). Returns whether it applied.
    */
   async writeIfRelease(
     appId: number,
@@ -51,12 +55,17 @@ export class DeploymentStatusRepository {
   ): Promise<boolean> {
     const spec = await this.db
       .selectFrom("deployments")
-      .select("release")
+      .select(["release", "generation"])
       .where("app_id", "=", appId)
       .where("env_id", "=", envId)
       .executeTakeFirst();
-    if (spec?.release !== release) return false;
-    await this.write(appId, envId, patch);
+    if (!spec || spec.release !== release) return false;
+    await this.write(appId, envId, {
+      ...patch,
+      observed_release: release,
+      observed_generation: spec.generation,
+      ...(patch.failed_release === undefined ? {} : { failed_generation: spec.generation }),
+    });
     return true;
   }
 }

@@ -1,10 +1,11 @@
 import type { Selectable } from "kysely";
 import { z } from "zod";
 import type { FileContent } from "../domain/file-content.js";
-import { NO_PLACEMENT, Placement } from "../domain/placement.js";
-import { type ReleaseResources, ReleaseResources as ReleaseResourcesSchema } from "../domain/settings.js";
+import { NO_PLACEMENT } from "../domain/placement.js";
+import type { ReleaseResources } from "../domain/settings.js";
 import type { Database } from "./schema.js";
 import { storedJson } from "./stored-json.js";
+import { StoredResources } from "./stored-shapes.js";
 
 export type { FileContent } from "../domain/file-content.js";
 
@@ -32,15 +33,11 @@ export type NewRelease = Omit<ReleaseRow, "id" | "number" | "created_at" | Optio
 
 const StringMap = z.record(z.string(), z.string());
 const Files = z.array(z.object({ path: z.string(), content: z.string() }));
-// Releases made before a setting existed hold less: every field may be missing.
-const StoredResources = ReleaseResourcesSchema.partial().extend({
-  placement: Placement.partial().optional(),
-});
 
 export function toReleaseRow(raw: Raw): ReleaseRow {
   const { config_json, files_json, resources_json, release_values, ...rest } = raw;
   const what = (column: string) => `release ${raw.number} (id ${raw.id}) column ${column}`;
-  const stored = storedJson(StoredResources, resources_json, what("resources_json"));
+  const stored = storedJson(StoredResources, resources_json, what("resources_json")) as StoredResources;
   return {
     ...rest,
     config: storedJson(StringMap, config_json, what("config_json")),
@@ -64,7 +61,7 @@ export function releaseColumns(release: NewRelease) {
 
 /** Resources stored with only some fields (older releases, or a query's partial view), completed. */
 export function completeResources(
-  stored: z.output<typeof StoredResources>,
+  stored: StoredResources,
   port: number,
   healthPath: string,
 ): ReleaseResources {
@@ -95,5 +92,9 @@ export function resourcesFromColumn(
   port = 0,
   healthPath = "/",
 ): ReleaseResources {
-  return completeResources(storedJson(StoredResources, text ?? "{}", what), port, healthPath);
+  return completeResources(
+    storedJson(StoredResources, text ?? "{}", what) as StoredResources,
+    port,
+    healthPath,
+  );
 }

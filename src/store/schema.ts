@@ -53,6 +53,8 @@ export interface Database {
     health_timeout_s: number;
     /** When the current release was asked for (its rollout's deadline counts from here). */
     requested_at: string | null;
+    /** Counted up on every change of the release asked for: a status names the request it settled. */
+    generation: Generated<number>;
     updated_at: string;
   };
   /** What the reconciler achieved for each deployment (see migration 009); only it writes here. */
@@ -64,9 +66,11 @@ export interface Database {
     message: string;
     rollout_started_at: string | null;
     observed_release: number | null;
+    observed_generation: number | null;
     ready_replicas: number;
     total_replicas: number;
     failed_release: number | null;
+    failed_generation: number | null;
     failure_reason: string | null;
     failed_at: string | null;
     updated_at: string;

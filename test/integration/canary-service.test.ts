@@ -65,11 +65,9 @@ describe("CanaryService", () => {
     traffic = window();
     // Release 1 serves with 2 replicas, as the reconciler leaves it after a deploy.
     await deploys.deploy("acme", "dev", "web", { image: "web:1", replicas: 2 });
-    await store.deploymentStatus.write(ids.app, ids.env, {
-      serving_release: 1,
-      observed_release: 1,
-      phase: "serving",
-    });
+    await store.transaction((tx) =>
+      tx.deploymentStatus.writeIfRelease(ids.app, ids.env, 1, { serving_release: 1, phase: "serving" }),
+    );
   });
 
   afterEach(async () => {
@@ -121,11 +119,9 @@ describe("CanaryService", () => {
     await expect(start({ release: 9 })).rejects.toThrow(/has no release 9/);
     await deploys.deploy("acme", "dev", "web", { image: "web:3" });
     await expect(start({ release: 1 })).rejects.toThrow(/is rolling out release 2/);
-    await store.deploymentStatus.write(ids.app, ids.env, {
-      serving_release: 2,
-      observed_release: 2,
-      phase: "serving",
-    });
+    await store.transaction((tx) =>
+      tx.deploymentStatus.writeIfRelease(ids.app, ids.env, 2, { serving_release: 2, phase: "serving" }),
+    );
     await start({ release: 1 });
     await expect(start({ release: 1 })).rejects.toThrow(/already has a canary/);
     expect(await store.canaries.listActive()).toHaveLength(1);

@@ -114,7 +114,9 @@ describe("ConfigService, ManifestService and AdminService", () => {
     expect((await store.releases.find(1, 1, 3))?.config).toMatchObject({
       LEVEL: "debug",
     });
-    await store.deploymentStatus.write(1, 1, { serving_release: 3, observed_release: 3, phase: "serving" });
+    await store.transaction((tx) =>
+      tx.deploymentStatus.writeIfRelease(1, 1, 3, { serving_release: 3, phase: "serving" }),
+    );
     const promoted = await deploys.promote("bank", "web", "dev", "test");
     const t1 = await store.releases.find(1, 2, promoted.release);
     expect(t1).toMatchObject({ image_id: `sha256:${"1".padStart(64, "0")}`, promoted_from: "dev#3" });

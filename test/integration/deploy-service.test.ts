@@ -70,11 +70,9 @@ describe("DeployService", () => {
     // Release 2 failed its health check; 1 and 3 were switched to.
     await store.events.append(ids.app, ids.env, 1, "switched", "router switched to release 1");
     await store.events.append(ids.app, ids.env, 3, "switched", "router switched to release 3");
-    await store.deploymentStatus.write(ids.app, ids.env, {
-      serving_release: 3,
-      observed_release: 3,
-      phase: "serving",
-    });
+    await store.transaction((tx) =>
+      tx.deploymentStatus.writeIfRelease(ids.app, ids.env, 3, { serving_release: 3, phase: "serving" }),
+    );
 
     const outcome = await service.rollback("acme", "dev", "web");
     expect(outcome.release).toBe(4);

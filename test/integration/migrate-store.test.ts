@@ -95,6 +95,7 @@ async function fill(store: Store) {
   await store.deploymentStatus.write(web.id, prod.id, {
     serving_release: 2,
     observed_release: 2,
+    observed_generation: 1,
     phase: "serving",
     message: "release 2 is serving",
     rollout_started_at: null,

@@ -239,6 +239,15 @@ for (const d of [sqliteDialect, postgresDialect]) {
           values (1, 1, 1, 'web:1', 'sha256:1', 8081, '/healthz', 'image', ${at})`.execute(db);
         await sql`insert into deployments (app_id, env_id, release, replicas, serving_release, phase, message, health_timeout_s, updated_at)
           values (1, 1, 1, 3, 1, 'serving', 'ok', 45, ${at})`.execute(db);
+        // A failed rollout (the spec already pointed back at 1) and one under way, as 002 kept them.
+        await sql`insert into apps (tenant_id, name, created_at) values (1, 'api', ${at}), (1, 'job', ${at})`.execute(
+          db,
+        );
+        await sql`insert into deployments (app_id, env_id, release, replicas, serving_release, phase, message, health_timeout_s, updated_at)
+          values (2, 1, 1, 1, 1, 'failed', 'release 2 failed', 60, ${at}),
+                 (3, 1, 2, 1, 1, 'rolling-out', 'rolling out release 2', 60, ${at})`.execute(db);
+        await sql`insert into deployment_events (app_id, env_id, release, kind, message, at)
+          values (2, 1, 2, 'failed', 'release 2 did not answer', ${at})`.execute(db);
         expect((await migrator.migrateTo("004-audit")).error).toBeUndefined();
         await sql`insert into api_tokens (name, token_hash, created_at) values ('admin', 'old-hash', ${at})`.execute(
           db,
@@ -256,6 +265,20 @@ for (const d of [sqliteDialect, postgresDialect]) {
           user: "admin",
           user_admin: true,
           tenant_id: null,
+        });
+        expect(await store.deployments.find(2, 1)).toMatchObject({
+          release: 1,
+          requested_release: 1,
+          phase: "failed",
+          failed_release: 2,
+          failure_reason: "release 2 did not answer",
+          failed_at: at,
+        });
+        expect(await store.deployments.find(3, 1)).toMatchObject({
+          release: 2,
+          serving_release: 1,
+          observed_release: 1,
+          phase: "rolling-out",
         });
         // Migration 009: the one row's status moved to deployment_status, settled and serving.
         expect(await store.deployments.find(1, 1)).toMatchObject({
@@ -403,6 +426,7 @@ for (const d of [sqliteDialect, postgresDialect]) {
           phase: "serving",
           serving_release: 1,
           observed_release: 1,
+          observed_generation: 1,
           rollout_started_at: null,
           message: "release 1 is serving",
           ready_replicas: 2,
@@ -440,12 +464,10 @@ for (const d of [sqliteDialect, postgresDialect]) {
       it("records a failed rollout as status and keeps the release the user asked for", async () => {
         const store = await open();
         const { prod, web } = await seed(store);
+        const settle = (release: number, patch: Parameters<typeof store.deploymentStatus.write>[2]) =>
+          store.transaction((tx) => tx.deploymentStatus.writeIfRelease(web.id, prod.id, release, patch));
         await store.deployments.insert(web.id, prod.id, deploymentFields());
-        await store.deploymentStatus.write(web.id, prod.id, {
-          phase: "serving",
-          serving_release: 1,
-          observed_release: 1,
-        });
+        expect(await settle(1, { phase: "serving", serving_release: 1 })).toBe(true);
         await store.deployments.update(web.id, prod.id, {
           release: 2,
           requested_at: "2025-01-02T00:00:00.000Z",
@@ -454,14 +476,14 @@ for (const d of [sqliteDialect, postgresDialect]) {
           release: 2,
           requested_release: 2,
           serving_release: 1,
+          observed_release: 1,
           phase: "rolling-out",
           message: "rolling out release 2",
           rollout_started_at: "2025-01-02T00:00:00.000Z",
         });
-        await store.deploymentStatus.write(web.id, prod.id, {
+        await settle(2, {
           phase: "failed",
           message: "health check timed out",
-          observed_release: 2,
           failed_release: 2,
           failure_reason: "health check timed out",
           failed_at: "2025-01-02T00:01:00.000Z",
@@ -471,6 +493,7 @@ for (const d of [sqliteDialect, postgresDialect]) {
           release: 1,
           requested_release: 2,
           serving_release: 1,
+          observed_release: 2,
           phase: "failed",
           failed_release: 2,
           failure_reason: "health check timed out",
@@ -482,6 +505,20 @@ for (const d of [sqliteDialect, postgresDialect]) {
           release: 3,
           phase: "rolling-out",
           failed_release: 2,
+        });
+        // Asking again for the release that failed (a canary of it promoted) is a new rollout,
+        // not the old failure: it rolls out and can serve.
+        await store.deployments.update(web.id, prod.id, { release: 2 });
+        expect(await store.deployments.find(web.id, prod.id)).toMatchObject({
+          release: 2,
+          requested_release: 2,
+          phase: "rolling-out",
+        });
+        expect(await settle(2, { phase: "serving", serving_release: 2 })).toBe(true);
+        expect(await store.deployments.find(web.id, prod.id)).toMatchObject({
+          release: 2,
+          serving_release: 2,
+          phase: "serving",
         });
       });
 
@@ -499,6 +536,7 @@ for (const d of [sqliteDialect, postgresDialect]) {
         expect(await store.deployments.find(web.id, prod.id)).toMatchObject({
           release: 6,
           phase: "rolling-out",
+          observed_release: null,
           failed_release: null,
         });
         expect(
@@ -849,7 +887,24 @@ for (const d of [sqliteDialect, postgresDialect]) {
         // Nothing stored but port and health path: the resources come back complete.
         expect(release.resources).toMatchObject({ port: 8080, healthPath: "/healthz", healthCheck: "http" });
         expect(release.config).toEqual({});
-        await d.rows(`update canaries set rules = '{"weight": 500}' where id = ${canary.id} returning id`);
+        // Written by an older Berth under looser input rules: still read (input rules are not
+        // storage rules, decision 99).
+        await d.rows(
+          `update releases set resources_json = '{"healthPath": "/a/./b"}' where id = ${release.id} returning id`,
+        );
+        expect((await store.releases.find(web.id, prod.id, release.number))?.resources.healthPath).toBe(
+          "/a/./b",
+        );
+        await d.rows(
+          `update canaries set rules = '{"sourceCidrs": ["::ffff:10.0.0.0/104"]}' where id = ${canary.id} returning id`,
+        );
+        expect((await store.canaries.findActive(web.id, prod.id))?.rules).toEqual({
+          headers: [],
+          cookie: null,
+          sourceCidrs: ["::ffff:10.0.0.0/104"],
+          weight: 0,
+        });
+        await d.rows(`update canaries set rules = '{"weight": "half"}' where id = ${canary.id} returning id`);
         await expect(store.canaries.findActive(web.id, prod.id)).rejects.toThrow(
           `the store holds an invalid value in canary ${canary.id} column rules at weight`,
         );

@@ -160,6 +160,18 @@ describe("source hygiene", () => {
     for (const ok of ["JSON.stringify(x)", "r.secret", "count === 1"]) expect(raw.test(ok), ok).toBe(false);
   });
 
+  it("lets only the reconciler write status", () => {
+    const writers = files.filter(
+      (f) =>
+        /\bdeploymentStatus\b|\breplicas\.(replace|recordProbe)\b/.test(f.text) &&
+        !/^src\/(reconciler|store)\//.test(f.name),
+    );
+    expect(writers.map((f) => f.name)).toEqual([]);
+    expect(
+      files.some((f) => f.name.startsWith("src/reconciler/") && /\bdeploymentStatus\b/.test(f.text)),
+    ).toBe(true);
+  });
+
   it("keeps every file under 400 lines", () => {
     const long = files.filter((f) => f.text.split("\n").length > 400).map((f) => f.name);
     expect(long).toEqual([]);

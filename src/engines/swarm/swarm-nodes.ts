@@ -21,8 +21,10 @@ export class SwarmNodes {
     }[];
     let cpus = 1;
     let memoryMb = 0;
-    // Only nodes that take tasks: a drained, paused or down node's size is no promise.
-    for (const n of nodes.filter((x) => x.Status?.State === "ready" && x.Spec?.Availability === "active")) {
+    // Only nodes that take tasks: a drained, paused or down node's size is no promise. With none
+    // up (a cluster restarting), every node's size is still a better guess than none.
+    const up = nodes.filter((x) => x.Status?.State === "ready" && x.Spec?.Availability === "active");
+    for (const n of up.length > 0 ? up : nodes) {
       cpus = Math.max(cpus, (n.Description?.Resources?.NanoCPUs ?? 0) / 1e9);
       memoryMb = Math.max(memoryMb, Math.floor((n.Description?.Resources?.MemoryBytes ?? 0) / 1_048_576));
     }
