@@ -1,6 +1,7 @@
 import type { WorkloadIdentity } from "../domain/labels.js";
 import type { Engine, ReleaseSpec } from "../engines/engine.js";
 import type { NamedDeploymentRow } from "../store/deployment-repository.js";
+import type { DeploymentStatusPatch } from "../store/deployment-status-repository.js";
 import type { Store } from "../store/store.js";
 import type { Action, DesiredApp, RoutedEndpoint } from "./plan-types.js";
 import type { RoutePublisher } from "./route-publisher.js";
@@ -216,22 +217,13 @@ export class PlanExecutor {
     if (!row) return;
     const replicas = ctx.desired?.replicas ?? 0;
     const message = `release ${release} is serving with ${replicas} replica(s)`;
-    const canary = ctx.desired?.canary;
-    const promoted = canary?.phase === "promoting" && canary.release.number === release ? canary : null;
     const done = `canary release ${release} promoted: it now takes all the traffic`;
-    // One transaction: a crash between the two would leave the canary promoting for good.
-    const { applied, ended } = await this.store.transaction(async (tx) => {
-      const applied = await tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, {
-        phase: "serving",
-        message,
-        rollout_started_at: null,
-      });
-      const ended =
-        applied &&
-        promoted !== null &&
-        (await tx.canaries.update(promoted.id, { phase: "promoted", message: done }));
-      return { applied, ended };
-    });
+    const { applied, ended } = await this.settle(
+      release,
+      ctx,
+      { phase: "serving", message, rollout_started_at: null },
+      { phase: "promoted", message: done },
+    );
     if (applied) await this.event(ctx, release, "serving", message);
     if (ended) await this.event(ctx, release, "canary-promoted", done);
   }
@@ -274,26 +266,42 @@ export class PlanExecutor {
         : `${reason}; release ${fallback} keeps serving; ${logs}`;
     // Recorded as status: the spec keeps the release the user asked for, and the plan converges on
     // what serves (DeploymentRow.release) until a newer release is asked for.
-    const canary = ctx.desired?.canary;
-    const promoted = canary?.phase === "promoting" && canary.release.number === release ? canary : null;
     const why = `promotion failed: ${reason}; release ${fallback} keeps serving`;
-    const { applied, ended } = await this.store.transaction(async (tx) => {
-      const applied = await tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, {
+    const { applied, ended } = await this.settle(
+      release,
+      ctx,
+      {
         phase: "failed",
         message,
         rollout_started_at: null,
         failed_release: release,
         failure_reason: reason,
         failed_at: new Date().toISOString(),
-      });
-      const ended =
-        applied &&
-        promoted !== null &&
-        (await tx.canaries.update(promoted.id, { phase: "failed", message: why }));
-      return { applied, ended };
-    });
+      },
+      { phase: "failed", message: why },
+    );
     await this.event(ctx, release, "failed", applied ? message : `${reason}; superseded by a newer deploy`);
     if (ended) await this.event(ctx, release, "canary-failed", why);
+  }
+
+  /**
+   * Records a rollout's outcome and, when it was a canary's promotion, ends the canary, in one
+   * transaction: a crash between the two would leave the canary promoting for good.
+   */
+  private async settle(
+    release: number,
+    ctx: ExecutionContext,
+    status: DeploymentStatusPatch,
+    promotion: { phase: "promoted" | "failed"; message: string },
+  ): Promise<{ applied: boolean; ended: boolean }> {
+    const row = ctx.row as NamedDeploymentRow;
+    const canary = ctx.desired?.canary;
+    const promoted = canary?.phase === "promoting" && canary.release.number === release ? canary : null;
+    return this.store.transaction(async (tx) => {
+      const applied = await tx.deploymentStatus.writeIfRelease(row.app_id, row.env_id, release, status);
+      const ended = applied && promoted !== null && (await tx.canaries.update(promoted.id, promotion));
+      return { applied, ended };
+    });
   }
 
   private async event(ctx: ExecutionContext, release: number | null, kind: string, message: string) {

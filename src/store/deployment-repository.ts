@@ -225,7 +225,7 @@ export class DeploymentRepository {
       .execute();
     return rows.flatMap((r): ResourceRow[] => {
       // A failed rollout runs nothing new: what serves counts (a failed first deploy: nothing).
-      const failed = r.failed_generation !== null && r.failed_generation === r.generation;
+      const failed = requestFailed(r);
       const release = failed ? r.serving_release : r.release;
       if (release === null) return [];
       return [
@@ -252,6 +252,10 @@ export class DeploymentRepository {
       .then((r) => Number(r.n));
   }
 }
+
+/** The rollout the spec asks for now is the one that failed (not an earlier request of the same release). */
+const requestFailed = (r: { generation: number; failed_generation: number | null }): boolean =>
+  r.failed_generation === r.generation;
 
 function resourcesOf(
   text: string | null,
@@ -282,7 +286,7 @@ type Raw = Omit<DeploymentRow, "release" | "phase" | "message" | "ready_replicas
  */
 function toRow(r: Raw): DeploymentRow {
   const asked = r.requested_release;
-  const failed = asked !== null && r.failed_generation === r.generation;
+  const failed = asked !== null && requestFailed(r);
   // Pointing the spec back at the release that serves (a promotion aborted) has nothing to roll out.
   const pending =
     asked !== null && !failed && r.observed_generation !== r.generation && asked !== r.serving_release;

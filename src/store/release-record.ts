@@ -81,7 +81,14 @@ export function completeResources(
     capAdd: stored.capAdd ?? [],
     devices: stored.devices ?? [],
     hostMounts: stored.hostMounts ?? [],
-    placement: { ...NO_PLACEMENT, ...stored.placement },
+    // Field by field: a stored null means "not set", never a null list of constraints.
+    placement: {
+      constraints: stored.placement?.constraints ?? NO_PLACEMENT.constraints,
+      spread: stored.placement?.spread ?? NO_PLACEMENT.spread,
+      maxPerNode: stored.placement?.maxPerNode ?? NO_PLACEMENT.maxPerNode,
+      reserveCpus: stored.placement?.reserveCpus ?? NO_PLACEMENT.reserveCpus,
+      reserveMemoryMb: stored.placement?.reserveMemoryMb ?? NO_PLACEMENT.reserveMemoryMb,
+    },
   };
 }
 

@@ -895,6 +895,17 @@ for (const d of [sqliteDialect, postgresDialect]) {
         expect((await store.releases.find(web.id, prod.id, release.number))?.resources.healthPath).toBe(
           "/a/./b",
         );
+        // A stored null is "not set": the default, never a null list.
+        await d.rows(
+          `update releases set resources_json = '{"placement": {"constraints": null, "spread": null}}' where id = ${release.id} returning id`,
+        );
+        expect((await store.releases.find(web.id, prod.id, release.number))?.resources.placement).toEqual({
+          constraints: [],
+          spread: null,
+          maxPerNode: null,
+          reserveCpus: null,
+          reserveMemoryMb: null,
+        });
         await d.rows(
           `update canaries set rules = '{"sourceCidrs": ["::ffff:10.0.0.0/104"]}' where id = ${canary.id} returning id`,
         );
