@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { busyboxApp } from "../support/app-fixture.js";
@@ -103,6 +105,24 @@ describe("replica status and continuous health", () => {
       return r && r.health === "unhealthy" && !r.serving ? r : undefined;
     });
     expect(sick.state).toBe("running");
+    // The status says "not serving" once the endpoints are committed; nginx goes live with that
+    // a reload later. Wait for a live generation rendered without the hung replica's addresses.
+    const full = (await docker.listContainers()).find((c) => c.Id.startsWith(second?.id as string))?.Id as string;
+    const networks = (await docker.getContainer(full).inspect()).NetworkSettings.Networks;
+    const ips = Object.values(networks)
+      .map((n) => n.IPAddress)
+      .filter((ip) => ip !== "");
+    expect(ips.length).toBeGreaterThan(0);
+    const generation = await waitFor("a router config without the hung replica", 10_000, async () => {
+      const text = readFileSync(join(berth.dataDir, "router/nginx.conf"), "utf8");
+      if (ips.some((ip) => text.includes(`server ${ip}:`))) return undefined;
+      return Number(/# generation (\d+)/.exec(text)?.[1]);
+    });
+    await waitFor(`router generation ${generation} live`, 10_000, async () =>
+      [...berth.log().matchAll(/router: generation (\d+) live/g)].some((m) => Number(m[1]) >= generation)
+        ? true
+        : undefined,
+    );
     // Only the healthy replica answers now: no request reaches the hung one.
     for (let i = 0; i < 20; i++)
       expect(await getViaRouter(berth.routerPort, host)).toEqual({ status: 200, body: "v1\n" });
