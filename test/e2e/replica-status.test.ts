@@ -107,7 +107,8 @@ describe("replica status and continuous health", () => {
     expect(sick.state).toBe("running");
     // The status says "not serving" once the endpoints are committed; nginx goes live with that
     // a reload later. Wait for a live generation rendered without the hung replica's addresses.
-    const full = (await docker.listContainers()).find((c) => c.Id.startsWith(second?.id as string))?.Id as string;
+    const full = (await docker.listContainers()).find((c) => c.Id.startsWith(second?.id as string))
+      ?.Id as string;
     const networks = (await docker.getContainer(full).inspect()).NetworkSettings.Networks;
     const ips = Object.values(networks)
       .map((n) => n.IPAddress)
