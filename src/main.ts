@@ -2,10 +2,12 @@ import { chmodSync, mkdirSync } from "node:fs";
 import { serve } from "@hono/node-server";
 import { pino } from "pino";
 import { createApi } from "./api/create-api.js";
+import { runToCompletion } from "./engines/run-to-completion.js";
 import { AppSync } from "./reconciler/app-sync.js";
 import { BurstLoop } from "./reconciler/burst-loop.js";
 import { HealthMonitor } from "./reconciler/health-monitor.js";
 import { healthProbe } from "./reconciler/http-health-probe.js";
+import { InstanceSync } from "./reconciler/instance-sync.js";
 import { PlanExecutor } from "./reconciler/plan-executor.js";
 import { Reconciler } from "./reconciler/reconciler.js";
 import type { ServerConfig } from "./server-config.js";
@@ -16,6 +18,7 @@ import { BackgroundLoops } from "./wiring/background-loops.js";
 import { enginesPart } from "./wiring/engines-part.js";
 import { routerPart } from "./wiring/router-part.js";
 import { servicesPart } from "./wiring/services-part.js";
+import { registerShippedModules, shippedModulesDir } from "./wiring/shipped-modules.js";
 import { storePart } from "./wiring/store-part.js";
 import { tlsPart } from "./wiring/tls-part.js";
 
@@ -44,7 +47,12 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
   const failuresToLeave = 2;
   const health = { periodMs: healthPeriodMs, replaceAfterMs: (failuresToLeave - 1 + 3) * healthPeriodMs };
   const appSync = new AppSync(store, engine, probe, executor, box, undefined, health);
-  const reconciler = new Reconciler(store, engine, [appSync], routes, {
+  const hooks = { run: (spec: Parameters<typeof runToCompletion>[1]) => runToCompletion(engine, spec) };
+  // The instance reconciler asks the instance service to take components away: bound late,
+  // since the services are made with the reconciler.
+  const components = { removeComponents: (id: number) => services.instances.removeComponents(id) };
+  const instanceSync = new InstanceSync(store, engine, hooks, box, components, (line) => log.info(line));
+  const reconciler = new Reconciler(store, engine, [appSync, instanceSync], routes, {
     concurrency: 8,
     resyncMs: config.resyncSeconds * 1000,
     log,
@@ -59,7 +67,9 @@ export async function startServer(config: ServerConfig): Promise<{ stop(): Promi
     routes,
     traffic,
     certificates,
+    hooks,
   });
+  await registerShippedModules(services.catalog, shippedModulesDir(), log);
   if (engines.registryAddress) await services.clusters.connectAll();
   const api = createApi({
     version: VERSION,

@@ -13,6 +13,7 @@ import { registerAppRoutes } from "./routes/app-routes.js";
 import { registerBuildRoutes } from "./routes/build-routes.js";
 import { registerBurstRoutes } from "./routes/burst-routes.js";
 import { registerCanaryRoutes } from "./routes/canary-routes.js";
+import { registerCatalogRoutes } from "./routes/catalog-routes.js";
 import { registerClusterRoutes } from "./routes/cluster-routes.js";
 import { registerConfigRoutes } from "./routes/config-routes.js";
 import { registerDeployRoutes } from "./routes/deploy-routes.js";
@@ -24,6 +25,7 @@ import { registerPolicyRoutes } from "./routes/policy-routes.js";
 import { registerQuotaRoutes } from "./routes/quota-routes.js";
 import { registerRouteRoutes } from "./routes/route-routes.js";
 import { registerRuntimeRoutes } from "./routes/runtime-routes.js";
+import { registerServiceRoutes } from "./routes/service-routes.js";
 import { registerTenantRoutes } from "./routes/tenant-routes.js";
 import type { ApiServices } from "./services.js";
 
@@ -39,6 +41,8 @@ const JSON_BODY_LIMIT = 64 * 1024;
 /** Manifests and config files carry file contents (up to 256 KiB each). */
 const LARGE_JSON_LIMIT = 4 * 1024 * 1024;
 const LARGE_JSON_PATHS = [/\/config\/files$/, /\/apply$/];
+/** A capability module's folder, base64 (MODULE_LIMITS: 8 MiB of files). */
+const MODULE_JSON_LIMIT = 12 * 1024 * 1024;
 
 /** The only routes without a token; every other route also declares who may call it (guard.ts). */
 export const OPEN_ROUTES: ReadonlySet<string> = new Set([
@@ -71,6 +75,11 @@ const TAGS = [
   { name: "burst", description: "Overflow from one node pool to another when it is full" },
   { name: "clusters", description: "Docker Swarm clusters that environments run on, and their nodes" },
   { name: "admin", description: "Platform chores: key rotation, backups and the audit log" },
+  {
+    name: "catalog",
+    description: "Capability modules: middleware and data services tenants provision themselves",
+  },
+  { name: "services", description: "Service instances of catalog capabilities, and apps' bindings to them" },
 ];
 
 /** The HTTP edge: validation, auth, routes and the OpenAPI document, all from the same schemas. */
@@ -119,7 +128,11 @@ export function createApi(options: ApiOptions): OpenAPIHono {
     // Build contexts are the one large body; everything else is small JSON, whatever it claims to be.
     if (c.req.method === "POST" && c.req.path.endsWith("/builds")) return next();
     return bodyLimit({
-      maxSize: LARGE_JSON_PATHS.some((p) => p.test(c.req.path)) ? LARGE_JSON_LIMIT : JSON_BODY_LIMIT,
+      maxSize: c.req.path.endsWith("/catalog")
+        ? MODULE_JSON_LIMIT
+        : LARGE_JSON_PATHS.some((p) => p.test(c.req.path))
+          ? LARGE_JSON_LIMIT
+          : JSON_BODY_LIMIT,
       onError: (c) =>
         c.json({ error: { code: "invalid", message: "request body too large" } } satisfies ErrorBody, 413),
     })(c, next);
@@ -138,6 +151,8 @@ export function createApi(options: ApiOptions): OpenAPIHono {
   registerCanaryRoutes(api, options.services);
   registerRouteRoutes(api, options.services);
   registerConfigRoutes(api, options.services);
+  registerCatalogRoutes(api, options.services);
+  registerServiceRoutes(api, options.services);
   registerManifestRoutes(api, options.services);
   registerAdminRoutes(api, options.services);
   registerClusterRoutes(api, options.services);

@@ -2,14 +2,17 @@ import type { AccessService } from "../services/access-service.js";
 import type { AdminService } from "../services/admin-service.js";
 import type { AppService } from "../services/app-service.js";
 import type { AuditService } from "../services/audit-service.js";
+import type { BindingService } from "../services/binding-service.js";
 import type { BuildService } from "../services/build-service.js";
 import type { BurstService } from "../services/burst-service.js";
 import type { CanaryService } from "../services/canary-service.js";
+import type { CatalogService } from "../services/catalog-service.js";
 import type { ClusterService } from "../services/cluster-service.js";
 import type { ConfigService } from "../services/config-service.js";
 import type { DeployService } from "../services/deploy-service.js";
 import type { EnvironmentService } from "../services/environment-service.js";
 import type { IdentityService } from "../services/identity-service.js";
+import type { InstanceService } from "../services/instance-service.js";
 import type { LinkService } from "../services/link-service.js";
 import type { ManifestService } from "../services/manifest-service.js";
 import type { MemberService } from "../services/member-service.js";
@@ -40,4 +43,7 @@ export interface ApiServices {
   manifests: ManifestService;
   admin: AdminService;
   audit: AuditService;
+  catalog: CatalogService;
+  instances: InstanceService;
+  bindings: BindingService;
 }

@@ -17,6 +17,7 @@ import { registerQuotaCommands } from "./commands/quota-commands.js";
 import { registerResourcesCommands } from "./commands/resources-commands.js";
 import { registerRouteCommands } from "./commands/route-commands.js";
 import { registerRuntimeCommands } from "./commands/runtime-commands.js";
+import { registerServiceCommands } from "./commands/service-commands.js";
 import { registerSessionCommands } from "./commands/session-commands.js";
 import { registerTenantCommands } from "./commands/tenant-commands.js";
 import type { LocalTools } from "./local-tools.js";
@@ -52,6 +53,10 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { names: ["resources"], register: registerResourcesCommands },
   { names: ["apply", "export"], register: registerManifestCommands },
   { names: ["import"], register: registerImportCommands },
+  {
+    names: ["catalog", "module", "service", "bind", "unbind", "bindings"],
+    register: registerServiceCommands,
+  },
   { names: ["audit"], register: registerAuditCommands },
   { names: ["admin"], register: registerAdminCommands },
 ];

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { LineCounter, type Node, parseDocument } from "yaml";
 import type { Manifest } from "../domain/manifest.js";
+import { yamlNodeAt } from "../formats/yaml-node-at.js";
 import { CliError } from "./cli-error.js";
 import { readLocalFile } from "./read-local-file.js";
 
@@ -25,7 +26,7 @@ export function loadManifest(file: string, environ: NodeJS.ProcessEnv = process.
     throw new CliError(`${file}:${pos.line}: ${e?.message.split("\n")[0] ?? "invalid YAML"}`);
   }
   const where = (path: readonly (string | number)[] | string) => {
-    const node = deepest(doc.contents as Node | null, typeof path === "string" ? path : path.map(String));
+    const node = yamlNodeAt(doc.contents as Node | null, typeof path === "string" ? path : path.map(String));
     const offset = node?.range?.[0] ?? 0;
     return `${file}:${lines.linePos(offset).line}`;
   };
@@ -68,37 +69,4 @@ export function loadManifest(file: string, environ: NodeJS.ProcessEnv = process.
 
 function asRecord(v: unknown): Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-/**
- * The node a path leads to, or the deepest that exists. A string path is dotted, but keys may
- * hold dots themselves (file paths), so each step takes the longest key that fits.
- */
-function deepest(root: Node | null, path: string[] | string): Node | null {
-  let node = root;
-  let rest = typeof path === "string" ? path : path.join("\u0000");
-  const sep = typeof path === "string" ? "." : "\u0000";
-  while (node && rest !== "") {
-    let next: Node | null = null;
-    let used = 0;
-    if (isMap(node)) {
-      for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : "";
-        if ((rest === key || rest.startsWith(key + sep)) && key.length >= used) {
-          next = (pair.value as Node | null) ?? (pair.key as Node);
-          used = key.length;
-        }
-      }
-    } else if (isSeq(node)) {
-      const m = /^\d+/.exec(rest);
-      if (m) {
-        next = (node.items[Number(m[0])] as Node | undefined) ?? null;
-        used = m[0].length;
-      }
-    }
-    if (!next) break;
-    node = next;
-    rest = rest.slice(used + (rest.length > used ? sep.length : 0));
-  }
-  return node;
 }

@@ -114,6 +114,7 @@ export function resourcesFrom(s: Settings, imagePort: number | undefined): Relea
       reserveCpus: s.reserveCpus ?? null,
       reserveMemoryMb: s.reserveMemoryMb ?? null,
     },
+    ...(s.strategy ? { strategy: s.strategy } : {}),
   };
 }
 

@@ -26,6 +26,9 @@ export const AuditObjectKind = z.enum([
   "key",
   "manifest",
   "session",
+  "capability",
+  "service",
+  "binding",
 ]);
 export type AuditObjectKind = z.infer<typeof AuditObjectKind>;
 

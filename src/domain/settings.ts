@@ -54,6 +54,10 @@ export const SETTING_SHAPES = {
   maxPerNode: z.number().int().min(1).max(100).meta({ description: "At most this many replicas per node" }),
   reserveCpus: z.number().min(0.01).max(256).meta({ description: "CPU cores reserved per replica" }),
   reserveMemoryMb: z.number().int().min(6).max(4_194_304).meta({ description: "MiB reserved per replica" }),
+  strategy: z.enum(["rolling", "stop-first"]).meta({
+    description:
+      "rolling: new replicas start beside the old (zero downtime); stop-first: the old release stops before the new starts (a database on its volume)",
+  }),
   ...ELEVATED_SHAPES,
 } as const;
 export type SettingName = keyof typeof SETTING_SHAPES;
@@ -75,6 +79,7 @@ export const Settings = z.strictObject({
   maxPerNode: SETTING_SHAPES.maxPerNode.optional(),
   reserveCpus: SETTING_SHAPES.reserveCpus.optional(),
   reserveMemoryMb: SETTING_SHAPES.reserveMemoryMb.optional(),
+  strategy: SETTING_SHAPES.strategy.optional(),
   privileged: SETTING_SHAPES.privileged.optional(),
   hostNetwork: SETTING_SHAPES.hostNetwork.optional(),
   hostPid: SETTING_SHAPES.hostPid.optional(),
@@ -101,6 +106,7 @@ export const SettingsPatch = z
     maxPerNode: SETTING_SHAPES.maxPerNode.nullable().optional(),
     reserveCpus: SETTING_SHAPES.reserveCpus.nullable().optional(),
     reserveMemoryMb: SETTING_SHAPES.reserveMemoryMb.nullable().optional(),
+    strategy: SETTING_SHAPES.strategy.nullable().optional(),
     privileged: SETTING_SHAPES.privileged.nullable().optional(),
     hostNetwork: SETTING_SHAPES.hostNetwork.nullable().optional(),
     hostPid: SETTING_SHAPES.hostPid.nullable().optional(),
@@ -130,6 +136,8 @@ export const ReleaseResources = z
     devices: z.array(z.string()),
     hostMounts: z.array(HostMount),
     placement: Placement,
+    /** Set only where a layer asked for it; absent: rolling. */
+    strategy: SETTING_SHAPES.strategy.optional(),
   })
   .meta({ id: "ReleaseResources" });
 export type ReleaseResources = z.infer<typeof ReleaseResources>;

@@ -87,6 +87,7 @@ export class AppSync implements SyncHandler {
       // goes), so replacing a sick one there would kill a healthy one instead: local engine only.
       replaceUnhealthyAfterMs: row.cluster_id === null ? this.health.replaceAfterMs : undefined,
       burst: await this.burst(row),
+      strategy: release ? (release.resources.strategy ?? "rolling") : "rolling",
       links: (await this.store.links.of(row.app_id, row.env_id))
         .map((l) => {
           const provider = l.to_app_id === row.app_id && l.to_env_id === row.env_id;

@@ -19,7 +19,14 @@ export class AppService {
   async create(tenant: string, name: string): Promise<App> {
     return this.writes.run({ tenant, object: { kind: "app", name } }, async (tx) => {
       const t = await findTenant(tx, tenant);
-      if (await tx.apps.find(t.id, name))
+      const taken = await tx.apps.find(t.id, name);
+      if (taken?.capability)
+        throw new DomainError(
+          "conflict",
+          `'${name}' is the name of a service instance (capability ${taken.capability}) in tenant '${tenant}'; choose another name`,
+          "name",
+        );
+      if (taken)
         throw new DomainError("conflict", `app '${name}' already exists in tenant '${tenant}'`, "name");
       const row = await tx.apps.create(t.id, name);
       return { tenant, name: row.name, createdAt: row.created_at };
@@ -50,6 +57,12 @@ export class AppService {
       async (tx) => {
         const t = await findTenant(tx, tenant);
         const app = await findApp(tx, t, name);
+        const bound = await tx.bindings.ofApp(app.id);
+        if (bound.length > 0)
+          throw new DomainError(
+            "conflict",
+            `${name} is bound to ${bound.map((b) => `${b.instance} in ${b.env}`).join(", ")}; unbind first ('berth unbind ${name} ${bound[0]?.instance} --env ${bound[0]?.env}')`,
+          );
         const deployments = await tx.deployments.listForApp(app.id);
         await tx.apps.delete(app.id);
         return deployments.map((d) => appKey(d));

@@ -32,6 +32,12 @@ export async function findApp(store: Store, tenant: TenantRow, app: string): Pro
       "not_found",
       `app '${app}' does not exist in tenant '${tenant.name}'; create it with 'berth app create ${app} --tenant ${tenant.name}'`,
     );
+  // A component app runs a service instance; it changes only through `berth service`.
+  if (row.capability !== null)
+    throw new DomainError(
+      "conflict",
+      `'${app}' runs service instances (capability ${row.capability}), not an app; see 'berth service info ${app}'`,
+    );
   return row;
 }
 

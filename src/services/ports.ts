@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream";
 import type { AuditObject } from "../domain/audit.js";
 import type { RunFeatures } from "../domain/isolation.js";
+import type { JobSpec } from "../domain/job.js";
 
 /**
  * What services need from an engine, said structurally so services do not depend on any
@@ -125,4 +126,14 @@ export interface AuditDescription {
 export interface AuditNotes {
   note(text: string): void;
   describe?(description: AuditDescription): void;
+}
+
+/** Runs a module's hook (a one-shot job) to its end and removes it: engines/run-to-completion.ts. */
+export interface HookRunner {
+  run(spec: JobSpec): Promise<{
+    ok: boolean;
+    exitCode: number | null;
+    timedOut: boolean;
+    tail: string;
+  }>;
 }

@@ -1,12 +1,14 @@
 import { diffSnapshots, type SnapshotView, summarizeChanges } from "../config/diff-snapshots.js";
 import { layerOf } from "../config/layer-of.js";
 import { type OpenedRelease, openRelease } from "../config/open-release.js";
+import { type ProjectedBinding, projectBindings } from "../config/project-bindings.js";
 import {
   type LayeredEntry,
   type LayeredSetting,
   type ReleaseSnapshot,
   resolveRelease,
 } from "../config/resolve-release.js";
+import { openBindingCredentials } from "../config/sealed-service-values.js";
 import { entryContext, releaseContext } from "../config/sealing-contexts.js";
 import type { ConfigLayer } from "../domain/config.js";
 import { DomainError } from "../domain/domain-error.js";
@@ -246,7 +248,7 @@ export class ReleaseMaker {
       .map(([name, value]) => ({ layer: "release", name: name as SettingName, value }));
     const exposed = spec.exposedPorts.length === 1 ? spec.exposedPorts[0] : undefined;
     try {
-      return resolveRelease({
+      const snapshot = resolveRelease({
         entries: [...layers.entries, ...releaseEntries],
         files: layers.files,
         settings: [...layers.settings, ...releaseSettings],
@@ -255,6 +257,7 @@ export class ReleaseMaker {
         host: await this.capacityFor(store, where),
         imagePort: exposed,
       });
+      return projectBindings(snapshot, await this.bindingsOf(store, where));
     } catch (error) {
       if (error instanceof DomainError)
         throw new DomainError(
@@ -264,6 +267,18 @@ export class ReleaseMaker {
         );
       throw error;
     }
+  }
+
+  /** The app's active bindings in the environment, their credentials opened. */
+  private async bindingsOf(store: Store, where: AppInEnv): Promise<ProjectedBinding[]> {
+    const rows = await store.bindings.forApp(where.app.id, where.env.id);
+    return rows
+      .filter((b) => b.state === "active")
+      .sort((a, b) => a.id - b.id)
+      .map((b) => {
+        const open = openBindingCredentials(this.box, b.id, b.sealedCredentials);
+        return { name: b.name, files: open.files, env: open.env };
+      });
   }
 
   viewOf(spec: ReleaseSpec, s: ReleaseSnapshot): SnapshotView {

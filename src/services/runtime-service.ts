@@ -60,24 +60,48 @@ export class RuntimeService {
    */
   async logs(tenant: string, env: string, app: string, follow: boolean, tail: number): Promise<Readable> {
     await findAppInEnv(this.store, tenant, env, app);
-    const workloads = (await this.running.listWorkloads({ tenant, env, app })).sort(
-      (a, b) => a.release - b.release || a.slot - b.slot,
+    return this.logsOf(
+      tenant,
+      env,
+      [{ app, label: "" }],
+      follow,
+      tail,
+      `${app} has no containers in ${env}\n`,
     );
+  }
+
+  /**
+   * The same over several apps (a service instance's components), each line also prefixed by
+   * the app's label. The caller has looked the apps up.
+   */
+  async logsOf(
+    tenant: string,
+    env: string,
+    apps: { app: string; label: string }[],
+    follow: boolean,
+    tail: number,
+    whenEmpty: string,
+  ): Promise<Readable> {
     const opened: { prefix: string; source: Readable }[] = [];
     try {
-      for (const w of workloads) {
-        // A container drained away between the listing and here has no log to give.
-        const source = await this.running.logs(w.id, { follow, tail }).catch((error: unknown) => {
-          if (error instanceof DomainError && error.code === "not_found") return undefined;
-          throw error;
-        });
-        if (source) opened.push({ prefix: `r${w.release}.${w.slot} | `, source });
+      for (const { app, label } of apps) {
+        const workloads = (await this.running.listWorkloads({ tenant, env, app })).sort(
+          (a, b) => a.release - b.release || a.slot - b.slot,
+        );
+        for (const w of workloads) {
+          // A container drained away between the listing and here has no log to give.
+          const source = await this.running.logs(w.id, { follow, tail }).catch((error: unknown) => {
+            if (error instanceof DomainError && error.code === "not_found") return undefined;
+            throw error;
+          });
+          if (source) opened.push({ prefix: `${label}r${w.release}.${w.slot} | `, source });
+        }
       }
     } catch (error) {
       for (const { source } of opened) source.destroy();
       throw error;
     }
-    return mergeLines(opened, `${app} has no containers in ${env}\n`);
+    return mergeLines(opened, whenEmpty);
   }
 }
 

@@ -41,6 +41,12 @@ export class TenantService {
           "conflict",
           `tenant '${name}' still has ${apps.length} app(s) (${apps.map((a) => a.name).join(", ")}); delete them first`,
         );
+      const instances = await tx.instances.list(tenant.id);
+      if (instances.length > 0)
+        throw new DomainError(
+          "conflict",
+          `tenant '${name}' still has ${instances.length} service instance(s) (${instances.map((i) => `${i.name} in ${i.env}`).join(", ")}); delete them first`,
+        );
       await tx.tenants.delete(tenant.id);
     });
   }

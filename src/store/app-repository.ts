@@ -7,16 +7,24 @@ export type AppRow = Selectable<Database["apps"]>;
 export class AppRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  create(tenantId: number, name: string): Promise<AppRow> {
+  /** `capability`: a component app that runs instances of that capability (not a user's app). */
+  create(tenantId: number, name: string, capability: string | null = null): Promise<AppRow> {
     return this.db
       .insertInto("apps")
-      .values({ tenant_id: tenantId, name, created_at: nowIso() })
+      .values({ tenant_id: tenantId, name, created_at: nowIso(), capability })
       .returningAll()
       .executeTakeFirstOrThrow();
   }
 
+  /** The tenant's own apps; component apps of service instances are left out. */
   list(tenantId: number): Promise<AppRow[]> {
-    return this.db.selectFrom("apps").selectAll().where("tenant_id", "=", tenantId).orderBy("name").execute();
+    return this.db
+      .selectFrom("apps")
+      .selectAll()
+      .where("tenant_id", "=", tenantId)
+      .where("capability", "is", null)
+      .orderBy("name")
+      .execute();
   }
 
   async count(tenantId: number): Promise<number> {
@@ -24,6 +32,7 @@ export class AppRepository {
       .selectFrom("apps")
       .select((eb) => eb.fn.countAll().as("n"))
       .where("tenant_id", "=", tenantId)
+      .where("capability", "is", null)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

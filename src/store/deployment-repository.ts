@@ -145,6 +145,28 @@ export class DeploymentRepository {
       .execute();
   }
 
+  /**
+   * Everything of one app in one environment, spec and status alike: a service instance's
+   * component leaves an environment this way (the app reconciler then retires its replicas).
+   */
+  async removeFromEnv(appId: number, envId: number): Promise<void> {
+    for (const table of [
+      "deployment_events",
+      "deployment_status",
+      "endpoints",
+      "replica_status",
+      "canaries",
+      "app_routes",
+      "bursts",
+      "config_entries",
+      "config_files",
+      "settings",
+      "deployments",
+      "releases",
+    ] as const)
+      await this.db.deleteFrom(table).where("app_id", "=", appId).where("env_id", "=", envId).execute();
+  }
+
   private named() {
     return this.joined()
       .innerJoin("apps", "apps.id", "deployments.app_id")

@@ -71,6 +71,8 @@ export class EndpointRepository {
         "endpoints.container_id",
         "releases.resources_json",
       ])
+      // Component apps of service instances are reached on their network, never through the router.
+      .where("apps.capability", "is", null)
       .orderBy("deployments.id")
       .orderBy("endpoints.container_id")
       .execute();

@@ -81,6 +81,7 @@ export function completeResources(
     capAdd: stored.capAdd ?? [],
     devices: stored.devices ?? [],
     hostMounts: stored.hostMounts ?? [],
+    ...(stored.strategy ? { strategy: stored.strategy } : {}),
     // Field by field: a stored null means "not set", never a null list of constraints.
     placement: {
       constraints: stored.placement?.constraints ?? NO_PLACEMENT.constraints,

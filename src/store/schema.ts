@@ -13,7 +13,14 @@ export interface Database {
     /** null: the local engine. */
     cluster_id: Generated<number | null>;
   };
-  apps: { id: Generated<number>; tenant_id: number; name: string; created_at: string };
+  apps: {
+    id: Generated<number>;
+    tenant_id: number;
+    name: string;
+    created_at: string;
+    /** The capability a component app runs for service instances of its name; null: a user's app. */
+    capability: Generated<string | null>;
+  };
   releases: {
     id: Generated<number>;
     app_id: number;
@@ -281,5 +288,73 @@ export interface Database {
     overflow: string;
     max_overflow: number;
     updated_at: string;
+  };
+  /** A capability module version (migration 010): its checked manifest and its files. */
+  capability_modules: {
+    id: Generated<number>;
+    capability: string;
+    version: string;
+    /** 0: every tenant may use it; else only this one. */
+    tenant_id: number;
+    /** JSON of the checked CapabilityManifest. */
+    manifest: string;
+    /** JSON [{path, mode, data (base64)}]. */
+    files: string;
+    /** sha256 over the files: image tags are made of it. */
+    digest: string;
+    source: string;
+    added_by: string;
+    created_at: string;
+  };
+  service_instances: {
+    id: Generated<number>;
+    tenant_id: number;
+    env_id: number;
+    name: string;
+    module_id: number;
+    plan: string;
+    /** JSON of the create parameters, defaults filled in. */
+    parameters: string;
+    /** The generated secrets, sealed (SecretBox). */
+    secrets: string;
+    generation: Generated<number>;
+    deleting: Generated<number>;
+    keep_volume: Generated<number>;
+    created_by: string;
+    created_at: string;
+    updated_at: string;
+  };
+  instance_status: {
+    instance_id: number;
+    phase: string;
+    message: string;
+    observed_generation: number | null;
+    ready_at: string | null;
+    updated_at: string;
+  };
+  service_bindings: {
+    id: Generated<number>;
+    instance_id: number;
+    app_id: number;
+    env_id: number;
+    name: string;
+    username: string;
+    /** Sealed JSON {password, values}: the binding's own credentials. */
+    credentials: string;
+    created_at: string;
+    rotated_at: string | null;
+    /** active; revoking: unbound, its user dropped once the app serves revoke_after_release. */
+    state: Generated<string>;
+    revoke_after_release: number | null;
+  };
+  service_operations: {
+    id: Generated<number>;
+    instance_id: number;
+    kind: string;
+    state: string;
+    reason: Generated<string>;
+    requested_by: string;
+    created_at: string;
+    finished_at: string | null;
   };
 }

@@ -6,6 +6,7 @@ import { AppRouteRepository } from "./app-route-repository.js";
 import { AuditRepository } from "./audit-repository.js";
 import { BurstRepository } from "./burst-repository.js";
 import { CanaryRepository } from "./canary-repository.js";
+import { CapabilityModuleRepository } from "./capability-module-repository.js";
 import { CertificateRepository } from "./certificate-repository.js";
 import { ClusterRepository } from "./cluster-repository.js";
 import { ConfigRepository } from "./config-repository.js";
@@ -14,6 +15,7 @@ import { DeploymentStatusRepository } from "./deployment-status-repository.js";
 import { EndpointRepository } from "./endpoint-repository.js";
 import { EnvironmentRepository } from "./environment-repository.js";
 import { EventRepository } from "./event-repository.js";
+import { InstanceStatusRepository } from "./instance-status-repository.js";
 import { MembershipRepository } from "./membership-repository.js";
 import { NetworkLinkRepository } from "./network-link-repository.js";
 import { PolicyExceptionRepository } from "./policy-exception-repository.js";
@@ -21,6 +23,9 @@ import { QuotaRepository } from "./quota-repository.js";
 import { ReleaseRepository } from "./release-repository.js";
 import { ReplicaStatusRepository } from "./replica-status-repository.js";
 import type { Database } from "./schema.js";
+import { ServiceBindingRepository } from "./service-binding-repository.js";
+import { ServiceInstanceRepository } from "./service-instance-repository.js";
+import { ServiceOperationRepository } from "./service-operation-repository.js";
 import { TenantRepository } from "./tenant-repository.js";
 import { TokenRepository } from "./token-repository.js";
 import { TransactionGuard } from "./transaction-guard.js";
@@ -65,6 +70,12 @@ export class Store {
   readonly links: NetworkLinkRepository;
   readonly clusters: ClusterRepository;
   readonly bursts: BurstRepository;
+  readonly modules: CapabilityModuleRepository;
+  readonly instances: ServiceInstanceRepository;
+  /** Written by the reconciler only. */
+  readonly instanceStatus: InstanceStatusRepository;
+  readonly bindings: ServiceBindingRepository;
+  readonly operations: ServiceOperationRepository;
 
   /**
    * `db` is the bare instance transactions start from. The outer store's repositories query
@@ -99,6 +110,11 @@ export class Store {
     this.links = new NetworkLinkRepository(q);
     this.clusters = new ClusterRepository(q, box);
     this.bursts = new BurstRepository(q);
+    this.modules = new CapabilityModuleRepository(q);
+    this.instances = new ServiceInstanceRepository(q);
+    this.instanceStatus = new InstanceStatusRepository(q);
+    this.bindings = new ServiceBindingRepository(q);
+    this.operations = new ServiceOperationRepository(q);
   }
 
   async transaction<T>(work: (tx: Store) => Promise<T>): Promise<T> {

@@ -20,6 +20,7 @@ export const StoredResources = z.looseObject({
   healthPath: nullish(z.string()),
   healthTimeout: nullish(z.number()),
   restart: nullish(z.enum(["no", "on-failure", "always", "unless-stopped"])),
+  strategy: nullish(z.enum(["rolling", "stop-first"])),
   command: nullish(z.array(z.string())),
   volumes: nullish(z.array(z.looseObject({ name: z.string(), path: z.string() }))),
   privileged: nullish(z.boolean()),

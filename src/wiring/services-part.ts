@@ -12,20 +12,24 @@ import { AccessService } from "../services/access-service.js";
 import { AdminService } from "../services/admin-service.js";
 import { AppService } from "../services/app-service.js";
 import { AuditService } from "../services/audit-service.js";
+import { BindingService } from "../services/binding-service.js";
 import { BuildService } from "../services/build-service.js";
 import { BurstService } from "../services/burst-service.js";
 import { CanaryService } from "../services/canary-service.js";
+import { CatalogService } from "../services/catalog-service.js";
 import { type ClusterConnections, ClusterService } from "../services/cluster-service.js";
 import { ConfigService } from "../services/config-service.js";
 import { DeployService } from "../services/deploy-service.js";
 import { EnvironmentService } from "../services/environment-service.js";
 import { IdentityService } from "../services/identity-service.js";
+import { InstanceService } from "../services/instance-service.js";
 import { LinkService } from "../services/link-service.js";
 import { LoginThrottle } from "../services/login-throttle.js";
 import { ManifestService } from "../services/manifest-service.js";
 import { MemberService } from "../services/member-service.js";
+import { ModuleImages } from "../services/module-images.js";
 import { PolicyService } from "../services/policy-service.js";
-import type { Certificates, TrafficMetrics } from "../services/ports.js";
+import type { Certificates, HookRunner, TrafficMetrics } from "../services/ports.js";
 import { QuotaService } from "../services/quota-service.js";
 import { ReleaseMaker } from "../services/release-maker.js";
 import { RouteService } from "../services/route-service.js";
@@ -47,6 +51,7 @@ export interface ServicesInput {
   routes: RoutePublisher;
   traffic: TrafficMetrics;
   certificates: Certificates;
+  hooks: HookRunner;
 }
 
 /** Every use case, over one write path: what the API calls. */
@@ -73,6 +78,9 @@ export function servicesPart(p: ServicesInput): ApiServices {
     { ...routing, httpsPort: config.routerHttpsPort },
     writes,
   );
+  const moduleImages = new ModuleImages(store, p.local);
+  const runtime = new RuntimeService(store, engine);
+  const catalog = new CatalogService(store, moduleImages, writes);
   const access = new AccessService(store, (tenant, env) => engine.assertWritable(tenant, env));
   return {
     clusters: new ClusterService(store, p.connections, p.registryAddress, writes),
@@ -98,9 +106,12 @@ export function servicesPart(p: ServicesInput): ApiServices {
     manifests: new ManifestService(store, engine, reconciler, releases, box, routeService, canaries, writes),
     admin: new AdminService(store, box, p.ring, writes),
     audit: new AuditService(store),
-    runtime: new RuntimeService(store, engine),
+    runtime,
     builds: new BuildService(store, engine, writes),
     canaries,
     routes: routeService,
+    catalog,
+    instances: new InstanceService(store, reconciler, box, catalog, moduleImages, releases, runtime, writes),
+    bindings: new BindingService(store, reconciler, box, engine, p.hooks, releases, writes),
   };
 }

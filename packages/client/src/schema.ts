@@ -784,6 +784,146 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/catalog": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Capabilities a tenant may provision: name, versions, plans, maturity */
+        get: operations["listCatalog"];
+        put?: never;
+        /** Add a capability module version (its folder's files): linted, its images built, then stored; for every tenant (platform admins) or one (its owners) */
+        post: operations["addModule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/catalog/{capability}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A capability: plans, parameters (JSON Schema), what a binding holds, backup method, upgrades */
+        get: operations["getCapability"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenant}/envs/{env}/services": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Service instances in an environment */
+        get: operations["listServices"];
+        put?: never;
+        /** Provision a service instance of a catalog capability; asynchronous: poll it or its operation */
+        post: operations["createService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenant}/envs/{env}/services/{service}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A service instance: phase, components, bindings, its newest operation */
+        get: operations["getService"];
+        put?: never;
+        post?: never;
+        /** Delete a service instance and (unless kept) its volumes; refused while apps are bound to it */
+        delete: operations["deleteService"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenant}/envs/{env}/services/{service}/operations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One operation on an instance: pending, in progress, succeeded or failed, with its reason */
+        get: operations["getServiceOperation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenant}/envs/{env}/services/{service}/logs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Logs of the instance's containers, prefixed by component, release and replica */
+        get: operations["streamServiceLogs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenant}/envs/{env}/apps/{app}/bindings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app's bindings in an environment */
+        get: operations["listBindings"];
+        put?: never;
+        /** Bind the app to a service instance in the same environment: its own credentials, as files under $SERVICE_BINDING_ROOT and env vars; the app rolls out with them */
+        post: operations["bindService"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenants/{tenant}/envs/{env}/apps/{app}/bindings/{binding}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unbind: the app rolls out without it, then its credentials are revoked at the service */
+        delete: operations["unbindService"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/apply": {
         parameters: {
             query?: never;
@@ -1559,6 +1699,11 @@ export interface components {
             devices: string[];
             hostMounts: components["schemas"]["HostMount"][];
             placement: components["schemas"]["Placement"];
+            /**
+             * @description rolling: new replicas start beside the old (zero downtime); stop-first: the old release stops before the new starts (a database on its volume)
+             * @enum {string}
+             */
+            strategy?: "rolling" | "stop-first";
         };
         /** @description A named volume of the tenant-environment, mounted read-write */
         VolumeMount: {
@@ -2000,6 +2145,11 @@ export interface components {
             reserveCpus?: number | null;
             /** @description MiB reserved per replica */
             reserveMemoryMb?: number | null;
+            /**
+             * @description rolling: new replicas start beside the old (zero downtime); stop-first: the old release stops before the new starts (a database on its volume)
+             * @enum {string|null}
+             */
+            strategy?: "rolling" | "stop-first" | null;
             /** @description Privileged mode: every capability and device */
             privileged?: boolean | null;
             /** @description The host's network namespace (no environment network) */
@@ -2044,6 +2194,11 @@ export interface components {
                 devices: string[];
                 hostMounts: components["schemas"]["HostMount"][];
                 placement: components["schemas"]["Placement"];
+                /**
+                 * @description rolling: new replicas start beside the old (zero downtime); stop-first: the old release stops before the new starts (a database on its volume)
+                 * @enum {string}
+                 */
+                strategy?: "rolling" | "stop-first";
             } | null;
         };
         SettingEntry: {
@@ -2065,6 +2220,250 @@ export interface components {
             from: string | null;
             to: string | null;
             secret: boolean;
+        };
+        CatalogEntry: {
+            /**
+             * @description capability name (a DNS label)
+             * @example web
+             */
+            capability: string;
+            title: string;
+            description: string;
+            versions: components["schemas"]["CatalogVersion"][];
+            plans: components["schemas"]["CatalogPlan"][];
+        };
+        CatalogVersion: {
+            version: string;
+            serviceVersion: string;
+            /** @enum {string} */
+            maturity: "stable" | "beta" | "experimental";
+            /**
+             * @description platform: every tenant's; tenant: this tenant's own
+             * @enum {string}
+             */
+            scope: "platform" | "tenant";
+            source: string;
+            addedBy: string;
+            addedAt: string;
+        };
+        CatalogPlan: {
+            /**
+             * @description plan name (a DNS label)
+             * @example web
+             */
+            name: string;
+            description: string;
+            cpus: number;
+            memoryMb: number;
+            default: boolean;
+        };
+        CatalogDetail: {
+            /**
+             * @description capability name (a DNS label)
+             * @example web
+             */
+            capability: string;
+            title: string;
+            description: string;
+            versions: components["schemas"]["CatalogVersion"][];
+            plans: components["schemas"]["CatalogPlan"][];
+            parameters: {
+                create: {
+                    [key: string]: unknown;
+                } | null;
+                update: {
+                    [key: string]: unknown;
+                } | null;
+                bind: {
+                    [key: string]: unknown;
+                } | null;
+            };
+            services: {
+                name: string;
+                port: number;
+                replicas: string;
+                volumes: string[];
+            }[];
+            binding: {
+                type: string;
+                provider: string;
+                keys: string[];
+                env: string[];
+                perBindingCredentials: boolean;
+            };
+            /** @description null: the capability keeps no data worth backing up */
+            backup: {
+                /** @enum {string} */
+                method: "restic";
+                /** @enum {string} */
+                restoreMode: "online" | "offline";
+            } | null;
+            upgrades: {
+                from: string;
+                to: string;
+            }[];
+        };
+        AddModuleResult: {
+            /**
+             * @description capability name (a DNS label)
+             * @example web
+             */
+            capability: string;
+            version: string;
+            /** @enum {string} */
+            scope: "platform" | "tenant";
+            /** @description false: this very version was already in the catalog */
+            added: boolean;
+            images: string[];
+        };
+        AddModuleRequest: {
+            /**
+             * @description tenant name (a DNS label)
+             * @example web
+             */
+            tenant?: string;
+            files: {
+                path: string;
+                mode: number;
+                data: string;
+            }[];
+            /** @default upload */
+            source?: string;
+        };
+        ServiceInstance: {
+            /**
+             * @description tenant name (a DNS label)
+             * @example web
+             */
+            tenant: string;
+            /**
+             * @description environment name (a DNS label)
+             * @example web
+             */
+            env: string;
+            /**
+             * @description service instance name (a DNS label)
+             * @example web
+             */
+            name: string;
+            /**
+             * @description capability name (a DNS label)
+             * @example web
+             */
+            capability: string;
+            version: string;
+            /**
+             * @description plan name (a DNS label)
+             * @example web
+             */
+            plan: string;
+            parameters: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            phase: "pending" | "provisioning" | "ready" | "updating" | "failed" | "deleting";
+            message: string;
+            /** @description Where bound apps reach it, on the environment's network */
+            host: string;
+            port: number;
+            components: {
+                service: string;
+                app: string;
+                replicas: number;
+                readyReplicas: number;
+                phase: string;
+            }[];
+            bindings: components["schemas"]["ServiceBinding"][];
+            /** @description The newest operation */
+            operation: {
+                id: number;
+                kind: string;
+                /** @enum {string} */
+                state: "pending" | "in-progress" | "succeeded" | "failed";
+                reason: string;
+                requestedBy: string;
+                createdAt: string;
+                finishedAt: string | null;
+            } | null;
+            createdAt: string;
+            readyAt: string | null;
+        };
+        ServiceBinding: {
+            /**
+             * @description app name (a DNS label)
+             * @example web
+             */
+            app: string;
+            /**
+             * @description service instance name (a DNS label)
+             * @example web
+             */
+            service: string;
+            /**
+             * @description binding name (a DNS label)
+             * @example web
+             */
+            name: string;
+            /**
+             * @description environment name (a DNS label)
+             * @example web
+             */
+            env: string;
+            /** @enum {string} */
+            state: "active" | "revoking";
+            createdAt: string;
+            rotatedAt: string | null;
+        };
+        CreateServiceRequest: {
+            /**
+             * @description service instance name (a DNS label)
+             * @example web
+             */
+            name: string;
+            /**
+             * @description capability name (a DNS label)
+             * @example web
+             */
+            capability: string;
+            /** @description default: the newest in the catalog */
+            version?: string;
+            /**
+             * @description default: the module's default plan
+             * @example web
+             */
+            plan?: string;
+            /** @default {} */
+            parameters?: {
+                [key: string]: unknown;
+            };
+        };
+        ServiceOperation: {
+            id: number;
+            kind: string;
+            /** @enum {string} */
+            state: "pending" | "in-progress" | "succeeded" | "failed";
+            reason: string;
+            requestedBy: string;
+            createdAt: string;
+            finishedAt: string | null;
+        };
+        BindOutcome: {
+            binding: components["schemas"]["ServiceBinding"];
+            /** @description The release the app rolls out with it; null: not deployed yet */
+            release: number | null;
+            eventCursor: number;
+        };
+        BindRequest: {
+            /**
+             * @description service instance name (a DNS label)
+             * @example web
+             */
+            service: string;
+            /**
+             * @description The binding's name: its folder and default env prefix (default: the service's name)
+             * @example web
+             */
+            as?: string;
         };
         ApplyResult: {
             dryRun: boolean;
@@ -2150,6 +2549,11 @@ export interface components {
                 reserveCpus?: number;
                 /** @description MiB reserved per replica */
                 reserveMemoryMb?: number;
+                /**
+                 * @description rolling: new replicas start beside the old (zero downtime); stop-first: the old release stops before the new starts (a database on its volume)
+                 * @enum {string}
+                 */
+                strategy?: "rolling" | "stop-first";
                 /** @description Privileged mode: every capability and device */
                 privileged?: boolean;
                 /** @description The host's network namespace (no environment network) */
@@ -2219,6 +2623,11 @@ export interface components {
                         reserveCpus?: number;
                         /** @description MiB reserved per replica */
                         reserveMemoryMb?: number;
+                        /**
+                         * @description rolling: new replicas start beside the old (zero downtime); stop-first: the old release stops before the new starts (a database on its volume)
+                         * @enum {string}
+                         */
+                        strategy?: "rolling" | "stop-first";
                         /** @description Privileged mode: every capability and device */
                         privileged?: boolean;
                         /** @description The host's network namespace (no environment network) */
@@ -2290,6 +2699,11 @@ export interface components {
                         reserveCpus?: number;
                         /** @description MiB reserved per replica */
                         reserveMemoryMb?: number;
+                        /**
+                         * @description rolling: new replicas start beside the old (zero downtime); stop-first: the old release stops before the new starts (a database on its volume)
+                         * @enum {string}
+                         */
+                        strategy?: "rolling" | "stop-first";
                         /** @description Privileged mode: every capability and device */
                         privileged?: boolean;
                         /** @description The host's network namespace (no environment network) */
@@ -2369,6 +2783,11 @@ export interface components {
                                 reserveCpus?: number;
                                 /** @description MiB reserved per replica */
                                 reserveMemoryMb?: number;
+                                /**
+                                 * @description rolling: new replicas start beside the old (zero downtime); stop-first: the old release stops before the new starts (a database on its volume)
+                                 * @enum {string}
+                                 */
+                                strategy?: "rolling" | "stop-first";
                                 /** @description Privileged mode: every capability and device */
                                 privileged?: boolean;
                                 /** @description The host's network namespace (no environment network) */
@@ -2467,7 +2886,7 @@ export interface components {
             /** @description What the call created or changed; null for a call that changed nothing */
             object: {
                 /** @enum {string} */
-                kind: "tenant" | "environment" | "app" | "deployment" | "release" | "config" | "settings" | "canary" | "route" | "user" | "token" | "member" | "quota" | "exception" | "link" | "cluster" | "node" | "burst" | "build" | "key" | "manifest" | "session";
+                kind: "tenant" | "environment" | "app" | "deployment" | "release" | "config" | "settings" | "canary" | "route" | "user" | "token" | "member" | "quota" | "exception" | "link" | "cluster" | "node" | "burst" | "build" | "key" | "manifest" | "session" | "capability" | "service" | "binding";
                 name: string;
             } | null;
             /**
@@ -6650,6 +7069,920 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConfigDiff"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The container engine or the cluster this needs cannot be reached or cannot take changes now; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listCatalog: {
+        parameters: {
+            query?: {
+                /** @description What this tenant may use: everyone's modules and its own (absent: everyone's, platform admins) */
+                tenant?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One entry per capability */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"][];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    addModule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddModuleRequest"];
+            };
+        };
+        responses: {
+            /** @description This very version was already in the catalog */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddModuleResult"];
+                };
+            };
+            /** @description Added */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AddModuleResult"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The work was tried and failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getCapability: {
+        parameters: {
+            query?: {
+                /** @description What this tenant may use: everyone's modules and its own (absent: everyone's, platform admins) */
+                tenant?: string;
+            };
+            header?: never;
+            path: {
+                /** @description capability name (a DNS label) */
+                capability: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The capability's newest version */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogDetail"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listServices: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Instances, by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceInstance"][];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    createService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateServiceRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: provisioning */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceInstance"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right, or the tenant's isolation policy or quota (code quota_exceeded) does not allow this; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The work was tried and failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The container engine or the cluster this needs cannot be reached or cannot take changes now; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+                /** @description service instance name (a DNS label) */
+                service: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceInstance"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    deleteService: {
+        parameters: {
+            query?: {
+                /** @description Keep the instance's volumes (their data stays on the engine) */
+                keepVolume?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+                /** @description service instance name (a DNS label) */
+                service: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted: deleting */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceInstance"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The container engine or the cluster this needs cannot be reached or cannot take changes now; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getServiceOperation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+                /** @description service instance name (a DNS label) */
+                service: string;
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The operation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceOperation"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    streamServiceLogs: {
+        parameters: {
+            query?: {
+                follow?: "true" | "false";
+                tail?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+                /** @description service instance name (a DNS label) */
+                service: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Log text */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The container engine or the cluster this needs cannot be reached or cannot take changes now; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    listBindings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+                /** @description app name (a DNS label) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Bindings, by name */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceBinding"][];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bindService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+                /** @description app name (a DNS label) */
+                app: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BindRequest"];
+            };
+        };
+        responses: {
+            /** @description Bound; the app is rolling out with it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BindOutcome"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right, or the tenant's isolation policy or quota (code quota_exceeded) does not allow this; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The work was tried and failed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The container engine or the cluster this needs cannot be reached or cannot take changes now; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unbindService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+                /** @description app name (a DNS label) */
+                app: string;
+                /** @description binding name (a DNS label) */
+                binding: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unbinding */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BindOutcome"];
                 };
             };
             /** @description Invalid input; nothing was changed */

@@ -1,4 +1,5 @@
 import type Docker from "dockerode";
+import { LABEL } from "../../domain/labels.js";
 import type { ContainerSpec } from "./container-spec.js";
 
 interface Made {
@@ -53,9 +54,16 @@ export function createOptions(spec: ContainerSpec, made: Made): Docker.Container
           }
         : {}),
     },
-    // Other apps of the environment reach this one by its name, e.g. redis:6379.
+    // Other apps of the environment reach this one by its name, e.g. redis:6379. A job does not
+    // answer to it: a hook of a service must reach the service, not itself, by that name.
     ...(hostNetwork
       ? {}
-      : { NetworkingConfig: { EndpointsConfig: { [made.network]: { Aliases: [spec.identity.app] } } } }),
+      : {
+          NetworkingConfig: {
+            EndpointsConfig: {
+              [made.network]: { Aliases: made.labels[LABEL.job] === undefined ? [spec.identity.app] : [] },
+            },
+          },
+        }),
   };
 }

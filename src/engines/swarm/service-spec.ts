@@ -134,7 +134,11 @@ export function serviceSpec(spec: ServiceRun, made: Prepared): Record<string, un
         ? [{ Target: "host" }]
         : [
             // Other apps of the environment reach this one by its name, as on the local engine.
-            { Target: made.network, Aliases: [spec.identity.app] },
+            // A job does not answer to the app's name: its hook must reach the app, not itself.
+            {
+              Target: made.network,
+              Aliases: made.labels[LABEL.job] === undefined ? [spec.identity.app] : [],
+            },
             ...made.links.map((l) => ({ Target: l.network, Aliases: l.aliases })),
           ],
       LogDriver: { Name: "json-file", Options: { "max-size": "10m", "max-file": "3" } },

@@ -8,6 +8,7 @@ import { clustersMigration } from "./006-clusters.js";
 import { auditChainMigration } from "./007-audit-chain.js";
 import { replicaStatusMigration } from "./008-replica-status.js";
 import { deploymentStatusMigration } from "./009-deployment-status.js";
+import { capabilitiesMigration } from "./010-capabilities.js";
 import type { IdColumn } from "./id-column.js";
 
 /** Migrations live in code (not scanned from disk) so the compiled CLI carries them. */
@@ -24,6 +25,7 @@ export function migrationProvider(id: IdColumn): MigrationProvider {
         "007-audit-chain": auditChainMigration(),
         "008-replica-status": replicaStatusMigration(),
         "009-deployment-status": deploymentStatusMigration(),
+        "010-capabilities": capabilitiesMigration(id),
       };
     },
   };
