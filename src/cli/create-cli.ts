@@ -54,7 +54,7 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { names: ["apply", "export"], register: registerManifestCommands },
   { names: ["import"], register: registerImportCommands },
   {
-    names: ["catalog", "module", "service", "bind", "unbind", "bindings"],
+    names: ["catalog", "module", "service", "bind", "unbind", "binding", "bindings"],
     register: registerServiceCommands,
   },
   { names: ["audit"], register: registerAuditCommands },

@@ -88,6 +88,12 @@ export class ServiceApiClient extends ApiCalls {
         params: { path: { tenant: t, env: e, app: a, binding } },
       }),
     ) as Promise<BindOutcome>;
+  rotateBinding = (t: string, e: string, a: string, binding: string): Promise<BindOutcome> =>
+    this.call(
+      this.api.POST("/tenants/{tenant}/envs/{env}/apps/{app}/bindings/{binding}/rotate", {
+        params: { path: { tenant: t, env: e, app: a, binding } },
+      }),
+    ) as Promise<BindOutcome>;
   listBindings = (t: string, e: string, a: string): Promise<ServiceBinding[]> =>
     this.call(
       this.api.GET("/tenants/{tenant}/envs/{env}/apps/{app}/bindings", {

@@ -1,5 +1,9 @@
 import { resolveConfig } from "../config/render-template.js";
-import { openInstanceSecrets, sealBindingCredentials } from "../config/sealed-service-values.js";
+import {
+  type BindingCredentials,
+  openInstanceSecrets,
+  sealBindingCredentials,
+} from "../config/sealed-service-values.js";
 import { DomainError } from "../domain/domain-error.js";
 import { appKey } from "../domain/labels.js";
 import type { SecretBox } from "../domain/secret-box.js";
@@ -81,41 +85,16 @@ export class BindingService {
     const m = module.manifest;
     const username = usernameFor(app);
     const password = randomAlphanumeric(32);
-    const vars = {
-      ...this.variables(i, module),
-      ...bindingVariables({ name, username, password }),
-    };
+    const made = await this.makeCredentials(i, module, name, username, password);
+    const vars = { ...this.variables(i, module), ...bindingVariables({ name, username, password }) };
     const at = { tenant, env, instance: i.name };
-    if (m.binding.create) {
-      const done = await this.hooks.run(
-        hookJob(m, module, at, m.binding.create, m.binding.service, "bind", vars),
-      );
-      if (!done.ok)
-        throw new DomainError(
-          "failed",
-          `binding ${name} was not made: the ${m.id} module's bind hook ${done.timedOut ? "timed out" : `exited ${done.exitCode}`}${done.tail ? `: ${done.tail.split("\n").slice(-3).join(" | ")}` : ""}`,
-        );
-    }
-    const files = {
-      type: m.binding.type,
-      provider: m.binding.provider,
-      ...resolveConfig({ values: m.binding.credentials, secrets: new Set(), facts: vars }).values,
-    };
-    const credentialVars = Object.fromEntries(
-      Object.entries(files).map(([k, v]) => [`CREDENTIAL_${credentialVariable(k)}`, v]),
-    );
-    const envVars = resolveConfig({
-      values: m.binding.env,
-      secrets: new Set(),
-      facts: { ...vars, ...credentialVars },
-    }).values;
     try {
       const outcome = await this.writes.run(
         { tenant, object: { kind: "binding", name: `${app}/${name}` }, env, change: { service: i.name } },
         async (tx) => {
           await tx.bindings.create(
             { instanceId: i.id, appId: where.app.id, envId: where.env.id, name, username },
-            (id) => sealBindingCredentials(this.box, id, { password, files, env: envVars }),
+            (id) => sealBindingCredentials(this.box, id, made),
           );
           return this.roll(tx, where, `binding ${name} to ${i.name}`);
         },
@@ -153,17 +132,85 @@ export class BindingService {
     return { ...outcome, binding: await this.bindingView(where, b.name) };
   }
 
+  /**
+   * New credentials for a binding: the module makes a new user, the app rolls out with it, and
+   * the old user is revoked only once no replica of the app still uses it, so no request fails.
+   */
+  async rotate(tenant: string, env: string, app: string, binding: string): Promise<BindOutcome> {
+    const where = await findAppInEnv(this.store, tenant, env, app);
+    await refuseDuringCanary(this.store, where);
+    const b = (await this.store.bindings.forApp(where.app.id, where.env.id)).find(
+      (x) => x.state === "active" && (x.name === binding || x.instance === binding),
+    );
+    if (!b) throw new DomainError("not_found", `${app} has no binding ${binding} in ${env}`);
+    const i = await this.store.instances.byId(b.instanceId);
+    if (!i || i.deleting || i.status?.phase !== "ready")
+      throw new DomainError("conflict", `service ${b.instance} is not ready; rotate once it is`);
+    const module = await this.moduleOf(i);
+    const m = module.manifest;
+    if (!m.binding.create)
+      throw new DomainError(
+        "invalid",
+        `${m.id} bindings share the service's access (the module makes no user per binding); there is nothing to rotate`,
+      );
+    const username = usernameFor(app);
+    const password = randomAlphanumeric(32);
+    const made = await this.makeCredentials(i, module, b.name, username, password);
+    const at = { tenant, env, instance: i.name };
+    try {
+      const outcome = await this.writes.run(
+        { tenant, object: { kind: "binding", name: `${app}/${b.name}` }, env, change: { rotated: true } },
+        async (tx) => {
+          // The old user, kept until the app no longer runs a release that has it.
+          const old = await tx.bindings.create(
+            {
+              instanceId: i.id,
+              appId: where.app.id,
+              envId: where.env.id,
+              name: `${b.name}~${b.id}-${Date.now()}`,
+              username: b.username,
+            },
+            () => "",
+          );
+          await tx.bindings.revoke(old, null);
+          await tx.bindings.setCredentials(b.id, sealBindingCredentials(this.box, b.id, made), username);
+          const rolled = await this.roll(tx, where, `new credentials for ${b.name}`);
+          await tx.bindings.revoke(old, rolled.release);
+          return rolled;
+        },
+      );
+      this.reconciler.enqueue(appKey({ tenant, env, app }));
+      this.reconciler.enqueue(instanceKey(tenant, env, i.name));
+      return { ...outcome, binding: await this.bindingView(where, b.name) };
+    } catch (error) {
+      if (m.binding.delete)
+        await this.hooks
+          .run(
+            hookJob(m, module, at, m.binding.delete, m.binding.service, "unbind", {
+              ...this.variables(i, module),
+              ...bindingVariables({ name: b.name, username, password }),
+            }),
+          )
+          .catch(() => undefined);
+      throw error;
+    }
+  }
+
   async list(tenant: string, env: string, app: string): Promise<ServiceBinding[]> {
     const where = await findAppInEnv(this.store, tenant, env, app);
-    return (await this.store.bindings.forApp(where.app.id, where.env.id)).map((b) => ({
-      app,
-      service: b.instance,
-      name: b.name,
-      env,
-      state: b.state,
-      createdAt: b.createdAt,
-      rotatedAt: b.rotatedAt,
-    }));
+    const all = await this.store.bindings.forApp(where.app.id, where.env.id);
+    // A rotation's old user (name~...) is an implementation detail until it is revoked.
+    return all
+      .filter((b) => !b.name.includes("~"))
+      .map((b) => ({
+        app,
+        service: b.instance,
+        name: b.name,
+        env,
+        state: b.state,
+        createdAt: b.createdAt,
+        rotatedAt: b.rotatedAt,
+      }));
   }
 
   /** A new release of the app's current image with the bindings as they stand in `tx`. */
@@ -200,6 +247,46 @@ export class BindingService {
       createdAt: b?.createdAt ?? new Date().toISOString(),
       rotatedAt: b?.rotatedAt ?? null,
     };
+  }
+
+  /**
+   * Runs the module's create hook for a user of the binding's own (none for modules without
+   * per-binding users) and renders what the binding holds: its files and env vars.
+   */
+  private async makeCredentials(
+    i: ServiceInstanceRecord,
+    module: CapabilityModuleRecord,
+    name: string,
+    username: string,
+    password: string,
+  ): Promise<BindingCredentials> {
+    const m = module.manifest;
+    const vars = { ...this.variables(i, module), ...bindingVariables({ name, username, password }) };
+    const at = { tenant: i.tenant, env: i.env, instance: i.name };
+    if (m.binding.create) {
+      const done = await this.hooks.run(
+        hookJob(m, module, at, m.binding.create, m.binding.service, "bind", vars),
+      );
+      if (!done.ok)
+        throw new DomainError(
+          "failed",
+          `binding ${name} was not made: the ${m.id} module's bind hook ${done.timedOut ? "timed out" : `exited ${done.exitCode}`}${done.tail ? `: ${done.tail.split("\n").slice(-3).join(" | ")}` : ""}`,
+        );
+    }
+    const files = {
+      type: m.binding.type,
+      provider: m.binding.provider,
+      ...resolveConfig({ values: m.binding.credentials, secrets: new Set(), facts: vars }).values,
+    };
+    const credentialVars = Object.fromEntries(
+      Object.entries(files).map(([k, v]) => [`CREDENTIAL_${credentialVariable(k)}`, v]),
+    );
+    const env = resolveConfig({
+      values: m.binding.env,
+      secrets: new Set(),
+      facts: { ...vars, ...credentialVars },
+    }).values;
+    return { password, files, env };
   }
 
   private async moduleOf(i: ServiceInstanceRecord): Promise<CapabilityModuleRecord> {

@@ -263,15 +263,17 @@ export class InstanceService {
       host: m ? componentName(m, i.name, m.binding.service) : i.name,
       port: bindingService?.port ?? 0,
       components,
-      bindings: bindings.map((b) => ({
-        app: b.app,
-        service: i.name,
-        name: b.name,
-        env: i.env,
-        state: b.state,
-        createdAt: b.createdAt,
-        rotatedAt: b.rotatedAt,
-      })),
+      bindings: bindings
+        .filter((b) => !b.name.includes("~"))
+        .map((b) => ({
+          app: b.app,
+          service: i.name,
+          name: b.name,
+          env: i.env,
+          state: b.state,
+          createdAt: b.createdAt,
+          rotatedAt: b.rotatedAt,
+        })),
       operation: op ? toOperation(op) : null,
       createdAt: i.createdAt,
       readyAt: i.status?.readyAt ?? null,

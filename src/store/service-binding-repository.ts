@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { nowIso } from "./now-iso.js";
 import type { Database } from "./schema.js";
 
@@ -124,11 +124,18 @@ export class ServiceBindingRepository {
     );
   }
 
-  /** Unbound: the app rolls out without it; its user is dropped once `release` serves. */
+  /**
+   * Unbound: the app rolls out without it; its user is dropped once `release` serves. Its name
+   * becomes NAME~ID, so the app may bind again under the name while the old user waits.
+   */
   async revoke(id: number, release: number | null): Promise<void> {
     await this.db
       .updateTable("service_bindings")
-      .set({ state: "revoking", revoke_after_release: release })
+      .set((eb) => ({
+        state: "revoking",
+        revoke_after_release: release,
+        name: sql<string>`case when ${eb.ref("name")} like '%~%' then ${eb.ref("name")} else ${eb.ref("name")} || '~' || ${eb.ref("id")} end`,
+      }))
       .where("id", "=", id)
       .execute();
   }

@@ -223,11 +223,58 @@ describe("capability plug-ins through the CLI: catalog, services, bindings", () 
         ])
       ).stdout;
     expect(await asOld()).toMatch(/^\+OK\r\n\+PONG/);
+
+    // Rotation: the app rolls onto new credentials with no failed request, then the old ones stop.
+    let rotating = true;
+    const answers: string[] = [];
+    const traffic = (async () => {
+      while (rotating) answers.push(await redisVia("PING"));
+    })();
+    const rotated = await berth.ok(["binding", "rotate", "web", "cache"]);
+    rotating = false;
+    await traffic;
+    expect(rotated).toMatch(/Rotating cache of web/);
+    expect(answers.length).toBeGreaterThan(5);
+    expect(answers.filter((a) => a !== "+OK\n+PONG\n+OK\n")).toEqual([]);
+    let old = "";
+    for (let i = 0; i < 50; i++) {
+      old = await asOld();
+      if (!old.startsWith("+OK")) break;
+      await sleep(200);
+    }
+    expect(old).toMatch(/^-WRONGPASS/);
+    expect(await redisVia("GET greeting")).toBe("+OK\n$5\nhello\n+OK\n");
+    const current = (await docker.listContainers({ filters: { label: ["berth.app=web"] } }))[0];
+    const readNow = async (name: string) =>
+      (await run("docker", ["exec", current?.Id as string, "cat", `/bindings/cache/${name}`])).stdout;
+    const [username2, password2] = [await readNow("username"), await readNow("password")];
+    expect(username2).toMatch(/^b_web_[a-z0-9]{6}$/);
+    expect(username2).not.toBe(username);
+    expect(await asOld()).toMatch(/^-WRONGPASS/);
+    const asNew = async () =>
+      (
+        await run("docker", [
+          "run",
+          "--rm",
+          "--network",
+          network,
+          "berth/busybox:latest",
+          "sh",
+          "-c",
+          `printf 'AUTH ${username2} ${password2}\\r\\nPING\\r\\nQUIT\\r\\n' | nc cache 6379`,
+        ])
+      ).stdout;
     const unbound = await berth.ok(["unbind", "web", "cache"]);
-    expect(unbound).toMatch(/release 3 is serving/);
+    expect(unbound).toMatch(/release 4 is serving/);
     let answer = "";
     for (let i = 0; i < 50; i++) {
       answer = await asOld();
+      if (!answer.startsWith("+OK")) break;
+      await sleep(200);
+    }
+    expect(answer).toMatch(/^-WRONGPASS/);
+    for (let i = 0; i < 50; i++) {
+      answer = await asNew();
       if (!answer.startsWith("+OK")) break;
       await sleep(200);
     }

@@ -229,6 +229,26 @@ export function registerServiceRoutes(api: OpenAPIHono, s: ApiServices): void {
   );
   api.openapi(
     createRoute({
+      method: "post",
+      path: "/tenants/{tenant}/envs/{env}/apps/{app}/bindings/{binding}/rotate",
+      operationId: "rotateBinding",
+      tags,
+      summary:
+        "New credentials for a binding: a new user at the service, the app rolled out with it, the old user revoked once no replica uses it",
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
+      request: { params: BindingParams },
+      responses: {
+        200: jsonResponse(BindOutcome, "Rotating; the app is rolling out with the new credentials"),
+        ...errors(400, 401, 403, 404, 409, 422, 503),
+      },
+    }),
+    async (c) => {
+      const { tenant, env, app, binding } = c.req.valid("param");
+      return c.json(await s.bindings.rotate(tenant, env, app, binding), 200);
+    },
+  );
+  api.openapi(
+    createRoute({
       method: "delete",
       path: "/tenants/{tenant}/envs/{env}/apps/{app}/bindings/{binding}",
       operationId: "unbindService",

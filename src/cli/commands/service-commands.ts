@@ -342,6 +342,25 @@ export function registerServiceCommands(program: Command): void {
         await waitForRollout(clientFromConfig(), where, r.release, r.eventCursor, out);
     });
   program
+    .command("binding")
+    .description("a binding's credentials")
+    .command("rotate <app> <binding>")
+    .description(
+      "new credentials: a new user at the service, the app rolled out with it, the old user revoked afterwards",
+    )
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--no-wait", "return once the rollout has started")
+    .action(async (app: string, binding: string, opts: { env?: string; tenant?: string; wait: boolean }) => {
+      const where = { tenant: tenantOf(opts.tenant), env: envOf(opts.env), app };
+      const r = await serviceClientFromConfig().rotateBinding(where.tenant, where.env, app, binding);
+      out(
+        `Rotating ${r.binding.name} of ${app}: the old credentials are revoked once ${app} no longer uses them`,
+      );
+      if (r.release !== null && opts.wait)
+        await waitForRollout(clientFromConfig(), where, r.release, r.eventCursor, out);
+    });
+  program
     .command("bindings <app>")
     .option("--env <env>", "environment")
     .option("--tenant <tenant>", "tenant")
