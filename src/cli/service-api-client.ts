@@ -8,6 +8,7 @@ import type {
   ServiceBinding,
   ServiceInstance,
   ServiceOperation,
+  UpdateServiceRequest,
 } from "../domain/service-instance.js";
 import { ApiCalls } from "./api-calls.js";
 import { connection } from "./cli-config.js";
@@ -50,6 +51,18 @@ export class ServiceApiClient extends ApiCalls {
   ): Promise<ServiceInstance> =>
     this.call(
       this.api.POST("/tenants/{tenant}/envs/{env}/services", { params: env(t, e), body: req }),
+    ) as Promise<ServiceInstance>;
+  updateService = (
+    t: string,
+    e: string,
+    s: string,
+    req: z.input<typeof UpdateServiceRequest>,
+  ): Promise<ServiceInstance> =>
+    this.call(
+      this.api.PATCH("/tenants/{tenant}/envs/{env}/services/{service}", {
+        params: service(t, e, s),
+        body: req,
+      }),
     ) as Promise<ServiceInstance>;
   service = (t: string, e: string, s: string): Promise<ServiceInstance> =>
     this.call(

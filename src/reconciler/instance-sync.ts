@@ -89,8 +89,10 @@ export class InstanceSync implements SyncHandler {
         op?.id,
         `not ready within ${deadlineMs(m) / 1000}s (${waiting.join(", ") || i.status?.message || "its ready check kept failing"})`,
       );
+    // Ready once; a later change of plan or parameters is an update until it is ready again.
+    const phase = i.status?.readyAt ? "updating" : "provisioning";
     if (waiting.length > 0) {
-      await this.status(i, "provisioning", `waiting for ${waiting.join(", ")}`, op?.id);
+      await this.status(i, phase, `waiting for ${waiting.join(", ")}`, op?.id);
       return { requeueAfterMs: WAIT_MS };
     }
     const ready = m.services[m.binding.service]?.ready.command;
@@ -99,7 +101,7 @@ export class InstanceSync implements SyncHandler {
       if (!done.ok) {
         await this.status(
           i,
-          "provisioning",
+          phase,
           `waiting for the ready check (${done.tail.split("\n").pop() || `exit ${done.exitCode}`})`,
           op?.id,
         );
@@ -119,12 +121,27 @@ export class InstanceSync implements SyncHandler {
     return undefined;
   }
 
-  /** A failed provision: the record says why; its components, volumes and secrets go. */
+  /**
+   * A failed provision: the record says why; its components, volumes and secrets go. A failed
+   * update takes nothing away: the instance keeps its data and says the update failed.
+   */
   private async fail(
     i: ServiceInstanceRecord,
     opId: number | undefined,
     reason: string,
-  ): Promise<SyncResult> {
+  ): Promise<SyncResult | undefined> {
+    if (i.status?.readyAt) {
+      await this.store.transaction(async (tx) => {
+        await tx.instanceStatus.write(i.id, {
+          phase: "ready",
+          message: `the last update failed: ${reason}`,
+          observedGeneration: i.generation,
+        });
+        if (opId !== undefined) await tx.operations.finish(opId, "failed", reason);
+      });
+      this.onLog(`service ${i.tenant}/${i.env}/${i.name}: update failed: ${reason}`);
+      return undefined;
+    }
     await this.store.transaction(async (tx) => {
       await tx.instanceStatus.write(i.id, {
         phase: "failed",

@@ -1,11 +1,17 @@
 import type { Readable } from "node:stream";
 import { referencesOf, resolveConfig } from "../config/render-template.js";
-import { entryContext, instanceContext } from "../config/sealing-contexts.js";
+import { openInstanceSecrets } from "../config/sealed-service-values.js";
+import { instanceContext } from "../config/sealing-contexts.js";
 import type { CapabilityManifest } from "../domain/capability-module.js";
 import { DomainError } from "../domain/domain-error.js";
 import { appKey } from "../domain/labels.js";
 import type { SecretBox } from "../domain/secret-box.js";
-import type { CreateServiceRequest, ServiceInstance, ServiceOperation } from "../domain/service-instance.js";
+import type {
+  CreateServiceRequest,
+  ServiceInstance,
+  ServiceOperation,
+  UpdateServiceRequest,
+} from "../domain/service-instance.js";
 import { componentName, instanceVariables } from "../formats/module-variables.js";
 import { validateParameters } from "../formats/validate-parameters.js";
 import type { Enqueuer } from "../reconciler/enqueuer.js";
@@ -119,6 +125,68 @@ export class InstanceService {
           "name",
         );
     }
+  }
+
+  /**
+   * A new plan or new parameters: the components are written again and roll out (a service on a
+   * volume restarts in place, stop-first); the instance is ready again once they serve.
+   */
+  async update(
+    tenant: string,
+    env: string,
+    name: string,
+    req: UpdateServiceRequest,
+    by: string,
+  ): Promise<ServiceInstance> {
+    const i = await this.find(tenant, env, name);
+    if (i.deleting || i.status?.phase === "failed")
+      throw new DomainError(
+        "conflict",
+        `service ${name} is ${i.deleting ? "being deleted" : "failed"}; nothing to update`,
+      );
+    const open = await this.store.operations.open(i.id);
+    if (open)
+      throw new DomainError(
+        "conflict",
+        `service ${name} has a ${open.kind} under way (operation ${open.id}); wait for it`,
+      );
+    const module = await this.store.modules.byId(i.moduleId);
+    if (!module) throw new Error(`service instance ${i.id} names module ${i.moduleId}, which is gone`);
+    const m = module.manifest;
+    const plan = planOf(m, req.plan ?? i.plan);
+    const changed = validateParameters(
+      m.parameters.update,
+      req.parameters ?? {},
+      `${m.id} ${module.version} update`,
+    );
+    // The update's values over the instance's own, judged again as a whole by the create schema.
+    const params = validateParameters(
+      m.parameters.create,
+      { ...i.parameters, ...changed },
+      `${m.id} ${module.version}`,
+    );
+    const images = await this.images.ensure(module);
+    const t = await findTenant(this.store, tenant);
+    const e = await findEnv(this.store, t, env);
+    const op = {
+      tenant,
+      object: { kind: "service", name },
+      env,
+      change: { plan: plan.name, parameters: Object.keys(changed) },
+    } as const;
+    const keys = await this.writes.run(op, async (tx) => {
+      await tx.instances.update(i.id, { plan: plan.name, parameters: params });
+      await tx.operations.start(i.id, "update", by);
+      return writeComponents(tx, this.box, this.releases, { tenant: t, env: e }, module, images, {
+        instance: name,
+        plan,
+        params,
+        secrets: openInstanceSecrets(this.box, i),
+      });
+    });
+    this.reconciler.enqueue(instanceKey(tenant, env, name));
+    for (const key of keys) this.reconciler.enqueue(key);
+    return this.info(tenant, env, name);
   }
 
   async list(tenant: string, env?: string): Promise<ServiceInstance[]> {

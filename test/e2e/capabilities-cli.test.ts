@@ -287,6 +287,22 @@ describe("capability plug-ins through the CLI: catalog, services, bindings", () 
 
   it("refuses to delete a bound service or app, then deletes the service with its volume", async () => {
     await berth.ok(["bind", "web", "cache", "--as", "cache"]);
+    // A new plan restarts the server in place, on its volume: the data stays.
+    const bad = await berth.cli(["service", "update", "cache", "--param", "color=red"]);
+    expect(bad.stderr).toMatch(/redis 1\.0\.0 update: parameter color is not a parameter of it/);
+    expect(await berth.ok(["service", "update", "cache", "--plan", "large", "--wait"])).toMatch(
+      /cache is ready with plan large/,
+    );
+    const server = (await docker.listContainers({ filters: { label: ["berth.app=cache"] } }))[0];
+    expect((await docker.getContainer(server?.Id as string).inspect()).HostConfig.Memory).toBe(
+      2048 * 1024 * 1024,
+    );
+    expect(await redisVia("GET greeting")).toBe("+OK\n$5\nhello\n+OK\n");
+    expect(JSON.parse(await berth.ok(["service", "info", "cache", "--json"]))).toMatchObject({
+      phase: "ready",
+      plan: "large",
+      operation: { kind: "update", state: "succeeded" },
+    });
     expect((await berth.cli(["service", "delete", "cache"])).stderr).toMatch(
       /service cache is bound to web in dev; unbind first/,
     );

@@ -852,7 +852,8 @@ export interface paths {
         delete: operations["deleteService"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** A new plan or new parameters (the module's update schema); asynchronous, like create */
+        patch: operations["updateService"];
         trace?: never;
     };
     "/tenants/{tenant}/envs/{env}/services/{service}/operations/{id}": {
@@ -2450,6 +2451,16 @@ export interface components {
              */
             plan?: string;
             /** @default {} */
+            parameters?: {
+                [key: string]: unknown;
+            };
+        };
+        UpdateServiceRequest: {
+            /**
+             * @description plan name (a DNS label)
+             * @example web
+             */
+            plan?: string;
             parameters?: {
                 [key: string]: unknown;
             };
@@ -7652,6 +7663,109 @@ export interface operations {
             };
             /** @description Conflicts with current state */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The container engine or the cluster this needs cannot be reached or cannot take changes now; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    updateService: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description tenant name (a DNS label) */
+                tenant: string;
+                /** @description environment name (a DNS label) */
+                env: string;
+                /** @description service instance name (a DNS label) */
+                service: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateServiceRequest"];
+            };
+        };
+        responses: {
+            /** @description Accepted: updating */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceInstance"];
+                };
+            };
+            /** @description Invalid input; nothing was changed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, expired or revoked token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The token is valid but lacks the right, or the tenant's isolation policy or quota (code quota_exceeded) does not allow this; nothing was changed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another tenant's objects answer the same) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The work was tried and failed */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -9,6 +9,7 @@ import {
   ServiceBinding,
   ServiceInstance,
   ServiceOperation,
+  UpdateServiceRequest,
 } from "../../domain/service-instance.js";
 import { callerOf } from "../bearer-auth.js";
 import { guards, requireIn } from "../guard.js";
@@ -121,6 +122,29 @@ export function registerServiceRoutes(api: OpenAPIHono, s: ApiServices): void {
     async (c) => {
       const { tenant, env, service } = c.req.valid("param");
       return c.json(await s.instances.info(tenant, env, service), 200);
+    },
+  );
+  api.openapi(
+    createRoute({
+      method: "patch",
+      path: `${base}/{service}`,
+      operationId: "updateService",
+      tags,
+      summary: "A new plan or new parameters (the module's update schema); asynchronous, like create",
+      ...g({ permission: "env.deploy", tenant: "path", env: "path" }),
+      request: { params: ServiceParams, body: jsonBody(UpdateServiceRequest) },
+      responses: {
+        202: jsonResponse(ServiceInstance, "Accepted: updating"),
+        ...errors(400, 401, 404, 409, 413, 422, 503),
+        403: forbiddenOrOverQuota,
+      },
+    }),
+    async (c) => {
+      const { tenant, env, service } = c.req.valid("param");
+      return c.json(
+        await s.instances.update(tenant, env, service, c.req.valid("json"), callerOf(c).user),
+        202,
+      );
     },
   );
   api.openapi(

@@ -230,6 +230,33 @@ export function registerServiceCommands(program: Command): void {
       },
     );
   svc
+    .command("update <name>")
+    .description("a new plan or new parameters; the instance restarts in place on its volume")
+    .option("--plan <plan>", "another plan of the capability")
+    .option("--param <key=value>", "a parameter of the module's update schema (repeatable)", collectParam, {})
+    .option("--env <env>", "environment")
+    .option("--tenant <tenant>", "tenant")
+    .option("--wait", "wait until it is ready again (or the update failed)")
+    .action(
+      async (
+        name: string,
+        opts: { plan?: string; param: Record<string, string>; env?: string; tenant?: string; wait?: boolean },
+      ) => {
+        if (opts.plan === undefined && Object.keys(opts.param).length === 0)
+          throw new CliError("nothing to change: give --plan or --param");
+        const tenant = tenantOf(opts.tenant);
+        const env = envOf(opts.env);
+        const i = await serviceClientFromConfig().updateService(tenant, env, name, {
+          plan: opts.plan,
+          parameters: Object.keys(opts.param).length > 0 ? opts.param : undefined,
+        });
+        out(`Updating ${name} (plan ${i.plan}) in ${env}`);
+        if (!opts.wait) return out(`'berth service info ${name}' shows progress`);
+        await waitForOperation(tenant, env, name, false);
+        out(`${name} is ready with plan ${i.plan}`);
+      },
+    );
+  svc
     .command("list")
     .option("--env <env>", "environment")
     .option("--tenant <tenant>", "tenant")
