@@ -73,6 +73,12 @@ export class ManifestService {
       const apps = new Map<string, AppRow>();
       for (const name of order) {
         let app = await tx.apps.find(tenant.id, name);
+        if (app?.capability)
+          throw new DomainError(
+            "conflict",
+            `apps.${name}: '${name}' runs service instances (capability ${app.capability}), not an app; rename the app in the manifest`,
+            `apps.${name}`,
+          );
         if (!app) {
           app = await tx.apps.create(tenant.id, name);
           step("create app", name);

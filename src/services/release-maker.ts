@@ -180,11 +180,16 @@ export class ReleaseMaker {
     files: { layer: ConfigLayer; path: string; template: string }[];
     settings: LayeredSetting[];
   }> {
-    const rows = await store.config.layersFor({
+    const all = await store.config.layersFor({
       tenantId: where.tenant.id,
       appId: where.app.id,
       envId: where.env.id,
     });
+    // A service instance's component runs on its module's settings alone: the tenant's own
+    // config (a tenant-wide command, volume or env var) must never reach a database's container.
+    const own = <R extends { app_id: number }>(rows: R[]) =>
+      where.app.capability === null ? rows : rows.filter((r) => r.app_id === where.app.id);
+    const rows = { entries: own(all.entries), files: own(all.files), settings: own(all.settings) };
     return {
       entries: rows.entries.map((r) => ({
         layer: layerOf(r),
