@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -383,10 +383,52 @@ describe("capability plug-ins through the CLI: catalog, services, bindings", () 
     await berth.ok(["service", "delete", "notes", "--wait"]);
   }, 240_000);
 
+  it("adds a module version from a git repository at a tag", async () => {
+    const repo = mkdtempSync(join(tmpdir(), "berth-module-repo-"));
+    const dir = memoModule();
+    const yaml = join(dir, "capability.yaml");
+    writeFileSync(yaml, readFileSync(yaml, "utf8").replace("version: 0.1.0", "version: 0.2.0"));
+    await run("cp", ["-r", dir, join(repo, "memo")]);
+    const git = (...args: string[]) =>
+      run("git", ["-C", repo, "-c", "user.name=t", "-c", "user.email=t@localhost", ...args]);
+    await git("init", "--quiet");
+    await git("add", ".");
+    await git("commit", "--quiet", "-m", "memo 0.2.0");
+    await git("tag", "v0.2.0");
+    const bad = await berth.cli(["catalog", "add", "--git", `file://${repo}`, "--ref", "--upload-pack=x"]);
+    expect(bad.stderr).toMatch(/--ref --upload-pack=x: expected a tag or branch name/);
+    const missing = await berth.cli([
+      "catalog",
+      "add",
+      "--git",
+      `file://${repo}`,
+      "--ref",
+      "v9",
+      "--path",
+      "memo",
+    ]);
+    expect(missing.stderr).toMatch(/git clone of file:\/\/.* at v9 failed: .*v9/);
+    const added = await berth.ok([
+      "catalog",
+      "add",
+      "--git",
+      `file://${repo}`,
+      "--ref",
+      "v0.2.0",
+      "--path",
+      "memo",
+      "--tenant",
+      "acme",
+    ]);
+    expect(added).toMatch(/Added memo 0\.2\.0 to the catalog for acme/);
+    const shown = JSON.parse(await berth.ok(["catalog", "show", "memo", "--json"]));
+    expect(shown.versions.map((v: { version: string }) => v.version)).toEqual(["0.2.0", "0.1.0"]);
+    expect(shown.versions[0].source).toMatch(/^git file:\/\/.* v0\.2\.0 [0-9a-f]{12}$/);
+  }, 120_000);
+
   it("refuses a module service that asks for privileged mode, by the tenant's isolation policy", async () => {
     const dir = memoModule({ privileged: true });
     const yaml = join(dir, "capability.yaml");
-    const { readFileSync } = await import("node:fs");
     writeFileSync(yaml, readFileSync(yaml, "utf8").replace("id: memo", "id: rootmemo"));
     await berth.ok(["catalog", "add", dir, "--tenant", "acme"]);
     const r = await berth.cli(["service", "create", "rooty", "--capability", "rootmemo"]);
@@ -402,7 +444,6 @@ describe("capability plug-ins through the CLI: catalog, services, bindings", () 
   it("a provision that fails says why and leaves no container, volume or secret behind", async () => {
     const dir = memoModule({ crash: true });
     const yaml = join(dir, "capability.yaml");
-    const { readFileSync } = await import("node:fs");
     writeFileSync(yaml, readFileSync(yaml, "utf8").replace("id: memo", "id: crashmemo"));
     await berth.ok(["catalog", "add", dir, "--tenant", "acme"]);
     const r = await berth.cli(["service", "create", "broken", "--capability", "crashmemo", "--wait"]);

@@ -132,40 +132,62 @@ export function registerServiceCommands(program: Command): void {
       if (d.upgrades.length > 0) out(`upgrades: ${d.upgrades.map((u) => `${u.from} -> ${u.to}`).join(", ")}`);
     });
   catalog
-    .command("add <dir>")
+    .command("add [dir]")
     .description(
       "add a module folder (linted, its images built); --tenant for one tenant (its owners), else for everyone (platform admins)",
     )
     .option("--tenant <tenant>", "add it for this tenant only")
-    .action(async (dir: string, opts: { tenant?: string }) => {
-      const { readModuleFolder } = await import("../../formats/read-module-folder.js");
-      const { lintModule, problemText } = await import("../../formats/lint-module.js");
-      let files: ReturnType<typeof readModuleFolder>;
-      try {
-        files = readModuleFolder(dir);
-      } catch (error) {
-        throw new CliError(`${dir}: ${(error as Error).message}`);
-      }
-      const lint = lintModule(files);
-      if (!lint.manifest) throw new CliError(lint.problems.map(problemText).join("\n"));
-      out(
-        `Adding ${lint.manifest.id} ${lint.manifest.version}: building its images on the server (the first build installs packages; this can take a minute)`,
-      );
-      const r = await serviceClientFromConfig().addModule({
-        tenant: opts.tenant,
-        source: "upload",
-        files: files.map((f) => ({
-          path: f.path,
-          mode: f.mode,
-          data: Buffer.from(f.data).toString("base64"),
-        })),
-      });
-      out(
-        r.added
-          ? `Added ${r.capability} ${r.version} to the catalog for ${r.scope === "platform" ? "every tenant" : opts.tenant}`
-          : `${r.capability} ${r.version} was already in the catalog with these very files`,
-      );
-    });
+    .option("--git <url>", "take the module from a git repository instead of a folder")
+    .option("--ref <tag>", "with --git: the tag or branch to take")
+    .option("--path <subdir>", "with --git: the module's folder inside the repository")
+    .action(
+      async (
+        dir: string | undefined,
+        opts: { tenant?: string; git?: string; ref?: string; path?: string },
+      ) => {
+        const { readModuleFolder } = await import("../../formats/read-module-folder.js");
+        const { lintModule, problemText } = await import("../../formats/lint-module.js");
+        if ((dir === undefined) === (opts.git === undefined))
+          throw new CliError("give a module folder, or --git URL --ref TAG");
+        let source = "upload";
+        let folder = dir as string;
+        let cleanup = () => {};
+        if (opts.git !== undefined) {
+          const { cloneModule } = await import("../clone-module.js");
+          const cloned = await cloneModule(opts.git, opts.ref, opts.path);
+          folder = cloned.dir;
+          source = cloned.source;
+          cleanup = cloned.cleanup;
+        }
+        let files: ReturnType<typeof readModuleFolder>;
+        try {
+          files = readModuleFolder(folder);
+        } catch (error) {
+          throw new CliError(`${dir ?? opts.git}: ${(error as Error).message}`);
+        } finally {
+          cleanup();
+        }
+        const lint = lintModule(files);
+        if (!lint.manifest) throw new CliError(lint.problems.map(problemText).join("\n"));
+        out(
+          `Adding ${lint.manifest.id} ${lint.manifest.version}: building its images on the server (the first build installs packages; this can take a minute)`,
+        );
+        const r = await serviceClientFromConfig().addModule({
+          tenant: opts.tenant,
+          source,
+          files: files.map((f) => ({
+            path: f.path,
+            mode: f.mode,
+            data: Buffer.from(f.data).toString("base64"),
+          })),
+        });
+        out(
+          r.added
+            ? `Added ${r.capability} ${r.version} to the catalog for ${r.scope === "platform" ? "every tenant" : opts.tenant}`
+            : `${r.capability} ${r.version} was already in the catalog with these very files`,
+        );
+      },
+    );
 
   const module = program
     .command("module")
