@@ -23,7 +23,7 @@ export async function cloneModule(
   ref: string | undefined,
   subdir: string | undefined,
 ): Promise<{ dir: string; source: string; cleanup: () => void }> {
-  if (!GIT_URL.test(url))
+  if (!GIT_URL.test(url) || url.length > 250)
     throw new CliError(
       `--git ${url}: expected an https://, ssh://, git://, file:// URL, user@host:path or an absolute path`,
     );
@@ -40,7 +40,7 @@ export async function cloneModule(
     const { stdout } = await run("git", ["-C", join(root, "repo"), "rev-parse", "HEAD"]);
     return {
       dir: join(root, "repo", inside),
-      source: `git ${url} ${ref} ${stdout.trim().slice(0, 12)}`.slice(0, 300),
+      source: `git ${url} ${ref} ${stdout.trim().slice(0, 12)}`,
       cleanup,
     };
   } catch (error) {

@@ -26,13 +26,13 @@ export function projectBindings(
 ): ReleaseSnapshot {
   if (bindings.length === 0) return snapshot;
   const own = new Set([...Object.keys(snapshot.env), ...Object.keys(snapshot.secretEnv)]);
-  const fromBindings: Record<string, string> = {};
+  const fromBindings: Record<string, string> = Object.create(null);
   const files = [];
   for (const b of bindings) {
     for (const [key, value] of Object.entries(b.files))
       files.push({ path: `${SERVICE_BINDING_ROOT}/${b.name}/${key}`, content: value });
     for (const [key, value] of Object.entries(b.env)) {
-      const name = key in fromBindings ? `${prefixOf(b.name)}_${key}` : key;
+      const name = Object.hasOwn(fromBindings, key) ? `${prefixOf(b.name)}_${key}` : key;
       if (!own.has(name)) fromBindings[name] = value;
     }
   }

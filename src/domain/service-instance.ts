@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CapabilityId, ModuleVersion, PlanName } from "./capability-module.js";
+import { CapabilityId, ModulePath, ModuleVersion, PlanName } from "./capability-module.js";
 import { AppName, dnsLabel, EnvName, TenantName } from "./dns-label.js";
 
 export const InstanceName = dnsLabel("service instance");
@@ -73,10 +73,12 @@ export const CatalogDetail = CatalogEntry.extend({
 export type CatalogDetail = z.infer<typeof CatalogDetail>;
 
 export const ModuleFileBody = z.strictObject({
-  path: z.string().min(1).max(200),
+  path: ModulePath,
   mode: z.number().int().min(0).max(0o777),
-  /** base64 */
-  data: z.string().max(12 * 1024 * 1024),
+  data: z
+    .string()
+    .max(12 * 1024 * 1024)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/, "data is the file's bytes in base64"),
 });
 
 export const AddModuleRequest = z
@@ -84,7 +86,14 @@ export const AddModuleRequest = z
     /** Absent: for every tenant (platform admins only). */
     tenant: TenantName.optional(),
     files: z.array(ModuleFileBody).min(1).max(500),
-    source: z.string().max(300).default("upload"),
+    /** Where the files came from: a folder (upload), or `git URL REF COMMIT` (catalog add --git). */
+    source: z
+      .string()
+      .regex(
+        /^(upload|git [\x21-\x7e]{1,250} [A-Za-z0-9._/-]{1,200} [0-9a-f]{12})$/,
+        "source is 'upload' or 'git URL REF COMMIT'",
+      )
+      .default("upload"),
   })
   .meta({ id: "AddModuleRequest" });
 export type AddModuleRequest = z.infer<typeof AddModuleRequest>;

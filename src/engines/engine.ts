@@ -58,6 +58,11 @@ export interface BuildOptions {
   labels: Record<string, string>;
   /** Sees the context's root Dockerfile (null: none) before the build starts; throws to refuse it. */
   vet?: (dockerfile: string | null) => Promise<void>;
+  /**
+   * Named by its content (a capability module's image): every Berth server on this engine may
+   * use it, so it carries no server's label and no server's cleanup removes it.
+   */
+  shared?: boolean;
 }
 
 /** The environments and links an engine holds objects for (networks, namespaces). */

@@ -74,7 +74,7 @@ export function lintModule(files: readonly ModuleFile[]): LintResult {
     return { manifest: undefined, problems };
   }
   const at = (path: readonly (string | number)[], message: string) => {
-    const node = yamlNodeAt(doc.contents as Node | null, path.map(String));
+    const node = yamlNodeAt(doc.contents as Node | null, path.map(String), true);
     problems.push({
       file: MANIFEST_FILE,
       line: lines.linePos(node?.range?.[0] ?? 0).line,
@@ -84,7 +84,13 @@ export function lintModule(files: readonly ModuleFile[]): LintResult {
   };
   const parsed = CapabilityManifest.safeParse(doc.toJS());
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) at(issue.path as (string | number)[], issue.message);
+    for (const issue of parsed.error.issues) {
+      const path = issue.path as (string | number)[];
+      // Zod names the object; the field at fault is each unknown key in it.
+      if (issue.code === "unrecognized_keys")
+        for (const key of issue.keys) at([...path, key], `unknown field '${key}'`);
+      else at(path, issue.message);
+    }
     return { manifest: undefined, problems };
   }
   const m = parsed.data;
@@ -134,8 +140,9 @@ function checkReferences(m: CapabilityManifest, at: At) {
 
 /** Every parameter schema compiles; a replicas parameter is an integer the create schema declares. */
 function checkParameters(m: CapabilityManifest, at: At) {
-  const ajv = new Ajv2020({ strict: true, allErrors: true });
   for (const [op, schema] of Object.entries(m.parameters)) {
+    // One validator per schema: two schemas sharing an $id must not collide.
+    const ajv = new Ajv2020({ strict: true, allErrors: true });
     if (schema === undefined) continue;
     if (schema.type !== "object") {
       at(["parameters", op, "type"], "a parameter schema is an object schema (type: object)");
@@ -236,7 +243,15 @@ function checkImages(
     const text = textOf(dockerfile).split("\n");
     for (const base of bases)
       if (base !== MODULE_BASE_IMAGE) {
-        const line = text.findIndex((l) => /^\s*(FROM|COPY|ADD)\b/i.test(l) && l.includes(base)) + 1;
+        const line =
+          text.findIndex(
+            (l) =>
+              /^\s*(FROM|COPY|ADD)\b/i.test(l) &&
+              l
+                .trim()
+                .split(/\s+/)
+                .some((w) => w === base || w === `--from=${base}`),
+          ) + 1;
         problems.push({
           file: `${context}/Dockerfile`,
           line: Math.max(line, 1),

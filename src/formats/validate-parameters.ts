@@ -3,7 +3,7 @@ import { DomainError } from "../domain/domain-error.js";
 
 const compiled = new Map<string, ValidateFunction>();
 // useDefaults fills in what the schema defaults; coerceTypes turns "4" into 4 where the schema says integer (the CLI sends --param values as text).
-const ajv = new Ajv2020({ strict: false, allErrors: false, useDefaults: true, coerceTypes: true });
+const OPTIONS = { strict: false, allErrors: false, useDefaults: true, coerceTypes: true } as const;
 
 /**
  * Parameters checked against a module's JSON Schema, defaults filled in. A module without a
@@ -27,7 +27,8 @@ export function validateParameters(
   const key = JSON.stringify(schema);
   let validate = compiled.get(key);
   if (!validate) {
-    validate = ajv.compile(schema);
+    // Its own validator: modules (or versions) whose schemas share an $id must not collide.
+    validate = new Ajv2020(OPTIONS).compile(schema);
     compiled.set(key, validate);
   }
   const copy = structuredClone(values);
@@ -42,9 +43,11 @@ export function validateParameters(
   const rule =
     e?.keyword === "additionalProperties"
       ? "is not a parameter of it"
-      : e?.keyword === "enum"
-        ? `must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(", ")}`
-        : (e?.message ?? "is invalid");
+      : e?.keyword === "required"
+        ? "is required"
+        : e?.keyword === "enum"
+          ? `must be one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).map((v) => JSON.stringify(v)).join(", ")}`
+          : (e?.message ?? "is invalid");
   throw new DomainError(
     "invalid",
     `${what}: parameter ${name || "(all)"} ${rule}`,

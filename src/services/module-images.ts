@@ -81,6 +81,9 @@ export class ModuleImages {
         Readable.from(tar as AsyncIterable<Buffer>),
         {
           tag,
+          // Named by the module's files, so shared by every server on this engine (and kept
+          // between test runs: the slow apt step is built once per module version).
+          shared: true,
           labels: {
             [LABEL.managed]: "true",
             "berth.capability": m.capability,

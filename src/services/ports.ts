@@ -32,6 +32,7 @@ export interface ImageBuilder extends ImageLookup {
       tag: string;
       labels: Record<string, string>;
       vet?: (dockerfile: string | null) => Promise<void>;
+      shared?: boolean;
     },
     onLog: (line: string) => void,
   ): Promise<{ id: string; exposedPorts: number[] }>;

@@ -184,9 +184,18 @@ describe("the shipped capability modules, round trip through the CLI: provision,
     console.log(`per-module timings:\n${JSON.stringify(timings, null, 2)}`);
   });
 
-  /** This server's containers of one Berth app (or instance component). */
-  const containersOf = (app: string, all = false) =>
-    docker.listContainers({ all, filters: { label: [`berth.app=${app}`, `berth.instance=${instance}`] } });
+  /** This server's containers of one Berth app (or instance component), of one release when given. */
+  const containersOf = (app: string, all = false, release?: number) =>
+    docker.listContainers({
+      all,
+      filters: {
+        label: [
+          `berth.app=${app}`,
+          `berth.instance=${instance}`,
+          ...(release === undefined ? [] : [`berth.release=${release}`]),
+        ],
+      },
+    });
 
   /** Creates the instance and checks it is ready; returns the module image and the instance's network. */
   async function provision(
@@ -222,7 +231,8 @@ describe("the shipped capability modules, round trip through the CLI: provision,
     (timings[capability] as Record<string, string>).bind = secs(t0);
     expect(bound).toMatch(new RegExp(`Bound ${app} to ${service} as ${service}`));
     expect(bound).toMatch(/release 2 is serving/);
-    const containers = await containersOf(app);
+    // Release 1 may still be draining: the bound app is release 2.
+    const containers = await containersOf(app, false, 2);
     expect(containers).toHaveLength(1);
     const id = containers[0]?.Id as string;
     const read = async (file: string) => {
@@ -262,7 +272,8 @@ describe("the shipped capability modules, round trip through the CLI: provision,
     const files = (await getViaRouter(berth.routerPort, `${app}.dev.acme.localhost`, "/cgi-bin/files")).body;
     expect(files).toMatch(/No such file or directory/);
     expect(files).toMatch(/^env=$/m);
-    const [container] = await containersOf(app);
+    const [container] = await containersOf(app, false, 3);
+    expect(container).toBeDefined();
     const ls = await sh("docker", ["exec", container?.Id as string, "sh", "-c", `ls /bindings/${service}`]);
     expect(ls.code).not.toBe(0);
     const env = await sh("docker", ["exec", container?.Id as string, "sh", "-c", `echo "[\${${envVar}:-}]"`]);

@@ -77,6 +77,8 @@ const FREE_TEXT: Record<string, string> = {
   "PUT /tenants/{tenant}/exceptions/{kind} body.reason": "stored as text, one line",
   "POST /tenants/{tenant}/envs/{env}/apps/{app}/routes body.certPem": "parsed as PEM, never written as given",
   "POST /tenants/{tenant}/envs/{env}/apps/{app}/routes body.keyPem": "parsed as PEM, never written as given",
+  "POST /catalog body.files.*.data":
+    "a module file's bytes (base64): linted, then a file in a Docker build context, never a path, command or label",
 };
 
 type Schema = any;

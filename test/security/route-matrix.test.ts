@@ -103,6 +103,25 @@ const MATRIX: Record<string, Entry> = {
   "PATCH /clusters/{cluster}/nodes/{node}/labels": ADMIN,
   "PUT /clusters/{cluster}/nodes/{node}/availability": ADMIN,
   "GET /tls/ca": SELF,
+  // The catalog: read by members, added to by a tenant's owners (for it) or platform admins.
+  "GET /catalog": { viewer: "allow", other: 404, query: "tenant=acme" },
+  "GET /catalog/{capability}": { viewer: "allow", other: 404, query: "tenant=acme" },
+  "POST /catalog": {
+    viewer: 403,
+    other: 404,
+    body: { tenant: "acme", files: [{ path: "capability.yaml", mode: 420, data: "" }] },
+  },
+  [`GET ${T}/envs/{env}/services`]: R,
+  [`POST ${T}/envs/{env}/services`]: W,
+  [`GET ${T}/envs/{env}/services/{service}`]: R,
+  [`PATCH ${T}/envs/{env}/services/{service}`]: W,
+  [`DELETE ${T}/envs/{env}/services/{service}`]: W,
+  [`GET ${T}/envs/{env}/services/{service}/operations/{id}`]: R,
+  [`GET ${T}/envs/{env}/services/{service}/logs`]: R,
+  [`GET ${APP}/bindings`]: R,
+  [`POST ${APP}/bindings`]: W,
+  [`DELETE ${APP}/bindings/{binding}`]: W,
+  [`POST ${APP}/bindings/{binding}/rotate`]: W,
 };
 
 describe("security: every route × no token, revoked, viewer, another tenant's owner", () => {
@@ -155,6 +174,9 @@ describe("security: every route × no token, revoked, viewer, another tenant's o
         .replace("{kind}", "privileged")
         .replace("{cluster}", "tb")
         .replace("{node}", "tb1")
+        .replace("{service}", "db")
+        .replace("{capability}", "redis")
+        .replace("{binding}", "db")
         .replace(/\{id\}/, (_m) =>
           String(
             path.includes("/links/")

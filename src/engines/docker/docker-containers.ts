@@ -122,7 +122,9 @@ export class DockerContainers {
       await options.vet?.(spooled.dockerfile);
       const progress = await this.docker.buildImage(spooled.open(), {
         t: options.tag,
-        labels: { ...options.labels, ...this.#scopeLabels },
+        labels: options.shared
+          ? { ...options.labels, [LABEL.managed]: "true" }
+          : { ...options.labels, ...this.#scopeLabels },
         rm: true,
         forcerm: true,
       } as Docker.ImageBuildOptions);

@@ -4,7 +4,11 @@ import {
   projectBindings,
   SERVICE_BINDING_ROOT,
 } from "../../../src/config/project-bindings.js";
-import { type LayeredEntry, type ReleaseSnapshot, resolveRelease } from "../../../src/config/resolve-release.js";
+import {
+  type LayeredEntry,
+  type ReleaseSnapshot,
+  resolveRelease,
+} from "../../../src/config/resolve-release.js";
 
 /** A resolved release of an app with one plain var, one secret var and one secret file, and `more` entries. */
 function snapshot(more: LayeredEntry[] = []): ReleaseSnapshot {
@@ -77,9 +81,9 @@ describe("projectBindings", () => {
 
   it("lets the app's own config win over a binding's env var, plain or secret", () => {
     const s = snapshot([
-        { layer: "app", key: "DATABASE_URL", value: "postgresql://mine", secret: false },
-        { layer: "app", key: "REDIS_URL", value: "redis://mine", secret: true },
-      ]);
+      { layer: "app", key: "DATABASE_URL", value: "postgresql://mine", secret: false },
+      { layer: "app", key: "REDIS_URL", value: "redis://mine", secret: true },
+    ]);
     const out = projectBindings(s, [
       postgres("main"),
       { name: "cache", files: { host: "cache" }, env: { REDIS_URL: "redis://bound", CACHE_HOST: "cache" } },
@@ -155,12 +159,13 @@ describe("projectBindings", () => {
     expect(out.env.SERVICE_BINDING_ROOT).toBe("/bindings");
   });
 
-  // BUG (src/config/project-bindings.ts): `key in fromBindings` on a plain object sees
+  // Was a bug (fixed; src/config/project-bindings.ts): `key in fromBindings` on a plain object sees
   // Object.prototype, so a first binding's var named like a prototype member (ConfigKey allows
-  // `constructor`, `toString`, `__proto__`) is taken as already set and prefixed (or, for
-  // `__proto__`, lost).
-  it.fails("a first binding's var is never prefixed, whatever its name", () => {
-    const out = projectBindings(snapshot(), [{ name: "main", files: {}, env: { constructor: "x", toString: "y" } }]);
+  // `constructor`, `toString`, `__proto__`) is taken as already set and given as MAIN_constructor.
+  it("a first binding's var is never prefixed, whatever its name", () => {
+    const out = projectBindings(snapshot(), [
+      { name: "main", files: {}, env: { constructor: "x", toString: "y" } },
+    ]);
     expect(Object.entries(out.secretEnv)).toEqual(
       expect.arrayContaining([
         ["constructor", "x"],

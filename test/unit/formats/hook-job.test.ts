@@ -59,7 +59,15 @@ describe("hookJob", () => {
       app: "sessions",
     });
     const dask = shippedManifest("dask");
-    const job = hookJob(dask, { ...MODULE, capability: "dask" }, { ...AT, instance: "jobs" }, hook(), "worker", "ready", {});
+    const job = hookJob(
+      dask,
+      { ...MODULE, capability: "dask" },
+      { ...AT, instance: "jobs" },
+      hook(),
+      "worker",
+      "ready",
+      {},
+    );
     expect(job.identity.app).toBe("jobs");
     expect(job.image).toBe("berth-cap/dask-dask:1.0.0-3f2a9c1d0b7e");
   });

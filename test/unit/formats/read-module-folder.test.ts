@@ -59,7 +59,9 @@ describe("readModuleFolder", () => {
     put("capability.yaml", "id: x\n");
     mkdirSync(join(dir, "images"));
     symlinkSync("/etc/passwd", join(dir, "images/passwd"));
-    expect(() => readModuleFolder(dir)).toThrow("images/passwd is a symbolic link; a module folder holds only files");
+    expect(() => readModuleFolder(dir)).toThrow(
+      "images/passwd is a symbolic link; a module folder holds only files",
+    );
   });
 
   it("refuses a symbolic link to a folder (it is not walked into)", () => {

@@ -137,11 +137,11 @@ describe("validateParameters", () => {
     );
   });
 
-  // BUG (src/formats/validate-parameters.ts): every schema is compiled into one shared Ajv
+  // Was a bug (fixed; src/formats/validate-parameters.ts): every schema is compiled into one shared Ajv
   // instance, which registers a schema's $id globally. A second module (or version) whose
   // parameter schema has the same $id but other content throws a plain Error ("schema with key
   // or id ... already exists"), not a DomainError, so creating its instances fails with a 500.
-  it.fails("judges two different schemas that share an $id each by its own rules", () => {
+  it("judges two different schemas that share an $id each by its own rules", () => {
     const v1 = { $id: "https://example.com/cache/params", type: "object", properties: { n: { default: 1 } } };
     const v2 = { $id: "https://example.com/cache/params", type: "object", properties: { n: { default: 2 } } };
     expect(validateParameters(v1, {}, "cache 1.0.0")).toEqual({ n: 1 });
