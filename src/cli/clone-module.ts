@@ -27,6 +27,11 @@ export async function cloneModule(
     throw new CliError(
       `--git ${url}: expected an https://, ssh://, git://, file:// URL, user@host:path or an absolute path`,
     );
+  // The URL is recorded in the catalog every tenant reads: credentials go through git's own helpers.
+  if (/^[a-z]+:\/\/[^/]*@/.test(url))
+    throw new CliError(
+      `--git: the URL holds credentials (user@ or user:token@); use a git credential helper or an SSH key instead`,
+    );
   if (ref === undefined) throw new CliError("--git needs --ref TAG: a module is added at one version");
   if (!GIT_REF.test(ref)) throw new CliError(`--ref ${ref}: expected a tag or branch name`);
   const inside = subdir === undefined ? "" : normalize(subdir).replace(/^\/+/, "");

@@ -5,6 +5,7 @@ import { registerAuditCommands } from "./commands/audit-commands.js";
 import { registerBlueGreenCommands } from "./commands/blue-green-commands.js";
 import { registerBurstCommands } from "./commands/burst-commands.js";
 import { registerCanaryCommands } from "./commands/canary-commands.js";
+import { registerCatalogCommands } from "./commands/catalog-commands.js";
 import { registerClusterCommands } from "./commands/cluster-commands.js";
 import { registerConfigCommands } from "./commands/config-commands.js";
 import { registerDeployCommands } from "./commands/deploy-commands.js";
@@ -53,10 +54,8 @@ export const COMMAND_GROUPS: readonly CommandGroup[] = [
   { names: ["resources"], register: registerResourcesCommands },
   { names: ["apply", "export"], register: registerManifestCommands },
   { names: ["import"], register: registerImportCommands },
-  {
-    names: ["catalog", "module", "service", "bind", "unbind", "binding", "bindings"],
-    register: registerServiceCommands,
-  },
+  { names: ["catalog", "module"], register: registerCatalogCommands },
+  { names: ["service", "bind", "unbind", "binding", "bindings"], register: registerServiceCommands },
   { names: ["audit"], register: registerAuditCommands },
   { names: ["admin"], register: registerAdminCommands },
 ];

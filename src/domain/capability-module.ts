@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ConfigKey, ConfigValue, ContainerFilePath } from "./config.js";
 import { dnsLabel } from "./dns-label.js";
+import { Capability, HostMount } from "./isolation.js";
 import { Port } from "./runtime-spec.js";
 
 /**
@@ -60,7 +61,7 @@ const Argument = z
 export const ModuleHook = z.strictObject({
   image: ImageName.optional().meta({ description: "One of the module's images; default: the service's" }),
   command: z.array(Argument).min(1).max(64),
-  timeoutSeconds: z.number().int().min(1).max(86_400).default(300),
+  timeoutSeconds: z.number().int().min(1).max(3600).default(300),
 });
 export type ModuleHook = z.infer<typeof ModuleHook>;
 
@@ -96,20 +97,9 @@ export const ModuleService = z.strictObject({
   share: z.number().min(0.01).max(1).default(1),
   /** Elevations, judged by the tenant's isolation policy like any app's. */
   privileged: z.boolean().default(false),
-  capAdd: z
-    .array(z.string().regex(/^[A-Z_]{2,32}$/))
-    .max(16)
-    .default([]),
-  hostMounts: z
-    .array(
-      z.strictObject({
-        hostPath: z.string().max(4096),
-        path: ContainerFilePath,
-        readOnly: z.boolean().default(true),
-      }),
-    )
-    .max(8)
-    .default([]),
+  capAdd: z.array(Capability).max(16).default([]),
+  // The same rules as an app's host mounts (canonical paths, no '..'): the isolation policy judges them.
+  hostMounts: z.array(HostMount).max(8).default([]),
 });
 export type ModuleService = z.infer<typeof ModuleService>;
 

@@ -108,7 +108,11 @@ export const AddModuleResult = z
   })
   .meta({ id: "AddModuleResult" });
 
-export const ParameterValues = z.record(z.string().max(40), z.unknown());
+/** Names as modules declare them (they become PARAM_NAME), so no key can forge another variable. */
+export const ParameterValues = z.record(
+  z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, "parameter names are lower-case letters, digits or '_'"),
+  z.unknown(),
+);
 
 export const CreateServiceRequest = z
   .strictObject({

@@ -27,7 +27,8 @@ export function hookJob(
     command: hook.command,
     env: hookEnvironment(vars),
     files: [],
-    cpus: null,
+    // A hook is a short chore: it never takes more than one core, whatever it runs.
+    cpus: 1,
     memoryMb: 256,
     volumes,
     timeoutSeconds: hook.timeoutSeconds,

@@ -47,3 +47,8 @@ export function hookEnvironment(vars: Record<string, string>): Record<string, st
 export function bindingVariables(b: { name: string; username: string; password: string }) {
   return { BINDING_NAME: b.name, BINDING_USERNAME: b.username, BINDING_PASSWORD: b.password };
 }
+
+/** The named volumes an instance's services mount, as the engine names them in the environment. */
+export function volumesOf(m: CapabilityManifest, instance: string): string[] {
+  return Object.values(m.services).flatMap((s) => s.volumes.map((v) => `${instance}-${v.name}`));
+}

@@ -4,6 +4,7 @@ import { DomainError } from "../domain/domain-error.js";
 const compiled = new Map<string, ValidateFunction>();
 // useDefaults fills in what the schema defaults; coerceTypes turns "4" into 4 where the schema says integer (the CLI sends --param values as text).
 const OPTIONS = { strict: false, allErrors: false, useDefaults: true, coerceTypes: true } as const;
+const WITHOUT_DEFAULTS = { ...OPTIONS, useDefaults: false } as const;
 
 /**
  * Parameters checked against a module's JSON Schema, defaults filled in. A module without a
@@ -13,6 +14,8 @@ export function validateParameters(
   schema: Record<string, unknown> | undefined,
   values: Record<string, unknown>,
   what: string,
+  /** false for an update: a value not given keeps the instance's own, not the schema's default. */
+  fillDefaults = true,
 ): Record<string, unknown> {
   if (!schema) {
     const names = Object.keys(values);
@@ -24,11 +27,11 @@ export function validateParameters(
       );
     return {};
   }
-  const key = JSON.stringify(schema);
+  const key = `${fillDefaults}:${JSON.stringify(schema)}`;
   let validate = compiled.get(key);
   if (!validate) {
     // Its own validator: modules (or versions) whose schemas share an $id must not collide.
-    validate = new Ajv2020(OPTIONS).compile(schema);
+    validate = new Ajv2020(fillDefaults ? OPTIONS : WITHOUT_DEFAULTS).compile(schema);
     compiled.set(key, validate);
   }
   const copy = structuredClone(values);

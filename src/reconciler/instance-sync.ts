@@ -4,7 +4,12 @@ import type { JobSpec } from "../domain/job.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Engine } from "../engines/engine.js";
 import { hookJob } from "../formats/hook-job.js";
-import { bindingVariables, componentName, instanceVariables } from "../formats/module-variables.js";
+import {
+  bindingVariables,
+  componentName,
+  instanceVariables,
+  volumesOf,
+} from "../formats/module-variables.js";
 import type { CapabilityModuleRecord } from "../store/capability-module-repository.js";
 import type { ServiceBindingRecord } from "../store/service-binding-repository.js";
 import type { ServiceInstanceRecord } from "../store/service-instance-repository.js";
@@ -95,16 +100,19 @@ export class InstanceSync implements SyncHandler {
       await this.status(i, phase, `waiting for ${waiting.join(", ")}`, op?.id);
       return { requeueAfterMs: WAIT_MS };
     }
-    const ready = m.services[m.binding.service]?.ready.command;
-    if (ready) {
-      const done = await this.hooks.run(this.job(i, module, ready, "ready", {}));
+    // Every service's own ready check, each try at most 30 s: a pass must not hold the queue.
+    for (const [service, s] of Object.entries(m.services)) {
+      const ready = s.ready.command;
+      if (!ready) continue;
+      const hook = {
+        ...ready,
+        image: ready.image ?? s.image,
+        timeoutSeconds: Math.min(ready.timeoutSeconds, 30),
+      };
+      const done = await this.hooks.run(this.job(i, module, hook, `ready-${service}`.slice(0, 40), {}));
       if (!done.ok) {
-        await this.status(
-          i,
-          phase,
-          `waiting for the ready check (${done.tail.split("\n").pop() || `exit ${done.exitCode}`})`,
-          op?.id,
-        );
+        const why = done.tail.split("\n").pop() || `exit ${done.exitCode}`;
+        await this.status(i, phase, `waiting for the ready check of ${service} (${why})`, op?.id);
         return { requeueAfterMs: WAIT_MS };
       }
     }
@@ -160,6 +168,8 @@ export class InstanceSync implements SyncHandler {
     i: ServiceInstanceRecord,
     m: CapabilityManifest,
   ): Promise<SyncResult | undefined> {
+    // Idempotent: a crash between recording the failure and taking the components away ends here.
+    if (i.sealedSecrets !== "") await this.components.removeComponents(i.id);
     if ((await this.running(i, m)) > 0) return { requeueAfterMs: WAIT_MS };
     for (const name of volumesOf(m, i.name))
       await this.engine.removeVolume({ tenant: i.tenant, env: i.env, name });
@@ -274,9 +284,4 @@ export class InstanceSync implements SyncHandler {
       },
     );
   }
-}
-
-/** The named volumes an instance's services mount, as the engine names them in the environment. */
-export function volumesOf(m: CapabilityManifest, instance: string): string[] {
-  return Object.values(m.services).flatMap((s) => s.volumes.map((v) => `${instance}-${v.name}`));
 }

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { entryContext, releaseContext } from "../config/sealing-contexts.js";
+import { bindingContext, entryContext, instanceContext, releaseContext } from "../config/sealing-contexts.js";
 import type { RotateKeyResult } from "../domain/admin.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { Store } from "../store/store.js";
@@ -42,6 +42,17 @@ export class AdminService {
           await tx.releases.replaceSealed(row.id, this.box.seal(this.box.open(sealed, context), context));
           releases++;
         }
+        // Service instances' generated secrets and bindings' credentials, under their own contexts.
+        for (const i of await tx.instances.listSealed()) {
+          const context = instanceContext(i.tenantId, i.envId, i.name);
+          await tx.instances.replaceSecrets(i.id, this.box.seal(this.box.open(i.sealed, context), context));
+          secrets++;
+        }
+        for (const b of await tx.bindings.listSealed()) {
+          const context = bindingContext(b.id);
+          await tx.bindings.replaceSealed(b.id, this.box.seal(this.box.open(b.sealed, context), context));
+          secrets++;
+        }
         const certificates = await tx.certificates.reseal(false);
         return { secrets, releases, certificates };
       },
@@ -71,6 +82,8 @@ export class AdminService {
     for (const row of await this.store.config.listSecretEntries()) ids.add(this.box.keyIdOf(row.value));
     for (const row of await this.store.releases.listSealed()) ids.add(this.box.keyIdOf(row.sealed as string));
     for (const id of await this.store.certificates.keyIds()) ids.add(id);
+    for (const i of await this.store.instances.listSealed()) ids.add(this.box.keyIdOf(i.sealed));
+    for (const b of await this.store.bindings.listSealed()) ids.add(this.box.keyIdOf(b.sealed));
     return [...ids];
   }
 }

@@ -291,9 +291,12 @@ export class ConfigService {
     change: Record<string, ChangeValue>,
     write: (tx: Store) => Promise<number>,
   ): Promise<ConfigChangeResult> {
+    // A service instance's components resolve only their own layers: no config change reaches them.
     const reached = (await this.store.deployments.listForTenant(tenant)).filter(
       (d) =>
-        (scope.app === undefined || d.app === scope.app) && (scope.env === undefined || d.env === scope.env),
+        d.capability === null &&
+        (scope.app === undefined || d.app === scope.app) &&
+        (scope.env === undefined || d.env === scope.env),
     );
     const wheres = await Promise.all(reached.map((d) => findAppInEnv(this.store, tenant, d.env, d.app)));
     const images = new Map<string, number[]>();

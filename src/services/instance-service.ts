@@ -12,7 +12,7 @@ import type {
   ServiceOperation,
   UpdateServiceRequest,
 } from "../domain/service-instance.js";
-import { componentName, instanceVariables } from "../formats/module-variables.js";
+import { componentName, volumesOf } from "../formats/module-variables.js";
 import { validateParameters } from "../formats/validate-parameters.js";
 import type { Enqueuer } from "../reconciler/enqueuer.js";
 import type { CapabilityModuleRecord } from "../store/capability-module-repository.js";
@@ -25,6 +25,7 @@ import type { CatalogService } from "./catalog-service.js";
 import { planOf, randomAlphanumeric } from "./instance-values.js";
 import { findEnv, findTenant } from "./lookup.js";
 import type { ModuleImageSet, ModuleImages } from "./module-images.js";
+import type { VolumeLookup } from "./ports.js";
 import type { ReleaseMaker } from "./release-maker.js";
 import type { RuntimeService } from "./runtime-service.js";
 import { startRollout } from "./start-rollout.js";
@@ -50,6 +51,7 @@ export class InstanceService {
     private readonly images: ModuleImages,
     private readonly releases: ReleaseMaker,
     private readonly runtime: RuntimeService,
+    private readonly volumes: VolumeLookup,
     private readonly writes: WritePath = new WritePath(store, NO_AUDIT),
   ) {}
 
@@ -64,6 +66,16 @@ export class InstanceService {
     if (existing && existing.status?.phase !== "failed")
       throw new DomainError("conflict", `service '${req.name}' already exists in ${env}`, "name");
     await this.checkNames(t, m, req.name);
+    // Data kept with --keep-volume (or a failed instance's, not yet collected) is never reused
+    // by a new instance nor removed by its failure: the name waits until the volume is gone.
+    const kept = new Set((await this.volumes.listVolumes({ tenant, env })).map((v) => v.name));
+    const reused = volumesOf(m, req.name).filter((v) => kept.has(v));
+    if (reused.length > 0)
+      throw new DomainError(
+        "conflict",
+        `volume ${reused.join(", ")} of an earlier service '${req.name}' is still in ${env} (kept with --keep-volume, or still being removed); choose another name`,
+        "name",
+      );
     // The first instance of a module version builds its images (once; later ones find them).
     const images = await this.images.ensure(module);
     const secrets = Object.fromEntries(
@@ -112,6 +124,17 @@ export class InstanceService {
           "name",
         );
       const app = await this.store.apps.find(t.id, name);
+      // Another instance's component by that name (dask 'x' has 'x-worker'): never taken over.
+      for (const other of await this.store.instances.list(t.id)) {
+        if (other.name === instance) continue;
+        const om = (await this.store.modules.byId(other.moduleId))?.manifest;
+        if (om && Object.keys(om.services).some((s) => componentName(om, other.name, s) === name))
+          throw new DomainError(
+            "conflict",
+            `'${name}' is a component of service ${other.name} in ${other.env}; choose another name`,
+            "name",
+          );
+      }
       if (app && app.capability === null)
         throw new DomainError(
           "conflict",
@@ -158,6 +181,7 @@ export class InstanceService {
       m.parameters.update,
       req.parameters ?? {},
       `${m.id} ${module.version} update`,
+      false,
     );
     // The update's values over the instance's own, judged again as a whole by the create schema.
     const params = validateParameters(

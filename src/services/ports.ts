@@ -138,3 +138,8 @@ export interface HookRunner {
     tail: string;
   }>;
 }
+
+/** The named volumes an environment holds (the engine's), so a kept one is never reused. */
+export interface VolumeLookup {
+  listVolumes(selector: { tenant?: string; env?: string }): Promise<{ name: string }[]>;
+}

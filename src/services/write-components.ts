@@ -1,7 +1,9 @@
 import { referencesOf, resolveConfig } from "../config/render-template.js";
 import { entryContext } from "../config/sealing-contexts.js";
+import { DomainError } from "../domain/domain-error.js";
 import { appKey } from "../domain/labels.js";
 import type { SecretBox } from "../domain/secret-box.js";
+import { SETTING_SHAPES, type SettingName } from "../domain/settings.js";
 import { componentName, instanceVariables } from "../formats/module-variables.js";
 import type { CapabilityModuleRecord } from "../store/capability-module-repository.js";
 import type { EnvironmentRow } from "../store/environment-repository.js";
@@ -12,7 +14,8 @@ import type { ReleaseMaker } from "./release-maker.js";
 import { startRollout } from "./start-rollout.js";
 
 /** A template's text as a literal for the release resolver: `$` doubles, so nothing in it is evaluated again. */
-const literal = (text: string) => text.replaceAll("$", "$$");
+// A function, so "$$" is not read as a replacement pattern (which would make it one "$").
+const literal = (text: string) => text.replace(/\$/g, () => "$$");
 
 /**
  * Each module service as a component app in the environment: its settings and resolved env
@@ -64,8 +67,9 @@ export async function writeComponents(
       healthTimeout: s.startTimeout,
       restart: "unless-stopped",
       replicas,
-      cpus: Math.max(0.01, Math.round(f.plan.cpus * s.share * 100) / 100),
-      memoryMb: Math.max(6, Math.floor(f.plan.memoryMb * s.share)),
+      // A service's share of the plan is split over its replicas.
+      cpus: Math.max(0.01, Math.round(((f.plan.cpus * s.share) / Math.max(1, replicas)) * 100) / 100),
+      memoryMb: Math.max(6, Math.floor((f.plan.memoryMb * s.share) / Math.max(1, replicas))),
       // A service on a volume never runs twice: the old release stops before the new starts.
       strategy: s.volumes.length > 0 ? "stop-first" : "rolling",
       ...(s.command ? { command: s.command } : {}),
@@ -76,8 +80,18 @@ export async function writeComponents(
       ...(s.capAdd.length > 0 ? { capAdd: s.capAdd } : {}),
       ...(s.hostMounts.length > 0 ? { hostMounts: s.hostMounts } : {}),
     };
-    for (const [setting, value] of Object.entries(settings))
-      await tx.config.putSetting(scope, setting, value);
+    // Judged like any app's settings (a volume name the instance's name makes too long, a host
+    // path with '..'), so nothing the resolver would drop silently is ever stored.
+    for (const [setting, value] of Object.entries(settings)) {
+      const checked = SETTING_SHAPES[setting as SettingName].safeParse(value);
+      if (!checked.success)
+        throw new DomainError(
+          "invalid",
+          `service '${f.instance}' cannot run ${m.id}'s ${service}: ${setting}: ${checked.error.issues[0]?.message ?? "invalid"}`,
+          "name",
+        );
+      await tx.config.putSetting(scope, setting, checked.data);
+    }
     const image = images[s.image];
     if (!image) throw new Error(`module ${m.id} has no built image ${s.image}`);
     const made = await releases.make(tx, where, {

@@ -61,6 +61,8 @@ export type NamedDeploymentRow = DeploymentRow & {
   app: string;
   /** Where its environment runs; null: the local engine. */
   cluster_id: number | null;
+  /** Set for a service instance's component app: the capability it runs. */
+  capability: string | null;
 };
 
 export class DeploymentRepository {
@@ -177,6 +179,7 @@ export class DeploymentRepository {
         "environments.name as env",
         "apps.name as app",
         "environments.cluster_id as cluster_id",
+        "apps.capability as capability",
       ]);
   }
 
@@ -338,7 +341,20 @@ function toRow(r: Raw): DeploymentRow {
 }
 
 function toNamed(
-  r: Raw & { tenant: string; env: string; app: string; cluster_id: number | null },
+  r: Raw & {
+    tenant: string;
+    env: string;
+    app: string;
+    cluster_id: number | null;
+    capability?: string | null;
+  },
 ): NamedDeploymentRow {
-  return { ...toRow(r), tenant: r.tenant, env: r.env, app: r.app, cluster_id: r.cluster_id };
+  return {
+    ...toRow(r),
+    tenant: r.tenant,
+    env: r.env,
+    app: r.app,
+    cluster_id: r.cluster_id,
+    capability: r.capability ?? null,
+  };
 }

@@ -88,6 +88,20 @@ export class ServiceBindingRepository {
     return row.id;
   }
 
+  /** Every binding's sealed credentials (a rotation's old user has none), for key rotation. */
+  async listSealed(): Promise<{ id: number; sealed: string }[]> {
+    const rows = await this.db
+      .selectFrom("service_bindings")
+      .select(["id", "credentials"])
+      .where("credentials", "!=", "")
+      .execute();
+    return rows.map((r) => ({ id: r.id, sealed: r.credentials }));
+  }
+
+  async replaceSealed(id: number, sealed: string): Promise<void> {
+    await this.db.updateTable("service_bindings").set({ credentials: sealed }).where("id", "=", id).execute();
+  }
+
   async setCredentials(id: number, sealed: string, username: string): Promise<void> {
     await this.db
       .updateTable("service_bindings")

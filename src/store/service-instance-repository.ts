@@ -207,6 +207,28 @@ export class ServiceInstanceRepository {
       .execute();
   }
 
+  /** Every instance's sealed secrets (a failed provision's dropped ones left out), for key rotation. */
+  async listSealed(): Promise<
+    { id: number; tenantId: number; envId: number; name: string; sealed: string }[]
+  > {
+    const rows = await this.db
+      .selectFrom("service_instances")
+      .select(["id", "tenant_id", "env_id", "name", "secrets"])
+      .where("secrets", "!=", "")
+      .execute();
+    return rows.map((r) => ({
+      id: r.id,
+      tenantId: r.tenant_id,
+      envId: r.env_id,
+      name: r.name,
+      sealed: r.secrets,
+    }));
+  }
+
+  async replaceSecrets(id: number, sealed: string): Promise<void> {
+    await this.db.updateTable("service_instances").set({ secrets: sealed }).where("id", "=", id).execute();
+  }
+
   /** A failed provision keeps its record for the reason, not its secrets. */
   async dropSecrets(id: number): Promise<void> {
     await this.db.updateTable("service_instances").set({ secrets: "" }).where("id", "=", id).execute();

@@ -111,7 +111,17 @@ export function servicesPart(p: ServicesInput): ApiServices {
     canaries,
     routes: routeService,
     catalog,
-    instances: new InstanceService(store, reconciler, box, catalog, moduleImages, releases, runtime, writes),
+    instances: new InstanceService(
+      store,
+      reconciler,
+      box,
+      catalog,
+      moduleImages,
+      releases,
+      runtime,
+      engine,
+      writes,
+    ),
     bindings: new BindingService(store, reconciler, box, engine, p.hooks, releases, writes),
   };
 }

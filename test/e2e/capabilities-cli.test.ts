@@ -160,6 +160,10 @@ describe("capability plug-ins through the CLI: catalog, services, bindings", () 
     expect(other.stderr).toMatch(/parameter color is not a parameter of it/);
     const plan = await berth.cli(["service", "create", "cache", "--capability", "redis", "--plan", "huge"]);
     expect(plan.stderr).toMatch(/redis has no plan 'huge' \(plans: small, large\)/);
+    const key = await berth.cli(["service", "create", "cache", "--capability", "redis", "--param", "Max=1"]);
+    expect(key.stderr).toMatch(/parameter names are lower-case letters, digits or '_'/);
+    const long = await berth.cli(["service", "create", "a".repeat(60), "--capability", "redis"]);
+    expect(long.stderr).toMatch(/cannot run redis's server: volumes/);
     expect(JSON.parse(await berth.ok(["service", "list", "--json"]))).toEqual([]);
   });
 
@@ -356,7 +360,7 @@ describe("capability plug-ins through the CLI: catalog, services, bindings", () 
         "--capability",
         "memo",
         "--param",
-        "greeting=hi-there",
+        "greeting=hi-${PLAN_CPUS}",
         "--wait",
       ]),
     ).toMatch(/notes is ready at notes:8080/);
@@ -369,7 +373,8 @@ describe("capability plug-ins through the CLI: catalog, services, bindings", () 
       "-c",
       'wget -q -O- "$MEMO_URL/ready"',
     ]);
-    expect(fetched.stdout).toBe("hi-there\n");
+    // A parameter is data: a template in it arrives as written, never evaluated.
+    expect(fetched.stdout).toBe("hi-${PLAN_CPUS}\n");
     const files = await run("docker", [
       "exec",
       web?.Id as string,
