@@ -52,6 +52,13 @@ export class EnvironmentService {
     await this.writes.run(op, async (tx) => {
       const t = await findTenant(tx, tenant);
       const env = await findEnv(tx, t, name);
+      // Instances first: their components count as deployments, but are deleted as services.
+      const instances = await tx.instances.list(t.id, env.id);
+      if (instances.length > 0)
+        throw new DomainError(
+          "conflict",
+          `environment '${name}' still has ${instances.length} service instance(s) (${instances.map((i) => i.name).join(", ")}); delete them first ('berth service delete NAME --env ${name}')`,
+        );
       const deployed = await tx.deployments.countForEnv(env.id);
       if (deployed > 0)
         throw new DomainError(

@@ -313,6 +313,9 @@ describe("capability plug-ins through the CLI: catalog, services, bindings", () 
     expect((await berth.cli(["app", "delete", "web"])).stderr).toMatch(
       /web is bound to cache in dev; unbind first/,
     );
+    expect((await berth.cli(["env", "delete", "dev", "--tenant", "acme"])).stderr).toMatch(
+      /environment 'dev' still has 1 service instance\(s\) \(cache\); delete them first/,
+    );
     await berth.ok(["unbind", "web", "cache"]);
     const volume = async () =>
       ((await docker.listVolumes()).Volumes ?? []).filter(
