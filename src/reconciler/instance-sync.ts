@@ -203,7 +203,8 @@ export class InstanceSync implements SyncHandler {
     const m = module.manifest;
     const running = await this.running(i, m);
     if (running > 0) {
-      await this.status(i, "deleting", `waiting for ${running} replica(s) to stop`, undefined);
+      const op = await this.store.operations.open(i.id);
+      await this.status(i, "deleting", `waiting for ${running} replica(s) to stop`, op?.id);
       return { requeueAfterMs: WAIT_MS };
     }
     if (!i.keepVolume)
